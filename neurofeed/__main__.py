@@ -1,0 +1,5 @@
+import sys
+
+from neurofeed.cli import main
+
+sys.exit(main())

@@ -1,0 +1,215 @@
+"""EEG from any BrainFlow board, the synthetic board by default."""
+
+from __future__ import annotations
+
+import difflib
+import time
+
+import numpy as np
+from pylsl import local_clock
+
+from neurofeed.acquire.base import Source
+from neurofeed.errors import InvalidArgumentError, SourceError
+
+#: BrainFlow delivers EEG in microvolts; the engine works in volts, as MNE does.
+MICROVOLTS_TO_VOLTS = 1e-6
+_MIN_TIMESTAMP_STEP_S = 1e-6
+
+
+def board_names() -> dict[str, int]:
+    """Return BrainFlow's boards as ``{name: board_id}``.
+
+    Names are BrainFlow's ``BoardIds`` in lower case without the ``_board`` suffix,
+    e.g. ``synthetic``, ``cyton``, ``ganglion``, ``muse_2``, ``playback_file``.
+    """
+    from brainflow.board_shim import BoardIds
+
+    names = {}
+    for member in BoardIds:
+        if member.name == "NO_BOARD":
+            continue
+        name = member.name.lower()
+        names[name.removesuffix("_board")] = member.value
+    return names
+
+
+def resolve_board(board: str | int) -> int:
+    """Return the BrainFlow board id for a board name or id.
+
+    Parameters
+    ----------
+    board : str | int
+        A name from :func:`board_names` (case-insensitive, ``_board`` suffix
+        optional) or a numeric BrainFlow board id.
+    """
+    names = board_names()
+    if isinstance(board, (int, np.integer)) or (isinstance(board, str) and board.lstrip("-").isdigit()):
+        board_id = int(board)
+        if board_id not in names.values():
+            raise InvalidArgumentError(
+                f"board id {board_id} is not a BrainFlow board; accepted ids: "
+                f"{min(names.values())} to {max(names.values())} (see 'neurofeed devices')")
+        return board_id
+    if not isinstance(board, str):
+        raise InvalidArgumentError(f"board must be a board name or id, got {board!r}")
+    key = board.strip().lower().removesuffix("_board")
+    if key in names:
+        return names[key]
+    close = difflib.get_close_matches(key, names, n=4, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise InvalidArgumentError(
+        f"unknown board {board!r}; {hint}run 'neurofeed devices' for all {len(names)} names")
+
+
+class BrainFlowSource(Source):
+    """EEG channels of a BrainFlow board, in volts on the LSL clock.
+
+    Parameters
+    ----------
+    board : str | int
+        Board name (``"synthetic"``, ``"cyton"``, ``"ganglion"``, ``"muse_2"``, ...) or
+        BrainFlow board id. See :func:`board_names`.
+    serial_port, mac_address, ip_address, serial_number, other_info : str
+        Passed through to ``BrainFlowInputParams``.
+    ip_port : int
+        Passed through to ``BrainFlowInputParams``.
+    file : str
+        The recording to play back, for ``board="playback_file"``.
+    master_board : str | int | None
+        The board that recorded ``file``, for ``board="playback_file"`` or
+        ``"streaming"``.
+    timeout_s : int
+        Device discovery timeout in seconds, for boards that scan (BLE).
+    stall_timeout_s : float
+        Seconds without data before the source reports itself stalled.
+
+    Notes
+    -----
+    Timestamps are BrainFlow's host receive times (unix seconds) moved onto the LSL
+    clock by the offset measured when the stream starts. Where a board stamps several
+    samples alike, they are spread 1 µs apart so that timestamps strictly increase
+    and no sample is dropped.
+    """
+
+    def __init__(self, board: str | int = "synthetic", *, serial_port: str = "",
+                 mac_address: str = "", ip_address: str = "", ip_port: int = 0,
+                 serial_number: str = "", other_info: str = "", file: str = "",
+                 master_board: str | int | None = None, timeout_s: int = 0,
+                 stall_timeout_s: float = 2.0):
+        super().__init__(stall_timeout_s=stall_timeout_s)
+        from brainflow.board_shim import BoardShim, BrainFlowInputParams
+
+        self.board_id = resolve_board(board)
+        params = BrainFlowInputParams()
+        params.serial_port = str(serial_port)
+        params.mac_address = str(mac_address)
+        params.ip_address = str(ip_address)
+        params.ip_port = int(ip_port)
+        params.serial_number = str(serial_number)
+        params.other_info = str(other_info)
+        params.file = str(file)
+        params.timeout = int(timeout_s)
+        if master_board is not None:
+            params.master_board = resolve_board(master_board)
+        if self.board_id in (board_names()["playback_file"], board_names()["streaming"]):
+            if master_board is None:
+                raise InvalidArgumentError(
+                    "master_board is required for the playback_file and streaming boards: "
+                    "the name or id of the board that recorded the data")
+            if self.board_id == board_names()["playback_file"] and not params.file:
+                raise InvalidArgumentError("file is required for the playback_file board: "
+                                           "the path of a BrainFlow CSV recording")
+        self._params = params
+        self._descr_board_id = params.master_board if master_board is not None else self.board_id
+        BoardShim.disable_board_logger()
+        descr = BoardShim.get_board_descr(self._descr_board_id)
+        self._eeg_rows = list(descr["eeg_channels"])
+        self._timestamp_row = int(descr["timestamp_channel"])
+        names = descr.get("eeg_names", "")
+        ch_names = names.split(",") if names else []
+        if len(ch_names) != len(self._eeg_rows) or len(set(ch_names)) != len(ch_names):
+            ch_names = [f"EEG{i + 1:03d}" for i in range(len(self._eeg_rows))]
+        self._board_name = descr.get("name", str(self.board_id))
+
+        import mne
+
+        self._info = mne.create_info(ch_names, float(descr["sampling_rate"]), "eeg")
+        self._board = None
+        self._clock_offset = 0.0
+
+    @property
+    def info(self):
+        """mne.Info: the board's EEG channels and nominal sampling rate in Hz."""
+        return self._info
+
+    @property
+    def description(self) -> dict:
+        """dict: Board name, id and the input parameters in use, for session metadata."""
+        return {"kind": "brainflow", "board": self._board_name, "board_id": self.board_id,
+                "master_board": self._params.master_board, "serial_port": self._params.serial_port,
+                "mac_address": self._params.mac_address, "ip_address": self._params.ip_address,
+                "ip_port": self._params.ip_port, "file": self._params.file,
+                "sfreq": self.sfreq, "n_channels": self.n_channels}
+
+    def __repr__(self) -> str:
+        return f"BrainFlowSource({self._board_name!r}, {self.n_channels} ch, {self.sfreq:g} Hz)"
+
+    def _open(self) -> None:
+        from brainflow.board_shim import BoardShim, BrainFlowError
+
+        board = BoardShim(self.board_id, self._params)
+        try:
+            board.prepare_session()
+            board.start_stream()
+        except BrainFlowError as err:
+            try:
+                board.release_session()
+            except BrainFlowError:
+                pass
+            raise SourceError(self._prepare_failure(err)) from None
+        self._board = board
+        self._clock_offset = local_clock() - time.time()
+
+    def _prepare_failure(self, err) -> str:
+        given = {k: v for k, v in (("serial port", self._params.serial_port),
+                                   ("MAC address", self._params.mac_address),
+                                   ("IP address", self._params.ip_address),
+                                   ("file", self._params.file)) if v}
+        where = ", ".join(f"{k} {v!r}" for k, v in given.items()) or "no connection parameters"
+        reason = str(err).split(" unable")[0]
+        return (f"board {self._board_name!r} failed to prepare with {where} ({reason}); "
+                "check that it is connected and pass --serial-port, --mac-address, "
+                "--ip-address/--ip-port or --board-file as the board needs")
+
+    def _close(self) -> None:
+        from brainflow.board_shim import BrainFlowError
+
+        board, self._board = self._board, None
+        if board is None:
+            return
+        try:
+            board.stop_stream()
+        except BrainFlowError:
+            pass
+        try:
+            board.release_session()
+        except BrainFlowError:
+            pass
+        del board  # a BoardShim alive at interpreter exit can print a traceback
+
+    def _pull(self):
+        raw = self._board.get_board_data()
+        data = raw[self._eeg_rows] * MICROVOLTS_TO_VOLTS
+        timestamps = raw[self._timestamp_row] + self._clock_offset
+        if timestamps.size and not (timestamps[0] > self._last_timestamp
+                                    and np.all(np.diff(timestamps) > 0)):
+            timestamps = _strictly_increasing(timestamps, self._last_timestamp)
+        return data, timestamps
+
+
+def _strictly_increasing(timestamps: np.ndarray, previous: float) -> np.ndarray:
+    """Raise each timestamp to at least 1 µs after the one before it."""
+    steps = np.arange(1, timestamps.size + 1) * _MIN_TIMESTAMP_STEP_S
+    start = previous if np.isfinite(previous) else -np.inf
+    floor = np.maximum.accumulate(np.concatenate(([start], timestamps - steps)))[1:]
+    return floor + steps

@@ -1,0 +1,23 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PYO_GUI_WX", "0")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+#: Real EEG recordings live beside the checkout, never inside it (see SOURCES.md there).
+SHARED_EEG = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "eeg"
+
+
+@pytest.fixture
+def shared_eeg() -> Path:
+    """Path of ../shared/data/eeg; skips the test, saying why, where it is absent."""
+    if not SHARED_EEG.is_dir():
+        pytest.skip(f"real recordings not found at {SHARED_EEG} "
+                    "(a fresh clone has no ../shared/data/eeg)")
+    return SHARED_EEG
