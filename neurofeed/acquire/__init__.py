@@ -5,7 +5,24 @@ Every source is a context manager whose :meth:`~Source.read` returns new samples
 volts, shape ``(n_channels, n_samples)``, with one LSL-clock timestamp per sample.
 """
 
+import importlib
+
 from neurofeed.acquire.base import Chunk, Event, Gap, Source
 from neurofeed.acquire.brainflow import BrainFlowSource, board_names, resolve_board
 
-__all__ = ["BrainFlowSource", "Chunk", "Event", "Gap", "Source", "board_names", "resolve_board"]
+# Imported on first use, so that importing one source does not load the others' libraries.
+_LAZY = {
+    "FileSource": "neurofeed.acquire.replay",
+    "read_recording": "neurofeed.acquire.files",
+    "LSLSource": "neurofeed.acquire.lsl",
+    "EEGOutlet": "neurofeed.acquire.outlet",
+}
+
+__all__ = ["BrainFlowSource", "Chunk", "Event", "Gap", "Source", "board_names",
+           "resolve_board", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
