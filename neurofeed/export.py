@@ -34,9 +34,17 @@ def check_output_path(path: str | Path, *, overwrite: bool = False) -> Path:
     return path
 
 
-def to_raw(info, data: np.ndarray, first_timestamp: float, events: Sequence = (),
-           gaps: Sequence = (), meas_date=None):
-    """Build an MNE Raw from captured samples, with events and stalls as annotations.
+#: A jump between consecutive timestamps longer than this is an acquisition gap, in seconds.
+#: Shorter irregularities are host-clock jitter and USB/Bluetooth bursts, not lost data.
+GAP_THRESHOLD_S = 0.25
+
+
+def to_raw(info, data: np.ndarray, timestamps: np.ndarray, events: Sequence = (), meas_date=None):
+    """Build an MNE Raw from captured samples, with gaps and events as annotations.
+
+    Acquisition gaps (timestamps jumping by more than :data:`GAP_THRESHOLD_S`) are
+    filled with zeros and annotated ``BAD_ACQ_SKIP``, MNE's convention for skipped
+    acquisition, so that time in the Raw stays aligned with the LSL clock.
 
     Parameters
     ----------
@@ -44,34 +52,50 @@ def to_raw(info, data: np.ndarray, first_timestamp: float, events: Sequence = ()
         The source's info.
     data : ndarray, shape (n_channels, n_samples)
         EEG in volts.
-    first_timestamp : float
-        LSL time of the first sample, in seconds; event and gap times are relative to it.
+    timestamps : ndarray, shape (n_samples,)
+        LSL time of each sample, in seconds; the Raw starts at ``timestamps[0]``.
     events : sequence of neurofeed.acquire.Event
         Markers and file annotations, on the LSL clock.
-    gaps : sequence of neurofeed.acquire.Gap
-        Stalls; each becomes a ``BAD_stall`` annotation (unfinished ones end at the
-        last sample).
     meas_date : datetime | None
         The wall-clock start of the recording (UTC).
+
+    Returns
+    -------
+    raw : mne.io.RawArray
+        The recording. ``raw.times`` plus ``timestamps[0]`` is LSL time.
     """
     import mne
 
+    sfreq = float(info["sfreq"])
+    first = float(timestamps[0])
+    jumps = np.flatnonzero(np.diff(timestamps) > GAP_THRESHOLD_S)
+    onsets, durations, descriptions = [], [], []
+    if jumps.size:
+        # Each run of samples goes where its first timestamp says; the gap between runs is zero.
+        run_starts = np.concatenate(([0], jumps + 1))
+        run_ends = np.concatenate((jumps + 1, [timestamps.size]))
+        positions, end = [], 0
+        for start, stop in zip(run_starts, run_ends):
+            position = max(end, int(round((timestamps[start] - first) * sfreq)))
+            if positions:
+                onsets.append(end / sfreq)
+                durations.append((position - end) / sfreq)
+                descriptions.append("BAD_ACQ_SKIP")
+            positions.append(position)
+            end = position + stop - start
+        filled = np.zeros((data.shape[0], end))
+        for start, stop, position in zip(run_starts, run_ends, positions):
+            filled[:, position:position + stop - start] = data[:, start:stop]
+        data = filled
     raw = mne.io.RawArray(data, info.copy(), verbose="error")
     if meas_date is not None:
         raw.set_meas_date(meas_date)
-    duration = data.shape[1] / info["sfreq"]
-    onsets, durations, descriptions = [], [], []
     for event in events:
-        onsets.append(event.onset - first_timestamp)
+        onsets.append(event.onset - first)
         durations.append(event.duration)
         descriptions.append(event.description)
-    for gap in gaps:
-        end = duration + first_timestamp if gap.end is None else gap.end
-        onsets.append(gap.start - first_timestamp)
-        durations.append(max(end - gap.start, 0.0))
-        descriptions.append("BAD_stall")
     if onsets:
-        onsets = np.clip(onsets, 0.0, duration)
+        onsets = np.clip(onsets, 0.0, data.shape[1] / sfreq)
         raw.set_annotations(mne.Annotations(onsets, durations, descriptions,
                                             orig_time=raw.info["meas_date"]))
     return raw

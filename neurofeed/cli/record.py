@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     out = check_output_path(args.out, overwrite=args.overwrite)
     source = source_from_args(args)
     with source:
-        data, first_timestamp, interrupted = _capture(source, duration_s, progress=not args.no_progress)
-        events, gaps = source.pop_events(), list(source.gaps)
+        data, timestamps, interrupted = _capture(source, duration_s, progress=not args.no_progress)
+        events, n_gaps = source.pop_events(), len(source.gaps)
     if data.shape[1] == 0:
         print(f"neurofeed record: nothing recorded from {source!r}; {out} not written", file=sys.stderr)
         return 1
@@ -54,13 +54,13 @@ def run(args: argparse.Namespace) -> int:
     from neurofeed.export import to_raw, write_raw
 
     start = datetime.now(timezone.utc).timestamp() - data.shape[1] / source.sfreq
-    raw = to_raw(source.info, data, first_timestamp, events, gaps,
+    raw = to_raw(source.info, data, timestamps, events,
                  meas_date=datetime.fromtimestamp(start, timezone.utc))
     write_raw(raw, out, overwrite=args.overwrite)
     seconds = data.shape[1] / source.sfreq
     note = " (interrupted)" if interrupted else ""
     extra = f", {source.n_nonfinite} non-finite values" if source.n_nonfinite else ""
-    extra += f", {len(gaps)} stalls" if gaps else ""
+    extra += f", {n_gaps} stalls (annotated BAD_ACQ_SKIP)" if n_gaps else ""
     print(f"recorded {seconds:.2f} s{note}, {source.n_channels} channels at {source.sfreq:g} Hz"
           f"{extra} -> {out}")
     return 130 if interrupted else 0
@@ -94,5 +94,5 @@ def _capture(source, duration_s: float, *, progress: bool):
     finally:
         bar.close()
     if not chunks:
-        return np.empty((source.n_channels, 0)), 0.0, interrupted
-    return np.concatenate(chunks, axis=1), float(timestamps[0][0]), interrupted
+        return np.empty((source.n_channels, 0)), np.empty(0), interrupted
+    return np.concatenate(chunks, axis=1), np.concatenate(timestamps), interrupted
