@@ -1,0 +1,358 @@
+"""Read an EEG recording of any supported format into an MNE Raw, in volts.
+
+Formats: everything :func:`mne.io.read_raw` opens (FIF, EDF/BDF, BrainVision,
+EEGLAB, ...), XDF (LabRecorder), BrainFlow CSV (``DataFilter.write_file``) and
+OpenBCI GUI v5/v6 text. Every failure is a one-line
+:class:`~neurofeed.errors.FileFormatError` that names the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from neurofeed.acquire.brainflow import MICROVOLTS_TO_VOLTS, resolve_board
+from neurofeed.errors import FileFormatError, InvalidArgumentError
+
+logger = logging.getLogger("neurofeed.acquire")
+
+#: Suffixes that :func:`mne.io.read_raw` opens (MNE 1.13), EEG formats first. ``.txt``
+#: is left out: MNE reads it as BOXY (optical imaging, no EEG), and here it is
+#: OpenBCI GUI text or BrainFlow CSV.
+MNE_SUFFIXES = (".fif", ".fif.gz", ".edf", ".bdf", ".gdf", ".vhdr", ".ahdr", ".set", ".cnt",
+                ".mff", ".eeg", ".nxe", ".mefd", ".lay", ".data", ".ns3", ".nedf", ".dat",
+                ".dap", ".rs3", ".cdt", ".cdt.dpa", ".cdt.cef", ".cef", ".mat", ".bin",
+                ".ds", ".sqd", ".con", ".hdr", ".snirf", ".asc")
+XDF_SUFFIXES = (".xdf", ".xdfz")
+#: BrainFlow CSV or OpenBCI GUI text, told apart by their first line.
+TEXT_SUFFIXES = (".csv", ".txt")
+ACCEPTED_SUFFIXES = MNE_SUFFIXES + XDF_SUFFIXES + TEXT_SUFFIXES
+
+#: Scale from an XDF channel unit (lower case) to volts. A missing unit means
+#: microvolts, the unit the LSL/XDF metadata conventions prescribe for EEG.
+XDF_UNIT_TO_VOLTS = {"v": 1.0, "volt": 1.0, "volts": 1.0,
+                     "mv": 1e-3, "millivolt": 1e-3, "millivolts": 1e-3,
+                     "uv": 1e-6, "\u00b5v": 1e-6, "\u03bcv": 1e-6, "microvolt": 1e-6,
+                     "microvolts": 1e-6, "": MICROVOLTS_TO_VOLTS}
+
+_OPENBCI_RATE = re.compile(r"^%\s*Sample Rate\s*=\s*([0-9.]+)", re.IGNORECASE)
+_OPENBCI_EXG = re.compile(r"^EXG Channel (\d+)$", re.IGNORECASE)
+
+
+def read_recording(path, *, board: str | int | None = None, stream: str | None = None):
+    """Read the EEG channels of a recording, preloaded, in volts.
+
+    Parameters
+    ----------
+    path : str | Path
+        The recording: a suffix from :data:`ACCEPTED_SUFFIXES`.
+    board : str | int | None
+        The BrainFlow board (name or id) that recorded a BrainFlow CSV file; required
+        for those and refused for every other format, since the CSV does not say
+        which board wrote it.
+    stream : str | None
+        The name of the XDF stream to read (case-insensitive). By default the one
+        stream whose type is EEG. Refused for other formats.
+
+    Returns
+    -------
+    raw : mne.io.BaseRaw
+        EEG channels only, data in volts, with the file's annotations (for XDF: its
+        string marker streams; for BrainFlow CSV and OpenBCI text: non-zero markers).
+        PhysioNet's dot-padded labels (``"Fc5."``) are standardised (``"FC5"``).
+
+    Raises
+    ------
+    FileFormatError
+        If the file is missing, has an unsupported suffix, cannot be read, or holds
+        no EEG channels; or a BrainFlow CSV comes without ``board``; or an XDF file
+        has no (or several) EEG streams.
+    InvalidArgumentError
+        If ``board`` or ``stream`` is given for a format that has no use for it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileFormatError(f"recording {str(path)!r} not found")
+    kind = _detect_format(path)
+    if board is not None and kind != "brainflow":
+        raise InvalidArgumentError(f"a board (--master-board) applies only to BrainFlow CSV "
+                                   f"recordings, not to {str(path)!r}")
+    if stream is not None and kind != "xdf":
+        raise InvalidArgumentError(f"a stream (--stream) applies only to XDF recordings, "
+                                   f"not to {str(path)!r}")
+    if kind == "brainflow":
+        if board is None:
+            raise FileFormatError(
+                f"{str(path)!r} is a BrainFlow CSV recording, which does not say which board "
+                "recorded it; pass --master-board NAME_OR_ID (board= in Python), e.g. cyton")
+        board = resolve_board(board)
+    try:
+        if kind == "mne":
+            raw = _read_mne(path)
+        elif kind == "xdf":
+            raw = _read_xdf(path, stream)
+        elif kind == "openbci":
+            raw = _read_openbci(path)
+        else:
+            raw = _read_brainflow_csv(path, board)
+    except FileFormatError:
+        raise
+    except Exception as err:  # readers of corrupt files raise anything: struct, Unicode, EOF...
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        raise FileFormatError(f"{str(path)!r} is unreadable, corrupt or truncated "
+                              f"({_FORMAT_LABELS[kind]}): {reason}") from None
+    return _checked_eeg(raw, path)
+
+
+_FORMAT_LABELS = {"mne": "read with MNE", "xdf": "XDF", "openbci": "OpenBCI GUI text",
+                  "brainflow": "BrainFlow CSV"}
+
+
+def _detect_format(path: Path) -> str:
+    """Return ``"mne"``, ``"xdf"``, ``"openbci"`` or ``"brainflow"`` for ``path``."""
+    name = path.name.lower()
+    # Longest first, so that ".cdt.dpa" wins over ".dpa" and ".fif.gz" over ".gz".
+    suffix = max((s for s in ACCEPTED_SUFFIXES if name.endswith(s)), key=len, default=None)
+    if suffix is None:
+        raise FileFormatError(f"{str(path)!r} has an unsupported suffix; accepted: "
+                              f"{', '.join(ACCEPTED_SUFFIXES)}")
+    if suffix in XDF_SUFFIXES:
+        return "xdf"
+    if suffix in MNE_SUFFIXES:
+        return "mne"
+    try:
+        with open(path, "rb") as file:
+            first = file.readline(4096).strip()
+    except OSError as err:
+        raise FileFormatError(f"{str(path)!r} cannot be read: {err.strerror}") from None
+    if first.startswith(b"%"):
+        return "openbci"
+    try:
+        fields = [float(field) for field in first.split(b"\t")]
+    except ValueError:
+        fields = []
+    if len(fields) < 2:
+        raise FileFormatError(
+            f"{str(path)!r} is neither a BrainFlow CSV recording (tab-separated numbers) nor "
+            "OpenBCI GUI text ('%' header lines); accepted text formats: those two")
+    return "brainflow"
+
+
+def _read_mne(path: Path):
+    import mne
+
+    raw = mne.io.read_raw(path, preload=True, verbose="error")
+    # PhysioNet EDF pads every label with dots ('Fc5.', 'Iz..'); eegbci restores 10-10 names.
+    if raw.ch_names and all(name.endswith(".") for name in raw.ch_names):
+        from mne.datasets.eegbci import standardize
+
+        with contextlib.suppress(ValueError):  # the new names would collide: keep the file's
+            standardize(raw)
+    return raw
+
+
+def _read_xdf(path: Path, stream: str | None):
+    import pyxdf
+
+    with _pyxdf_errors() as errors:
+        streams, _ = pyxdf.load_xdf(str(path))
+    if errors:
+        # pyxdf skips what it cannot parse; a partial replay would silently lose data.
+        raise FileFormatError(f"{str(path)!r} is corrupt or truncated (XDF): {errors[0]}")
+    eeg = _pick_xdf_stream(streams, stream, path)
+    info = eeg["info"]
+    name = _xml_text(info, "name")
+    if _xml_text(info, "channel_format") == "string":
+        raise FileFormatError(f"XDF stream {name!r} in {str(path)!r} holds text markers, not "
+                              "EEG samples; pass --stream with the name of an EEG stream")
+    sfreq = float(_xml_text(info, "nominal_srate") or 0)
+    times = np.asarray(eeg["time_stamps"], dtype=float)
+    if sfreq <= 0 or times.size == 0:
+        raise FileFormatError(f"XDF stream {name!r} in {str(path)!r} has no regularly sampled "
+                              f"data (nominal rate {sfreq:g} Hz, {times.size} samples)")
+    labels, scales, keep = _xdf_channels(info, np.shape(eeg["time_series"])[1], path)
+    if not keep:
+        raise FileFormatError(f"XDF stream {name!r} in {str(path)!r} has no EEG channels "
+                              "(every channel declares another type)")
+    data = np.asarray(eeg["time_series"], dtype=float).T[keep] * scales[keep, None]
+    marker_times, descriptions = [], []
+    for other in streams:
+        if other is not eeg and _xml_text(other["info"], "channel_format") == "string":
+            marker_times.extend(other["time_stamps"])
+            descriptions.extend("/".join(sample) for sample in other["time_series"])
+    marker_times = np.asarray(marker_times, dtype=float)
+    inside = (marker_times >= times[0]) & (marker_times <= times[-1])
+    # A marker goes to the first EEG sample at or after it, so that dropouts in the EEG
+    # stream do not shift the markers that follow them.
+    onsets = np.searchsorted(times, marker_times[inside]) / sfreq
+    descriptions = [text for text, keep_it in zip(descriptions, inside) if keep_it]
+    return _raw_array(data, [labels[i] for i in keep], sfreq, onsets, descriptions)
+
+
+@contextlib.contextmanager
+def _pyxdf_errors():
+    """Collect pyxdf's logged errors instead of letting them reach stderr."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    pyxdf_logger = logging.getLogger("pyxdf")
+    handler = Collect(logging.ERROR)
+    propagate, pyxdf_logger.propagate = pyxdf_logger.propagate, False
+    pyxdf_logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        pyxdf_logger.removeHandler(handler)
+        pyxdf_logger.propagate = propagate
+
+
+def _pick_xdf_stream(streams: list[dict], wanted: str | None, path: Path) -> dict:
+    """Return the stream named ``wanted``, or else the one stream of type EEG."""
+    if wanted is None:
+        matches = [s for s in streams if _xml_text(s["info"], "type").casefold() == "eeg"]
+        missing = "no EEG stream"
+    else:
+        matches = [s for s in streams
+                   if _xml_text(s["info"], "name").casefold() == wanted.casefold()]
+        missing = f"no stream named {wanted!r}"
+    if len(matches) == 1:
+        return matches[0]
+    found = ", ".join(f"{_xml_text(s['info'], 'name')!r} (type {_xml_text(s['info'], 'type')!r})"
+                      for s in streams) or "none"
+    problem = missing if not matches else f"{len(matches)} matching streams"
+    raise FileFormatError(f"{str(path)!r} has {problem}; streams found: {found}; "
+                          "choose one with --stream NAME")
+
+
+def _xdf_channels(info: dict, n_channels: int, path: Path):
+    """Return labels, scales to volts and the indices of the EEG channels of a stream."""
+    try:
+        channels = info["desc"][0]["channels"][0]["channel"]
+    except (KeyError, IndexError, TypeError):  # no per-channel metadata in the header
+        channels = []
+    if len(channels) != n_channels:
+        channels = [{}] * n_channels
+    labels = _channel_names([_xml_text(ch, "label") for ch in channels], "EEG")
+    scales, keep = np.ones(n_channels), []
+    for index, channel in enumerate(channels):
+        if _xml_text(channel, "type").strip().casefold() not in ("", "eeg"):
+            continue
+        keep.append(index)
+        unit = _xml_text(channel, "unit").strip().lower()
+        if unit not in XDF_UNIT_TO_VOLTS:
+            logger.warning("%s: channel %s has unknown unit %r; read as microvolts",
+                           path, labels[index], unit)
+        scales[index] = XDF_UNIT_TO_VOLTS.get(unit, MICROVOLTS_TO_VOLTS)
+    return labels, scales, keep
+
+
+def _xml_text(node, key: str) -> str:
+    """Return the text of pyxdf's parsed XML element ``key`` under ``node``, or ''."""
+    try:
+        value = node[key][0]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _read_openbci(path: Path):
+    """Read OpenBCI GUI v5/v6 text: '%' header lines, a column header, EXG in µV."""
+    n_header, sfreq, columns = 0, None, None
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for line in file:
+            if not line.startswith("%"):
+                columns = [name.strip() for name in line.split(",")]
+                break
+            n_header += 1
+            match = _OPENBCI_RATE.match(line)
+            if match:
+                sfreq = float(match.group(1))
+    if not sfreq or columns is None:
+        raise FileFormatError(f"{str(path)!r} lacks the '%Sample Rate = N Hz' header or the "
+                              "column header line of OpenBCI GUI v5/v6 text")
+    exg = [(i, int(m.group(1))) for i, m in enumerate(map(_OPENBCI_EXG.match, columns)) if m]
+    if not exg:
+        raise FileFormatError(f"{str(path)!r} has no EEG channels: no 'EXG Channel N' column "
+                              "in its OpenBCI column header")
+    marker = columns.index("Marker Channel") if "Marker Channel" in columns else None
+    usecols = [i for i, _ in exg] + ([marker] if marker is not None else [])
+    with warnings.catch_warnings():  # "input contained no data": reported below as no samples
+        warnings.simplefilter("ignore", UserWarning)
+        table = np.loadtxt(path, delimiter=",", skiprows=n_header + 1, usecols=usecols,
+                           ndmin=2, encoding="utf-8")
+    data = table[:, :len(exg)].T * MICROVOLTS_TO_VOLTS
+    names = [f"EXG{number + 1}" for _, number in exg]
+    markers = table[:, -1] if marker is not None else np.zeros(0)
+    return _raw_array(data, names, sfreq, *_marker_annotations(markers, sfreq))
+
+
+def _read_brainflow_csv(path: Path, board_id: int):
+    """Read ``DataFilter.write_file`` output: one row per sample, one column per board row."""
+    from brainflow.board_shim import BoardShim
+    from brainflow.data_filter import DataFilter
+
+    BoardShim.disable_board_logger()
+    DataFilter.disable_data_logger()
+    descr = BoardShim.get_board_descr(board_id)
+    board_name = descr.get("name", str(board_id))
+    rows = descr.get("eeg_channels", [])
+    if not rows:
+        raise FileFormatError(f"{str(path)!r}: board {board_name!r} records no EEG channels; "
+                              "pass the --master-board that recorded this file")
+    table = DataFilter.read_file(str(path))
+    if table.shape[0] != descr["num_rows"]:
+        raise FileFormatError(
+            f"{str(path)!r} has {table.shape[0]} columns per sample, but BrainFlow CSV from "
+            f"board {board_name!r} has {descr['num_rows']}; check --master-board")
+    names = _channel_names(descr.get("eeg_names", "").split(","), "EEG", expected=len(rows))
+    sfreq = float(descr["sampling_rate"])
+    data = table[rows] * MICROVOLTS_TO_VOLTS
+    markers = table[descr["marker_channel"]] if "marker_channel" in descr else np.zeros(0)
+    return _raw_array(data, names, sfreq, *_marker_annotations(markers, sfreq))
+
+
+def _marker_annotations(markers: np.ndarray, sfreq: float):
+    """Return onsets in seconds and descriptions of a marker row's non-zero values."""
+    where = np.flatnonzero(markers)
+    return where / sfreq, [f"{value:g}" for value in markers[where]]
+
+
+def _channel_names(labels: list[str], prefix: str, *, expected: int | None = None) -> list[str]:
+    """Return ``labels`` if they are usable names, else ``PREFIX001``, ``PREFIX002``, ..."""
+    n = len(labels) if expected is None else expected
+    labels = [label.strip() for label in labels]
+    if len(labels) == n and all(labels) and len(set(labels)) == n:
+        return labels
+    return [f"{prefix}{i + 1:03d}" for i in range(n)]
+
+
+def _raw_array(data, ch_names, sfreq, onsets, descriptions):
+    """Build a RawArray of EEG in volts, with instantaneous annotations at ``onsets`` (s)."""
+    import mne
+
+    raw = mne.io.RawArray(data, mne.create_info(list(ch_names), sfreq, "eeg"), verbose="error")
+    if len(onsets):
+        raw.set_annotations(mne.Annotations(onsets, 0.0, descriptions), verbose="error")
+    return raw
+
+
+def _checked_eeg(raw, path: Path):
+    """Return ``raw`` with only its EEG channels, or raise if it has none or no samples."""
+    types = raw.get_channel_types()
+    if "eeg" not in types:
+        found = ", ".join(f"{n} {t}" for t, n in Counter(types).items()) or "no channels"
+        raise FileFormatError(f"{str(path)!r} has no EEG channels (found: {found}); "
+                              "accepted: a recording with at least one EEG channel")
+    if raw.n_times == 0:
+        raise FileFormatError(f"{str(path)!r} has no samples; accepted: a recording with at "
+                              "least one sample")
+    return raw.pick("eeg", exclude=(), verbose="error")
