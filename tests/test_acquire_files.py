@@ -387,7 +387,8 @@ def _fif(tmp_path):
 
 
 def _xdf(tmp_path, streams=None):
-    return write_xdf(tmp_path / "rec.xdf", streams or [eeg_stream(), marker_stream([1000.2], ["go"])])
+    streams = streams or [eeg_stream(), marker_stream([1000.2], ["go"])]
+    return write_xdf(tmp_path / "rec.xdf", streams)
 
 
 def _brainflow_cyton_csv(tmp_path):

@@ -35,11 +35,12 @@ TEXT_SUFFIXES = (".csv", ".txt")
 ACCEPTED_SUFFIXES = MNE_SUFFIXES + XDF_SUFFIXES + TEXT_SUFFIXES
 
 #: Scale from an XDF channel unit (lower case) to volts. A missing unit means
-#: microvolts, the unit the LSL/XDF metadata conventions prescribe for EEG.
+#: microvolts, the unit the LSL/XDF metadata conventions prescribe for EEG. Both the
+#: micro sign (U+00B5) and the Greek mu (U+03BC) occur in the wild.
 XDF_UNIT_TO_VOLTS = {"v": 1.0, "volt": 1.0, "volts": 1.0,
                      "mv": 1e-3, "millivolt": 1e-3, "millivolts": 1e-3,
                      "uv": 1e-6, "\u00b5v": 1e-6, "\u03bcv": 1e-6, "microvolt": 1e-6,
-                     "microvolts": 1e-6, "": MICROVOLTS_TO_VOLTS}
+                     "microvolts": 1e-6, "": 1e-6}
 
 _OPENBCI_RATE = re.compile(r"^%\s*Sample Rate\s*=\s*([0-9.]+)", re.IGNORECASE)
 _OPENBCI_EXG = re.compile(r"^EXG Channel (\d+)$", re.IGNORECASE)
@@ -241,7 +242,7 @@ def _xdf_channels(info: dict, n_channels: int, path: Path):
         channels = []
     if len(channels) != n_channels:
         channels = [{}] * n_channels
-    labels = _channel_names([_xml_text(ch, "label") for ch in channels], "EEG")
+    labels = _channel_names([_xml_text(ch, "label") for ch in channels], n_channels)
     scales, keep = np.ones(n_channels), []
     for index, channel in enumerate(channels):
         if _xml_text(channel, "type").strip().casefold() not in ("", "eeg"):
@@ -251,7 +252,7 @@ def _xdf_channels(info: dict, n_channels: int, path: Path):
         if unit not in XDF_UNIT_TO_VOLTS:
             logger.warning("%s: channel %s has unknown unit %r; read as microvolts",
                            path, labels[index], unit)
-        scales[index] = XDF_UNIT_TO_VOLTS.get(unit, MICROVOLTS_TO_VOLTS)
+        scales[index] = XDF_UNIT_TO_VOLTS.get(unit, XDF_UNIT_TO_VOLTS[""])
     return labels, scales, keep
 
 
@@ -313,7 +314,7 @@ def _read_brainflow_csv(path: Path, board_id: int):
         raise FileFormatError(
             f"{str(path)!r} has {table.shape[0]} columns per sample, but BrainFlow CSV from "
             f"board {board_name!r} has {descr['num_rows']}; check --master-board")
-    names = _channel_names(descr.get("eeg_names", "").split(","), "EEG", expected=len(rows))
+    names = _channel_names(descr.get("eeg_names", "").split(","), len(rows))
     sfreq = float(descr["sampling_rate"])
     data = table[rows] * MICROVOLTS_TO_VOLTS
     markers = table[descr["marker_channel"]] if "marker_channel" in descr else np.zeros(0)
@@ -326,13 +327,12 @@ def _marker_annotations(markers: np.ndarray, sfreq: float):
     return where / sfreq, [f"{value:g}" for value in markers[where]]
 
 
-def _channel_names(labels: list[str], prefix: str, *, expected: int | None = None) -> list[str]:
-    """Return ``labels`` if they are usable names, else ``PREFIX001``, ``PREFIX002``, ..."""
-    n = len(labels) if expected is None else expected
+def _channel_names(labels: list[str], n: int) -> list[str]:
+    """Return ``labels`` if they are ``n`` distinct names, else ``EEG001``, ``EEG002``, ..."""
     labels = [label.strip() for label in labels]
     if len(labels) == n and all(labels) and len(set(labels)) == n:
         return labels
-    return [f"{prefix}{i + 1:03d}" for i in range(n)]
+    return [f"EEG{i + 1:03d}" for i in range(n)]
 
 
 def _raw_array(data, ch_names, sfreq, onsets, descriptions):
