@@ -1,0 +1,261 @@
+"""Protocol presets: TOML files validated on load, before anything starts.
+
+A preset has the tables ``[phases]``, ``[feedback]``, ``[music]``, ``[entrainment]``,
+``[limits]``, and, for ``kind = "iso"``, ``[iso]``. The files in ``configs/`` are the
+built-in presets; any file with the same schema is a custom preset.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from neurofeed.errors import NeurofeedError
+
+#: Where the built-in presets live (the repository's configs/ folder).
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
+
+#: Features a protocol can be driven by (see neurofeed.bands), each as a baseline z-score.
+FEEDBACK_FEATURES = ("alpha_posterior", "theta_frontal", "alpha_theta_ratio", "frontal_asymmetry")
+
+
+class PresetError(NeurofeedError):
+    """A preset is missing, unreadable, or has a key that is unknown or out of range."""
+
+
+@dataclass(frozen=True)
+class Phases:
+    """Phase durations in seconds: baseline (neutral music, calibration), training, cool-down."""
+
+    baseline_s: float
+    training_s: float
+    cooldown_s: float
+
+    @property
+    def total_s(self) -> float:
+        """float: The whole session, in seconds."""
+        return self.baseline_s + self.training_s + self.cooldown_s
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Which feature drives the music, and how its baseline z-score becomes a score and reward.
+
+    ``score_z`` maps the smoothed z-score linearly onto a 0-1 score (clipped). Reward is
+    on above ``reward_z`` and off again below ``reward_z - hysteresis_z``. ``smoothing_s``
+    is the exponential time constant in seconds. ``direction = "down"`` rewards a
+    falling feature (its z-score is negated first).
+    """
+
+    feature: str
+    direction: str
+    score_z: tuple[float, float]
+    reward_z: float
+    hysteresis_z: float
+    smoothing_s: float
+
+
+@dataclass(frozen=True)
+class MusicRanges:
+    """Music at score 0 (first value) and score 1 (second value): tempo in BPM, valence
+    in [-1, 1] (dark to bright mode), intensity and brightness 0-1; fixed key and volume 0-1."""
+
+    key: str
+    tempo_bpm: tuple[float, float]
+    valence: tuple[float, float]
+    intensity: tuple[float, float]
+    brightness: tuple[float, float]
+    volume: float
+
+
+@dataclass(frozen=True)
+class EntrainmentSpec:
+    """Entrainment during training: kind (off, binaural, isochronic), frequency in Hz, level 0-1."""
+
+    kind: str
+    frequency_hz: float
+    level: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The most each music parameter may change per second."""
+
+    tempo_bpm_per_s: float
+    valence_per_s: float
+    intensity_per_s: float
+    brightness_per_s: float
+
+
+@dataclass(frozen=True)
+class Iso:
+    """The iso principle: start matched to the baseline, then glide to the target.
+
+    ``arousal_ratio`` is the range of baseline beta/alpha power ratio (calm to tense)
+    mapped onto ``MusicRanges.tempo_bpm``; ``valence_asymmetry`` the range of baseline
+    frontal asymmetry (ln F4 - ln F3 alpha) mapped onto ``MusicRanges.valence``. The
+    glide runs at full speed while the follow z-score is at least ``follow_z``, slows
+    in between, and stops below ``pause_z``.
+    """
+
+    arousal_ratio: tuple[float, float]
+    valence_asymmetry: tuple[float, float]
+    target_tempo_bpm: float
+    target_valence: float
+    follow_z: float
+    pause_z: float
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A validated protocol preset. Load one with :func:`load_preset`."""
+
+    name: str
+    description: str
+    kind: str
+    phases: Phases
+    feedback: Feedback
+    music: MusicRanges
+    entrainment: EntrainmentSpec
+    limits: Limits
+    iso: Iso | None
+    path: Path
+
+
+# table -> key -> (kind, spec). Kinds: "number" (low, high), "pair" (low, high), "choice" (values),
+# "text" (None), "key" (validated by MusicState).
+_SCHEMA = {
+    "": {"name": ("text", None), "description": ("text", None), "kind": ("choice", ("feedback", "iso"))},
+    "phases": {"baseline_s": ("number", (0, 3600)), "training_s": ("number", (1, 4 * 3600)),
+               "cooldown_s": ("number", (0, 3600))},
+    "feedback": {"feature": ("choice", FEEDBACK_FEATURES), "direction": ("choice", ("up", "down")),
+                 "score_z": ("pair", (-10, 10)), "reward_z": ("number", (-10, 10)),
+                 "hysteresis_z": ("number", (0, 5)), "smoothing_s": ("number", (0, 60))},
+    "music": {"key": ("key", None), "tempo_bpm": ("pair", (40, 120)), "valence": ("pair", (-1, 1)),
+              "intensity": ("pair", (0, 1)), "brightness": ("pair", (0, 1)), "volume": ("number", (0, 1))},
+    "entrainment": {"kind": ("choice", ("off", "binaural", "isochronic")),
+                    "frequency_hz": ("number", (0.5, 40)), "level": ("number", (0, 1))},
+    "limits": {"tempo_bpm_per_s": ("number", (0.01, 20)), "valence_per_s": ("number", (0.001, 2)),
+               "intensity_per_s": ("number", (0.001, 2)), "brightness_per_s": ("number", (0.001, 2))},
+    "iso": {"arousal_ratio": ("pair", (0.01, 100)), "valence_asymmetry": ("pair", (-5, 5)),
+            "target_tempo_bpm": ("number", (40, 120)), "target_valence": ("number", (-1, 1)),
+            "follow_z": ("number", (-10, 10)), "pause_z": ("number", (-10, 10))},
+}
+_SECTIONS = {"phases": Phases, "feedback": Feedback, "music": MusicRanges,
+             "entrainment": EntrainmentSpec, "limits": Limits, "iso": Iso}
+
+
+def list_presets() -> dict[str, Path]:
+    """Return the built-in presets as ``{name: path}``, sorted by name."""
+    return {p.stem: p for p in sorted(PRESETS_DIR.glob("*.toml"))}
+
+
+def resolve_preset(name_or_path: str | Path) -> Path:
+    """Return the file of a built-in preset name, or of a path to a TOML file."""
+    text = str(name_or_path)
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        path = Path(text)
+        if not path.is_file():
+            raise PresetError(f"preset file {text!r} not found")
+        return path
+    presets = list_presets()
+    if text in presets:
+        return presets[text]
+    close = difflib.get_close_matches(text, presets, n=3)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise PresetError(f"unknown preset {text!r}; {hint}accepted: {', '.join(presets)} or a .toml path")
+
+
+def load_preset(name_or_path: str | Path) -> Preset:
+    """Load and validate a preset by built-in name or TOML path.
+
+    Raises
+    ------
+    PresetError
+        Naming the file, the table and key, and the accepted values or range.
+    """
+    path = resolve_preset(name_or_path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise PresetError(f"preset {str(path)!r} is unreadable: {err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise PresetError(f"preset {str(path)!r} is not valid TOML: {err}") from None
+    where = path.name
+    top = {k: v for k, v in document.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in document.items() if isinstance(v, dict)}
+    values = {"": _validate(where, "", top)}
+    kind = values[""]["kind"]
+    required = [t for t in _SECTIONS if t != "iso" or kind == "iso"]
+    for table in tables:
+        if table not in required:
+            raise PresetError(f"{where}: unknown table [{table}] for kind {kind!r}; "
+                              f"accepted: {', '.join(f'[{t}]' for t in required)}")
+    for table in required:
+        if table not in tables:
+            raise PresetError(f"{where}: missing table [{table}]")
+        values[table] = _validate(where, table, tables[table])
+    sections = {t: _SECTIONS[t](**values[t]) for t in required}
+    preset = Preset(**values[""], iso=sections.pop("iso", None), path=path, **sections)
+    _check_music_key(where, preset.music)
+    return preset
+
+
+def _validate(where: str, table: str, given: dict) -> dict:
+    schema = _SCHEMA[table]
+    label = f"[{table}]." if table else ""
+    for key in given:
+        if key not in schema:
+            close = difflib.get_close_matches(key, schema, n=2)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise PresetError(f"{where}: unknown key {label}{key}{hint}; accepted: {', '.join(schema)}")
+    out = {}
+    for key, (kind, spec) in schema.items():
+        if key not in given:
+            raise PresetError(f"{where}: missing key {label}{key}")
+        out[key] = _value(f"{where}: {label}{key}", given[key], kind, spec)
+    return out
+
+
+def _value(name: str, value, kind: str, spec):
+    def number(v, low, high):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= high:
+            raise PresetError(f"{name} = {v!r} is out of range; accepted: a number from {low:g} to {high:g}")
+        return float(v)
+
+    if kind == "number":
+        return number(value, *spec)
+    if kind == "pair":
+        if not isinstance(value, list) or len(value) != 2:
+            raise PresetError(f"{name} = {value!r}; accepted: two numbers [first, second] "
+                              f"from {spec[0]:g} to {spec[1]:g}")
+        return (number(value[0], *spec), number(value[1], *spec))
+    if kind == "choice":
+        if value not in spec:
+            raise PresetError(f"{name} = {value!r} is not accepted; accepted: {', '.join(spec)}")
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise PresetError(f"{name} = {value!r}; accepted: a non-empty string")
+    return value
+
+
+def _check_music_key(where: str, music: MusicRanges) -> None:
+    from neurofeed.errors import InvalidArgumentError
+    from neurofeed.synth.state import MusicState
+
+    try:
+        MusicState(key=music.key)
+    except InvalidArgumentError as err:
+        raise PresetError(f"{where}: [music].key: {err}") from None
+
+
+def preset_fields(preset: Preset) -> dict:
+    """Return the preset as plain data (for session.json and ``neurofeed presets show``)."""
+    out = {"name": preset.name, "description": preset.description, "kind": preset.kind}
+    for table in _SECTIONS:
+        section = getattr(preset, table)
+        if section is not None:
+            out[table] = {f.name: getattr(section, f.name) for f in fields(section)}
+    return out
