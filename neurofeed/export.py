@@ -96,8 +96,10 @@ def to_raw(info, data: np.ndarray, timestamps: np.ndarray, events: Sequence = ()
         descriptions.append(event.description)
     if onsets:
         onsets = np.clip(onsets, 0.0, data.shape[1] / sfreq)
+        # An annotation running past the last sample (a file event cut by --duration) is
+        # cropped by MNE; that is what we want, so its warning is not shown.
         raw.set_annotations(mne.Annotations(onsets, durations, descriptions,
-                                            orig_time=raw.info["meas_date"]))
+                                            orig_time=raw.info["meas_date"]), verbose="error")
     return raw
 
 

@@ -64,6 +64,14 @@ class Gap(NamedTuple):
     end: float | None
 
 
+def channel_names(labels, n: int) -> list[str]:
+    """Return ``labels`` if they are ``n`` distinct non-empty names, else ``EEG001``, ``EEG002``, ..."""
+    labels = [str(label).strip() for label in labels]
+    if len(labels) == n and all(labels) and len(set(labels)) == n:
+        return labels
+    return [f"EEG{i + 1:03d}" for i in range(n)]
+
+
 class Source(abc.ABC):
     """An EEG source: a context manager whose :meth:`read` never blocks.
 

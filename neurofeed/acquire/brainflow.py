@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import difflib
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from pylsl import local_clock
 
-from neurofeed.acquire.base import Source
+from neurofeed.acquire.base import Source, channel_names
 from neurofeed.errors import InvalidArgumentError, SourceError
 
 #: BrainFlow delivers EEG in microvolts; the engine works in volts, as MNE does.
@@ -61,6 +62,52 @@ def resolve_board(board: str | int) -> int:
         f"unknown board {board!r}; {hint}run 'neurofeed devices' for all {len(names)} names")
 
 
+@dataclass(frozen=True)
+class BoardLayout:
+    """Where a BrainFlow board puts its data, from BrainFlow's board descriptor.
+
+    Attributes
+    ----------
+    name : str
+        The board's name as BrainFlow gives it (e.g. ``"Cyton"``).
+    sfreq : float
+        Sampling rate in Hz.
+    num_rows : int
+        Rows of ``get_board_data()`` (columns of a BrainFlow CSV).
+    eeg_rows : tuple of int
+        The rows holding EEG, in microvolts.
+    ch_names : tuple of str
+        EEG channel names (BrainFlow's where it has them, else ``EEG001``...).
+    timestamp_row : int
+        The row of unix timestamps in seconds.
+    marker_row : int or None
+        The row of markers, where the board has one.
+    """
+
+    name: str
+    sfreq: float
+    num_rows: int
+    eeg_rows: tuple[int, ...]
+    ch_names: tuple[str, ...]
+    timestamp_row: int
+    marker_row: int | None
+
+
+def board_layout(board_id: int) -> BoardLayout:
+    """Return the :class:`BoardLayout` of a BrainFlow board id."""
+    from brainflow.board_shim import BoardShim
+
+    BoardShim.disable_board_logger()
+    descr = BoardShim.get_board_descr(board_id)
+    rows = tuple(descr.get("eeg_channels", ()))
+    names = descr.get("eeg_names", "")
+    return BoardLayout(name=descr.get("name", str(board_id)), sfreq=float(descr["sampling_rate"]),
+                       num_rows=int(descr["num_rows"]), eeg_rows=rows,
+                       ch_names=tuple(channel_names(names.split(",") if names else [], len(rows))),
+                       timestamp_row=int(descr["timestamp_channel"]),
+                       marker_row=descr.get("marker_channel"))
+
+
 class BrainFlowSource(Source):
     """EEG channels of a BrainFlow board, in volts on the LSL clock.
 
@@ -97,7 +144,7 @@ class BrainFlowSource(Source):
                  master_board: str | int | None = None, timeout_s: int = 0,
                  stall_timeout_s: float = 2.0):
         super().__init__(stall_timeout_s=stall_timeout_s)
-        from brainflow.board_shim import BoardShim, BrainFlowInputParams
+        from brainflow.board_shim import BrainFlowInputParams
 
         self.board_id = resolve_board(board)
         params = BrainFlowInputParams()
@@ -120,20 +167,14 @@ class BrainFlowSource(Source):
                 raise InvalidArgumentError("file is required for the playback_file board: "
                                            "the path of a BrainFlow CSV recording")
         self._params = params
-        self._descr_board_id = params.master_board if master_board is not None else self.board_id
-        BoardShim.disable_board_logger()
-        descr = BoardShim.get_board_descr(self._descr_board_id)
-        self._eeg_rows = list(descr["eeg_channels"])
-        self._timestamp_row = int(descr["timestamp_channel"])
-        names = descr.get("eeg_names", "")
-        ch_names = names.split(",") if names else []
-        if len(ch_names) != len(self._eeg_rows) or len(set(ch_names)) != len(ch_names):
-            ch_names = [f"EEG{i + 1:03d}" for i in range(len(self._eeg_rows))]
-        self._board_name = descr.get("name", str(self.board_id))
+        layout = board_layout(params.master_board if master_board is not None else self.board_id)
+        self._eeg_rows = list(layout.eeg_rows)
+        self._timestamp_row = layout.timestamp_row
+        self._board_name = layout.name
 
         import mne
 
-        self._info = mne.create_info(ch_names, float(descr["sampling_rate"]), "eeg")
+        self._info = mne.create_info(list(layout.ch_names), layout.sfreq, "eeg")
         self._board = None
         self._clock_offset = 0.0
 

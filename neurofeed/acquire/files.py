@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from neurofeed.acquire.brainflow import MICROVOLTS_TO_VOLTS, resolve_board
+from neurofeed.acquire.base import channel_names
+from neurofeed.acquire.brainflow import MICROVOLTS_TO_VOLTS, board_layout, resolve_board
 from neurofeed.errors import FileFormatError, InvalidArgumentError
 
 logger = logging.getLogger("neurofeed.acquire")
@@ -242,7 +243,7 @@ def _xdf_channels(info: dict, n_channels: int, path: Path):
         channels = []
     if len(channels) != n_channels:
         channels = [{}] * n_channels
-    labels = _channel_names([_xml_text(ch, "label") for ch in channels], n_channels)
+    labels = channel_names([_xml_text(ch, "label") for ch in channels], n_channels)
     scales, keep = np.ones(n_channels), []
     for index, channel in enumerate(channels):
         if _xml_text(channel, "type").strip().casefold() not in ("", "eeg"):
@@ -298,26 +299,21 @@ def _read_openbci(path: Path):
 
 def _read_brainflow_csv(path: Path, board_id: int):
     """Read ``DataFilter.write_file`` output: one row per sample, one column per board row."""
-    from brainflow.board_shim import BoardShim
     from brainflow.data_filter import DataFilter
 
-    BoardShim.disable_board_logger()
     DataFilter.disable_data_logger()
-    descr = BoardShim.get_board_descr(board_id)
-    board_name = descr.get("name", str(board_id))
-    rows = descr.get("eeg_channels", [])
-    if not rows:
-        raise FileFormatError(f"{str(path)!r}: board {board_name!r} records no EEG channels; "
+    layout = board_layout(board_id)
+    if not layout.eeg_rows:
+        raise FileFormatError(f"{str(path)!r}: board {layout.name!r} records no EEG channels; "
                               "pass the --master-board that recorded this file")
     table = DataFilter.read_file(str(path))
-    if table.shape[0] != descr["num_rows"]:
+    if table.shape[0] != layout.num_rows:
         raise FileFormatError(
             f"{str(path)!r} has {table.shape[0]} columns per sample, but BrainFlow CSV from "
-            f"board {board_name!r} has {descr['num_rows']}; check --master-board")
-    names = _channel_names(descr.get("eeg_names", "").split(","), len(rows))
-    sfreq = float(descr["sampling_rate"])
-    data = table[rows] * MICROVOLTS_TO_VOLTS
-    markers = table[descr["marker_channel"]] if "marker_channel" in descr else np.zeros(0)
+            f"board {layout.name!r} has {layout.num_rows}; check --master-board")
+    names, sfreq = layout.ch_names, layout.sfreq
+    data = table[list(layout.eeg_rows)] * MICROVOLTS_TO_VOLTS
+    markers = table[layout.marker_row] if layout.marker_row is not None else np.zeros(0)
     return _raw_array(data, names, sfreq, *_marker_annotations(markers, sfreq))
 
 
@@ -325,14 +321,6 @@ def _marker_annotations(markers: np.ndarray, sfreq: float):
     """Return onsets in seconds and descriptions of a marker row's non-zero values."""
     where = np.flatnonzero(markers)
     return where / sfreq, [f"{value:g}" for value in markers[where]]
-
-
-def _channel_names(labels: list[str], n: int) -> list[str]:
-    """Return ``labels`` if they are ``n`` distinct names, else ``EEG001``, ``EEG002``, ..."""
-    labels = [label.strip() for label in labels]
-    if len(labels) == n and all(labels) and len(set(labels)) == n:
-        return labels
-    return [f"EEG{i + 1:03d}" for i in range(n)]
 
 
 def _raw_array(data, ch_names, sfreq, onsets, descriptions):
