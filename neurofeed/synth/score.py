@@ -1,6 +1,7 @@
 """The score log: every note the engine played and every parameter change, exportable as MIDI.
 
-Times are seconds of audio time (the engine's sample clock), exact to the sample. The audio
+Times are seconds of audio time (the engine's sample clock), exact to the sample, at which the
+output carries the note or change (the limiter's few milliseconds of look-ahead included). The audio
 thread appends and other threads may read at any time: appending to a list is atomic in
 CPython, and readers work on copies.
 """

@@ -1,0 +1,71 @@
+"""The master section: volume, fades, limiter and a hard ceiling.
+
+Order: volume (rate-capped glide) x fade -> look-ahead limiter just under the ceiling -> a
+hard clip at the ceiling. The limiter does the work without audible distortion; the clip is
+the guarantee that no sample ever exceeds the ceiling, whatever the limiter's overshoot.
+"""
+
+from __future__ import annotations
+
+from neurofeed._check import check_range
+
+#: The ceiling may be set no higher than this (dBFS).
+MAX_CEILING_DBFS = -1.0
+# The limiter starts this far below the ceiling, so the clip rarely has anything to do.
+_LIMITER_HEADROOM_DB = 1.5
+# The limiter's look-ahead delays the whole output by this much (pyo truncates it to whole samples).
+_LOOKAHEAD_MS = 5.0
+
+
+def db_to_amp(db: float) -> float:
+    """Linear amplitude of a level in dB (0 dB = 1.0)."""
+    return 10.0 ** (db / 20.0)
+
+
+class Master:
+    """Volume, fade, limiter and ceiling applied to a stereo signal.
+
+    Parameters
+    ----------
+    pyo : module
+        The pyo module.
+    source : PyoObject
+        The stereo mix.
+    sample_rate : float
+        Hz.
+    ceiling_dbfs : float
+        Hard output ceiling in dBFS, at most :data:`MAX_CEILING_DBFS`.
+    volume : float
+        Starting master volume, 0-1.
+    glide_s : float
+        Shortest time (seconds) a volume change takes.
+    max_volume_rate_per_s : float
+        The most the volume may change per second (full scale is 1.0).
+    """
+
+    def __init__(self, pyo, source, *, sample_rate: float, ceiling_dbfs: float, volume: float,
+                 glide_s: float, max_volume_rate_per_s: float):
+        self.ceiling = db_to_amp(check_range("ceiling_dbfs", ceiling_dbfs, -60.0, MAX_CEILING_DBFS, unit=" dBFS"))
+        self._glide_s = glide_s
+        self._max_rate = check_range("max_volume_rate_per_s", max_volume_rate_per_s, 0.0, 1000.0,
+                                     unit=" per s", low_inclusive=False)
+        self._volume = pyo.SigTo(volume, time=glide_s, init=volume)
+        self._fade = pyo.SigTo(0.0, time=0.0, init=0.0)
+        self._gain = self._volume * self._fade
+        self._pre = source * self._gain
+        self._limiter = pyo.Compress(self._pre, thresh=ceiling_dbfs - _LIMITER_HEADROOM_DB, ratio=40,
+                                     risetime=0.002, falltime=0.25, lookahead=_LOOKAHEAD_MS, knee=0.3)
+        #: Samples by which the output lags the graph (the look-ahead).
+        self.latency_samples = int(_LOOKAHEAD_MS * sample_rate / 1000.0)
+        self.output = pyo.Clip(self._limiter, min=-self.ceiling, max=self.ceiling)
+
+    def set_volume(self, volume: float) -> None:
+        """Glide to ``volume`` over ``glide_s``, or slower if the rate cap demands it."""
+        step = abs(volume - self._volume.get())
+        self._volume.time = max(self._glide_s, step / self._max_rate)
+        self._volume.value = volume
+
+    def fade(self, to: float, seconds: float) -> None:
+        """Ramp the fade gain linearly to ``to`` (0 or 1) over ``seconds``."""
+        self._fade.time = seconds
+        self._fade.value = to
