@@ -1,0 +1,142 @@
+"""``build_report``: one session's report, as HTML with its figures also saved as PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from neurofeed import __version__
+from neurofeed.recorder import write_json
+from neurofeed.report import figures, html
+from neurofeed.report.spectra import phase_spectra
+from neurofeed.report.style import report_style, save_png
+from neurofeed.report.summary import (FEATURES, PHASE_LABELS, SessionSummary, format_started, read_session,
+                                      summarise)
+
+#: The report's folder inside the session folder.
+REPORT_DIR = "report"
+REPORT_FILE = "report.html"
+SUMMARY_FILE = "summary.json"
+
+DEFINITIONS = (
+    "Change from baseline: the mean of the feature over the phase's windows that gave an estimate, "
+    "against the baseline's mean; in percent for band powers and the alpha/theta ratio, as a "
+    "difference for frontal asymmetry (already a log ratio, ln F4 - ln F3 alpha). Reward: the share "
+    "of the phase's hops in which the reward was on (with the preset's hysteresis). In target: the "
+    "share of the phase's hops in which the smoothed feedback z-score was at or above the reward "
+    "threshold; it has no value in baseline, which defines the z-score. Every number is in "
+    f"{SUMMARY_FILE} beside this page.")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}%"
+
+
+def _phase_table(summary: SessionSummary) -> str:
+    names = [summary.target] + [n for n in ("alpha_posterior", "theta_frontal") if n != summary.target]
+    header = ["Phase", "Time (min)", "Estimate", "Reward", "In target"] + [
+        f"{FEATURES[n].label} vs baseline" for n in names]
+    rows = [[PHASE_LABELS.get(p.name, p.name), f"{p.start_s / 60:.1f}-{p.end_s / 60:.1f}",
+             _pct(p.estimate_pct), _pct(p.reward_pct), _pct(p.in_target_pct)]
+            + [FEATURES[n].format_change(p.changes.get(n)) if p.name != "baseline" else "reference"
+               for n in names] for p in summary.phases]
+    return html.table(header, rows)
+
+
+def _facts(summary: SessionSummary, description: str) -> str:
+    spec = summary.target_spec
+    quality = f"{summary.estimate_pct:.1f}% of windows gave an estimate; {summary.n_gaps} acquisition gaps"
+    if summary.no_estimate_reasons:
+        quality += "; no estimate because: " + "; ".join(
+            f"{reason} ({count} windows)" for reason, count in summary.no_estimate_reasons.items())
+    return html.facts([
+        ("Subject", summary.subject),
+        ("Date", format_started(summary.started_utc)),
+        ("Preset", f"{summary.preset}: {description}" if description else summary.preset),
+        ("Target feature", f"{spec.label} ({summary.direction}); reward on at z ≥ {summary.reward_z:g}, "
+                           f"off below z = {summary.release_z:g}"),
+        ("Duration", f"{summary.duration_s / 60:.1f} min ({summary.duration_s:.1f} s)"),
+        ("Source", summary.source),
+        ("Data quality", quality),
+    ])
+
+
+def _artifacts(summary: SessionSummary) -> str:
+    flagged = {ch: flags for ch, flags in summary.artifact_pct.items() if any(flags.values())}
+    if not flagged:
+        return html.paragraph("No artifacts were flagged on any channel.")
+    flags = list(next(iter(flagged.values())))
+    rows = [[ch] + [f"{pct[f]:.1f}%" if pct[f] else "" for f in flags] for ch, pct in flagged.items()]
+    clean = [ch for ch in summary.artifact_pct if ch not in flagged]
+    return (html.paragraph("Artifacts: the share of hops whose window carried each flag, by channel. "
+                           f"Clean throughout: {', '.join(clean) or 'none'}.")
+            + html.table(["Channel"] + flags, rows))
+
+
+def build_report(folder, *, out_dir=None) -> Path:
+    """Write a session's report and return the path of its HTML page.
+
+    The page (``report.html``), one PNG per figure and ``summary.json`` (every number
+    of :class:`~neurofeed.report.summary.SessionSummary`) go to ``out_dir``, by default
+    the ``report`` folder inside the session folder. The page embeds its figures, so it
+    is complete on its own.
+
+    Raises
+    ------
+    neurofeed.report.SessionIncompleteError
+        When the session was never finalised (run ``neurofeed recover`` first).
+    neurofeed.finalise.SessionFolderError
+        When the folder is not a feedback session.
+    """
+    import mne
+
+    data = read_session(folder)
+    summary = summarise(data)
+    out = Path(out_dir) if out_dir is not None else data.folder / REPORT_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    raw = mne.io.read_raw_fif(data.raw_path, preload=True, verbose="error")
+    spectra = phase_spectra(raw, [(p.name, p.start_s, p.end_s) for p in summary.phases], summary.target)
+
+    made = {}
+    with report_style():
+        wanted = {
+            "features": (lambda: figures.features_figure(data, summary),
+                         "Top: posterior alpha and frontal theta power against their baseline means. Bottom: "
+                         "the preset's feedback feature as a smoothed z-score, with the reward thresholds; "
+                         "the strips mark when the reward was on and windows without an estimate."),
+            "phases": (lambda: figures.phase_figure(summary),
+                       "Reward and time in target, as percentages of each phase's time."),
+            "music": (lambda: figures.music_figure(data, summary),
+                      "The music the loop played, on the same time axis as the features: the feedback "
+                      "score, tempo, mode, intensity and brightness, and entrainment."),
+            "spectra": (lambda: figures.spectra_figure(spectra),
+                        "Mean power spectrum of the region of interest in each phase (Welch, 2-s segments)."),
+            "latency": (lambda: figures.latency_figure(data.latency, summary),
+                        "Time from the newest EEG sample of a window to the music engine applying the "
+                        "result, per hop, with its percentiles."),
+        }
+        if not data.music:
+            del wanted["music"]
+        if not spectra.psd_uv2_per_hz:
+            del wanted["spectra"]
+        if "sample_to_engine_s" not in data.latency:
+            del wanted["latency"]
+        for name, (make, caption) in wanted.items():
+            made[name] = (html.figure(save_png(make(), out / f"{name}.png"), name, caption))
+    write_json(out / SUMMARY_FILE, summary.to_dict())
+
+    absent = html.paragraph("Not recorded in this session.", "note")
+    description = data.meta.get("preset_config", {}).get("description", "")
+    page = html.page(
+        f"Session report: {summary.subject}, {format_started(summary.started_utc)}",
+        f"{summary.session_id}. Preset {summary.preset}. Made by neurofeed {__version__}.",
+        html.section("Summary", html.paragraph(summary.headline(), "headline"), _phase_table(summary)),
+        html.section("Session facts", _facts(summary, description), _artifacts(summary)),
+        html.section("Features over time", made["features"], made["phases"]),
+        html.section("Music over time", made.get("music", absent)),
+        html.section("Spectra", made.get("spectra", absent)),
+        html.section("Latency", made.get("latency", absent)),
+        html.section("Definitions", html.paragraph(DEFINITIONS, "note")),
+    )
+    path = out / REPORT_FILE
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,99 @@
+"""Power spectra of a session's region of interest, one per phase, from eeg_raw.fif."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The spectra's frequency range, in Hz.
+FMIN_HZ, FMAX_HZ = 1.0, 40.0
+#: Welch segment length, in seconds (0.5 Hz resolution), with 50% overlap.
+SEGMENT_S = 2.0
+
+_POSTERIOR = re.compile(r"^(P|PO|O|I)(\d+|Z)$")
+_FRONTAL = re.compile(r"^(AF|F|FC)(\d+|Z)$")
+
+
+@dataclass(frozen=True)
+class Spectra:
+    """Mean power spectral density over the region's channels, per phase.
+
+    Attributes
+    ----------
+    region : str
+        What the region is called (``"Posterior"``, ``"Frontal"``, ...).
+    channels : tuple of str
+        The channels averaged.
+    freqs_hz : ndarray
+        Frequencies in Hz.
+    psd_uv2_per_hz : dict
+        ``{phase: ndarray}``, in µV²/Hz.
+    """
+
+    region: str
+    channels: tuple
+    freqs_hz: np.ndarray
+    psd_uv2_per_hz: dict
+
+
+def _plain(name: str) -> str:
+    # EDF labels look like "EEG O1" or "O1..": compare the bare 10-20 name.
+    return name.upper().removeprefix("EEG").strip(" .-")
+
+
+def region_channels(ch_names: list[str], target: str) -> tuple[str, list[str]]:
+    """The region of interest of a target feature, by 10-20/10-10 channel name.
+
+    Posterior alpha: P, PO, O and I channels; frontal theta: AF, F and FC channels;
+    frontal asymmetry: F3 and F4; the alpha/theta ratio: both regions. When no
+    channel name matches (e.g. ``EEG001``), every channel, so there is still a spectrum.
+
+    Returns
+    -------
+    region : str
+        Its name, for titles.
+    channels : list of str
+        The channels of ``ch_names`` in it.
+    """
+    posterior = [c for c in ch_names if _POSTERIOR.match(_plain(c))]
+    frontal = [c for c in ch_names if _FRONTAL.match(_plain(c))]
+    f3f4 = [c for c in ch_names if _plain(c) in ("F3", "F4")]
+    region, channels = {
+        "alpha_posterior": ("Posterior", posterior),
+        "theta_frontal": ("Frontal", frontal),
+        "frontal_asymmetry": ("F3 and F4", f3f4 if len(f3f4) == 2 else frontal),
+        "alpha_theta_ratio": ("Posterior and frontal", posterior + frontal),
+    }[target]
+    return (region, channels) if channels else ("All channels", list(ch_names))
+
+
+def phase_spectra(raw, spans, target: str) -> Spectra:
+    """Welch PSD of the target's region in each phase span of ``raw``.
+
+    Stretches annotated ``BAD_...`` (acquisition gaps) are left out; a phase shorter
+    than one Welch segment (:data:`SEGMENT_S`) gets no spectrum.
+
+    Parameters
+    ----------
+    raw : mne.io.Raw
+        The session's EEG in volts; its time 0 is session time 0.
+    spans : list of (phase, start_s, end_s)
+        Phases in session seconds (see :func:`neurofeed.report.summary.phase_spans`).
+    target : str
+        The session's feedback feature, which picks the region.
+    """
+    region, channels = region_channels(raw.ch_names, target)
+    n_fft = int(round(SEGMENT_S * raw.info["sfreq"]))
+    freqs, psds = np.empty(0), {}
+    for name, start, end in spans:
+        end = min(end, raw.times[-1])
+        if end - start < SEGMENT_S:
+            continue
+        spectrum = raw.compute_psd(method="welch", fmin=FMIN_HZ, fmax=FMAX_HZ, tmin=start, tmax=end,
+                                   picks=channels, n_fft=n_fft, n_overlap=n_fft // 2,
+                                   reject_by_annotation=True, verbose="error")
+        freqs = spectrum.freqs
+        psds[name] = spectrum.get_data().mean(axis=0) * 1e12
+    return Spectra(region, tuple(channels), freqs, psds)
