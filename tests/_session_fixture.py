@@ -178,7 +178,8 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
             "preset_config": preset_fields(spec), "started_utc": started.isoformat(),
             "source": {"kind": "file", "file": "/data/synthetic-alpha_raw.fif", "channels": CHANNELS,
                        "rate": SFREQ},
-            "audio": {"backend": "none"}, "seed": seed, "hop_s": HOP_S, "versions": library_versions()}
+            "audio": {"backend": "none"}, "seed": seed, "hop_s": HOP_S, "versions": library_versions(),
+            "estimator": {"posterior": POSTERIOR, "frontal_midline": FRONTAL, "asymmetry_pair": ["F3", "F4"]}}
     info = mne.create_info(CHANNELS, SFREQ, "eeg")
     protocol = Protocol(spec)
     with SessionRecorder(folder, info, meta) as recorder:

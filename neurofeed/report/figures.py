@@ -214,14 +214,11 @@ def progress_figure(numbers: list[SessionNumbers], trend: Trend | None, spec: Fe
     change = np.array([np.nan if n.change is None else n.change for n in numbers])
     unit = "%" if spec.relative else "ln ratio"
     if trend is not None:
-        fitted_x = x[np.isfinite(change)].mean()
-        centre = (fitted_x, trend.intercept + trend.slope * fitted_x)  # the fit's pivot
-        ends = np.array([x.min() - 0.3, x.max() + 0.3])
-        if trend.ci_low is not None:
-            ax_change.fill_between(ends, centre[1] + trend.ci_low * (ends - centre[0]),
-                                   centre[1] + trend.ci_high * (ends - centre[0]), color="#dddddd",
-                                   linewidth=0, label="95% CI of the slope")
-        ax_change.plot(ends, trend.intercept + trend.slope * ends, color="#444444", linestyle="--",
+        span = np.linspace(x.min() - 0.3, x.max() + 0.3, 50)
+        band = trend.band(span)
+        if band is not None:
+            ax_change.fill_between(span, *band, color="#dddddd", linewidth=0, label="95% confidence band")
+        ax_change.plot(span, trend.intercept + trend.slope * span, color="#444444", linestyle="--",
                        linewidth=1.2, label=f"trend {trend.describe()}")
     ax_change.plot(x, change, label=f"{spec.label} in training", **SERIES["change"])
     ax_change.axhline(0, color="#444444", linewidth=0.8)

@@ -23,8 +23,7 @@ DEFINITIONS = (
     "difference for frontal asymmetry (already a log ratio, ln F4 - ln F3 alpha). Reward: the share "
     "of the phase's hops in which the reward was on (with the preset's hysteresis). In target: the "
     "share of the phase's hops in which the smoothed feedback z-score was at or above the reward "
-    "threshold; it has no value in baseline, which defines the z-score. Every number is in "
-    f"{SUMMARY_FILE} beside this page.")
+    "threshold; it has no value in baseline, which defines the z-score.")
 
 
 def _pct(value: float | None) -> str:
@@ -94,7 +93,8 @@ def build_report(folder, *, out_dir=None) -> Path:
     out = Path(out_dir) if out_dir is not None else data.folder / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
     raw = mne.io.read_raw_fif(data.raw_path, preload=True, verbose="error")
-    spectra = phase_spectra(raw, [(p.name, p.start_s, p.end_s) for p in summary.phases], summary.target)
+    spectra = phase_spectra(raw, [(p.name, p.start_s, p.end_s) for p in summary.phases], summary.target,
+                            data.meta.get("estimator"))
 
     made = {}
     with report_style():
@@ -135,7 +135,8 @@ def build_report(folder, *, out_dir=None) -> Path:
         html.section("Music over time", made.get("music", absent)),
         html.section("Spectra", made.get("spectra", absent)),
         html.section("Latency", made.get("latency", absent)),
-        html.section("Definitions", html.paragraph(DEFINITIONS, "note")),
+        html.section("Definitions", html.paragraph(f"{DEFINITIONS} Every number is in {SUMMARY_FILE} "
+                                                   "beside this page.", "note")),
     )
     path = out / REPORT_FILE
     path.write_text(page, encoding="utf-8")

@@ -43,33 +43,46 @@ def _plain(name: str) -> str:
     return name.upper().removeprefix("EEG").strip(" .-")
 
 
-def region_channels(ch_names: list[str], target: str) -> tuple[str, list[str]]:
-    """The region of interest of a target feature, by 10-20/10-10 channel name.
+#: For each target feature: its region's name, and the lists of session.json's
+#: ``estimator`` that hold the region's channels.
+_REGIONS = {
+    "alpha_posterior": ("Posterior", ("posterior",)),
+    "theta_frontal": ("Frontal midline", ("frontal_midline",)),
+    "frontal_asymmetry": ("Asymmetry pair", ("asymmetry_pair",)),
+    "alpha_theta_ratio": ("Posterior and frontal midline", ("posterior", "frontal_midline")),
+}
 
-    Posterior alpha: P, PO, O and I channels; frontal theta: AF, F and FC channels;
-    frontal asymmetry: F3 and F4; the alpha/theta ratio: both regions. When no
-    channel name matches (e.g. ``EEG001``), every channel, so there is still a spectrum.
+
+def _by_name(ch_names: list[str], target: str) -> list[str]:
+    posterior = [c for c in ch_names if _POSTERIOR.match(_plain(c))]
+    frontal = [c for c in ch_names if _FRONTAL.match(_plain(c))]
+    f3f4 = [c for c in ch_names if _plain(c) in ("F3", "F4")]
+    return {"alpha_posterior": posterior, "theta_frontal": frontal, "frontal_asymmetry": f3f4,
+            "alpha_theta_ratio": posterior + frontal}[target]
+
+
+def region_channels(ch_names: list[str], target: str, estimator: dict | None = None) -> tuple[str, list[str]]:
+    """The region of interest of a target feature.
+
+    The channels the session's estimator used (session.json ``estimator``: ``posterior``,
+    ``frontal_midline``, ``asymmetry_pair``) when it recorded them; otherwise by 10-20/10-10
+    name: P, PO, O and I channels for posterior, AF, F and FC for frontal, F3 and F4 for
+    the asymmetry pair. When neither gives a channel of ``ch_names``, every channel.
 
     Returns
     -------
     region : str
         Its name, for titles.
     channels : list of str
-        The channels of ``ch_names`` in it.
+        The channels of ``ch_names`` in it, without repeats.
     """
-    posterior = [c for c in ch_names if _POSTERIOR.match(_plain(c))]
-    frontal = [c for c in ch_names if _FRONTAL.match(_plain(c))]
-    f3f4 = [c for c in ch_names if _plain(c) in ("F3", "F4")]
-    region, channels = {
-        "alpha_posterior": ("Posterior", posterior),
-        "theta_frontal": ("Frontal", frontal),
-        "frontal_asymmetry": ("F3 and F4", f3f4 if len(f3f4) == 2 else frontal),
-        "alpha_theta_ratio": ("Posterior and frontal", posterior + frontal),
-    }[target]
+    region, keys = _REGIONS[target]
+    listed = [c for key in keys for c in ((estimator or {}).get(key) or [])]
+    channels = list(dict.fromkeys(c for c in (listed or _by_name(ch_names, target)) if c in ch_names))
     return (region, channels) if channels else ("All channels", list(ch_names))
 
 
-def phase_spectra(raw, spans, target: str) -> Spectra:
+def phase_spectra(raw, spans, target: str, estimator: dict | None = None) -> Spectra:
     """Welch PSD of the target's region in each phase span of ``raw``.
 
     Stretches annotated ``BAD_...`` (acquisition gaps) are left out; a phase shorter
@@ -83,8 +96,10 @@ def phase_spectra(raw, spans, target: str) -> Spectra:
         Phases in session seconds (see :func:`neurofeed.report.summary.phase_spans`).
     target : str
         The session's feedback feature, which picks the region.
+    estimator : dict, optional
+        session.json's ``estimator``, naming the region's channels (see :func:`region_channels`).
     """
-    region, channels = region_channels(raw.ch_names, target)
+    region, channels = region_channels(raw.ch_names, target, estimator)
     n_fft = int(round(SEGMENT_S * raw.info["sfreq"]))
     freqs, psds = np.empty(0), {}
     for name, start, end in spans:

@@ -305,19 +305,22 @@ def artifact_percentages(artifacts: dict) -> dict:
 
 
 def describe_source(source) -> str:
-    """One line for session.json's ``source``: kind, board/stream/file, channels and rate."""
+    """One line for session.json's ``source``: kind, board/stream/file, channels and rate.
+
+    Channels are ``channels`` (names) or ``n_channels``; the rate is ``rate`` or ``sfreq``, in Hz.
+    """
     if not isinstance(source, dict):
         return str(source) if source else "unknown"
     parts = [str(source.get("kind", "unknown"))]
     for key in ("board", "stream", "file"):
         if source.get(key):
             parts.append(Path(str(source[key])).name if key == "file" else str(source[key]))
-    channels = source.get("channels")
-    n_channels = len(channels) if isinstance(channels, list) else channels
-    if n_channels:
-        parts.append(f"{n_channels} channels")
-    if source.get("rate"):
-        parts.append(f"at {float(source['rate']):g} Hz")
+    channels = source.get("channels") or source.get("n_channels")
+    if channels:
+        parts.append(f"{len(channels) if isinstance(channels, list) else channels} channels")
+    rate = source.get("rate") or source.get("sfreq")
+    if rate:
+        parts.append(f"at {float(rate):g} Hz")
     return " ".join(parts)
 
 
