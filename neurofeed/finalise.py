@@ -79,10 +79,10 @@ def read_live_eeg(folder: Path) -> tuple[dict, np.ndarray, np.ndarray]:
 
 
 def latency_percentiles(latency: dict) -> dict:
-    """Percentiles, in milliseconds, of each latency column (seconds) of latency.tsv."""
+    """Percentiles, in milliseconds, of each duration column (``*_to_*_s``) of latency.tsv."""
     stats = {}
     for name, values in latency.items():
-        if name.endswith("_s") and isinstance(values, np.ndarray):
+        if "_to_" in name and name.endswith("_s") and isinstance(values, np.ndarray):
             finite = values[np.isfinite(values)]
             if finite.size:
                 stats[name.removesuffix("_s") + "_ms"] = {

@@ -7,9 +7,13 @@ import subprocess
 import sys
 
 
-def run_cli(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
-    """Run ``python -m neurofeed ARGS`` and return the completed process (text output)."""
-    env = {**os.environ, "PYO_GUI_WX": "0", "OPENBLAS_NUM_THREADS": "1"}
+def run_cli(*args: str, timeout: float = 120, env: dict | None = None,
+            **kwargs) -> subprocess.CompletedProcess:
+    """Run ``python -m neurofeed ARGS`` and return the completed process (text output).
+
+    ``env`` adds to (or overrides) this process's environment.
+    """
+    env = {**os.environ, "PYO_GUI_WX": "0", "OPENBLAS_NUM_THREADS": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "neurofeed", *args], capture_output=True,
                           text=True, timeout=timeout, env=env, **kwargs)
 

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from neurofeed.bands.baseline import ExponentialSmoother
 from neurofeed.protocol.presets import Preset
 from neurofeed.synth.state import Entrainment, MusicState, mode_from_valence
 
@@ -89,6 +90,7 @@ class Protocol:
     def __init__(self, preset: Preset):
         self.preset = preset
         self._last_time: float | None = None
+        self._smoother = ExponentialSmoother(preset.feedback.smoothing_s)
         self._smoothed: float | None = None
         self._reward = False
         self._last_estimate_time = -math.inf
@@ -152,10 +154,7 @@ class Protocol:
         feedback = self.preset.feedback
         if feature_z is not None and math.isfinite(feature_z) and phase != "baseline":
             z = feature_z if feedback.direction == "up" else -feature_z
-            if self._smoothed is None or feedback.smoothing_s == 0:
-                self._smoothed = z
-            else:
-                self._smoothed += (1 - math.exp(-dt / feedback.smoothing_s)) * (z - self._smoothed)
+            self._smoothed = self._smoother.update({"z": z}, time_s)["z"]
             self._last_estimate_time = time_s
         held = phase in ("training", "cooldown") and time_s - self._last_estimate_time > 0
         fresh = not held and self._smoothed is not None

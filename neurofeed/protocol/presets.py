@@ -259,3 +259,35 @@ def preset_fields(preset: Preset) -> dict:
         if section is not None:
             out[table] = {f.name: getattr(section, f.name) for f in fields(section)}
     return out
+
+
+def fit_phases(preset: Preset, duration_s: float | None = None,
+               baseline_s: float | None = None) -> Preset:
+    """Return ``preset`` with its phases fitted to a session length.
+
+    Parameters
+    ----------
+    preset : Preset
+        The preset.
+    duration_s : float or None
+        The whole session, in seconds; None keeps the preset's total.
+    baseline_s : float or None
+        The baseline phase, in seconds (0 skips it, e.g. with a stored baseline); None
+        keeps the preset's share of the session.
+
+    Returns
+    -------
+    preset : Preset
+        Training and cool-down share what the baseline leaves in the preset's proportions.
+    """
+    from dataclasses import replace
+
+    phases = preset.phases
+    total = phases.total_s if duration_s is None else float(duration_s)
+    if baseline_s is None:
+        baseline_s = phases.baseline_s * total / phases.total_s
+    if not 0 <= baseline_s <= total:
+        raise PresetError(f"--baseline {baseline_s:g} s must be from 0 to the session's {total:g} s")
+    rest = total - baseline_s
+    share = phases.training_s / (phases.training_s + phases.cooldown_s)
+    return replace(preset, phases=Phases(baseline_s, rest * share, rest * (1 - share)))

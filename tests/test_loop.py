@@ -1,0 +1,211 @@
+"""The closed loop end to end: replays of constructed and real recordings, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+
+from neurofeed.finalise import read_table
+from _cli import assert_one_line_error, run_cli
+
+SFREQ = 250.0
+CHANNELS = ["Fz", "F3", "F4", "Cz", "Pz", "O1", "Oz", "O2"]
+
+
+def write_alpha_step(path: Path, *, seconds: float = 80.0, step_at: float = 40.0,
+                     rising: bool = True, seed: int = 0) -> Path:
+    """A recording whose posterior 10 Hz alpha jumps 3x in amplitude at ``step_at`` (or drops)."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SFREQ)
+    t = np.arange(n) / SFREQ
+    data = rng.normal(scale=5e-6, size=(len(CHANNELS), n))
+    low, high = (4e-6, 12e-6) if rising else (12e-6, 4e-6)
+    alpha_amp = np.where(t < step_at, low, high)
+    for i, name in enumerate(CHANNELS):
+        if name in ("Pz", "O1", "Oz", "O2"):
+            data[i] += alpha_amp * np.sin(2 * np.pi * 10.0 * t + i)
+    raw = mne.io.RawArray(data, mne.create_info(CHANNELS, SFREQ, "eeg"), verbose="error")
+    raw.save(path, verbose="error")
+    return path
+
+
+def session_dir(out: Path, label: str = "") -> Path:
+    """The one session folder in ``out`` whose name ends with ``label``."""
+    folders = [p for p in out.iterdir() if p.is_dir() and p.name.startswith("sub-")
+               and p.name.endswith(label)]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def replay(file: Path, out: Path, *args: str) -> Path:
+    result = run_cli("replay", str(file), "--out", str(out), "--no-status", *args, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return session_dir(out)
+
+
+def test_replay_writes_a_finalised_session(tmp_path):
+    recording = write_alpha_step(tmp_path / "step_raw.fif", seconds=40, step_at=25)
+    folder = replay(recording, tmp_path / "out", "--preset", "relax-alpha", "--baseline", "15s",
+                    "--audio", "none", "--subject", "S01")
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["status"] == "finalised" and meta["subject"] == "S01"
+    assert meta["preset"] == "relax-alpha" and meta["clock"] == "virtual"
+    assert meta["ended"] == "source finished"
+    assert meta["versions"]["mne"] == mne.__version__
+    assert set(meta["latency"]) == {"sample_to_estimate_ms", "sample_to_engine_ms"}
+    raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", preload=True, verbose="error")
+    original = mne.io.read_raw_fif(recording, preload=True, verbose="error")
+    np.testing.assert_allclose(raw.get_data(), original.get_data(), rtol=1e-6, atol=1e-12)
+    assert "phase:baseline" in raw.annotations.description
+    assert "phase:training" in raw.annotations.description
+    training_onset = raw.annotations.onset[list(raw.annotations.description).index("phase:training")]
+    assert training_onset == pytest.approx(15.0, abs=0.11)
+    features = read_table(folder / "features.tsv")
+    music = read_table(folder / "music.tsv")
+    # One music row per hop, one features row per window (the first after the 2 s window fills).
+    assert music["time_s"].size == pytest.approx(400, abs=2)
+    assert features["time_s"].size == pytest.approx(400 - 19, abs=2)
+    assert set(features["phase"]) == {"baseline", "training"}
+    assert np.all(np.isnan(features["alpha_posterior_z"][np.array(features["phase"]) == "baseline"]))
+    assert (folder / "baseline.json").exists()
+
+
+def test_relax_alpha_follows_an_alpha_step_up_and_down(tmp_path):
+    preset_args = ("--preset", "relax-alpha", "--baseline", "20s", "--audio", "none")
+    up = replay(write_alpha_step(tmp_path / "up_raw.fif"), tmp_path / "up", *preset_args)
+    down = replay(write_alpha_step(tmp_path / "down_raw.fif", rising=False), tmp_path / "down",
+                  *preset_args)
+    for folder, rising in ((up, True), (down, False)):
+        f = read_table(folder / "features.tsv")
+        m = read_table(folder / "music.tsv")
+        t, reward = f["time_s"], f["reward"]
+        # Before the step the EEG is like the baseline, so reward is near chance; after it,
+        # window (2 s) + hop (0.1 s) + smoothing and glide later, the response is complete.
+        before = (t > 30) & (t < 40)
+        after = t > 50
+        tempo = dict(zip(m["time_s"].round(1), m["tempo_bpm"]))
+        brightness = dict(zip(m["time_s"].round(1), m["brightness"]))
+        if rising:
+            assert reward[after].mean() == 1.0 and reward[before].mean() < 0.5
+            first = t[(t > 40) & (reward == 1)][0]
+            assert first - 40 < 2.0 + 0.1 + 2 * 2.0  # window + hop + two smoothing constants
+            assert tempo[79.9] == pytest.approx(60.0) and tempo[39.9] > 64.0
+            assert brightness[79.9] == pytest.approx(0.75) and brightness[39.9] < 0.6
+        else:
+            assert reward[after].mean() == 0.0 and reward[before].mean() > 0.2
+            assert tempo[79.9] == pytest.approx(70.0) and tempo[39.9] < 68.0
+            assert brightness[79.9] == pytest.approx(0.3) and brightness[39.9] > 0.35
+
+
+def test_replay_is_deterministic(tmp_path):
+    recording = write_alpha_step(tmp_path / "det_raw.fif", seconds=30, step_at=18)
+    args = ("--preset", "deep-theta", "--baseline", "10s", "--seed", "7")
+    first = replay(recording, tmp_path / "a", *args, "--wav", str(tmp_path / "a.wav"))
+    second = replay(recording, tmp_path / "b", *args, "--wav", str(tmp_path / "b.wav"))
+    assert (first / "music.tsv").read_bytes() == (second / "music.tsv").read_bytes()
+    f1, f2 = read_table(first / "features.tsv"), read_table(second / "features.tsv")
+    for column in ("time_s", "alpha_posterior_v2", "theta_frontal_z", "score", "reward"):
+        np.testing.assert_array_equal(f1[column], f2[column])
+    a, b = (tmp_path / "a.wav").read_bytes(), (tmp_path / "b.wav").read_bytes()
+    assert len(a) > 30 * 44100 and a == b
+    assert (first / "score.mid").read_bytes() == (second / "score.mid").read_bytes()
+
+
+def test_stored_baseline_from_calibrate_is_used(tmp_path):
+    home = tmp_path / "home"
+    recording = write_alpha_step(tmp_path / "cal_raw.fif", seconds=40, step_at=20)
+    env = {"NEUROFEED_HOME": str(home)}
+    cal = run_cli("calibrate", "--subject", "S07", "--file", str(recording), "--speed", "max",
+                  "--duration", "15s", "--audio", "none", "--no-status", env=env)
+    assert cal.returncode == 0, cal.stderr
+    stored = home / "subjects" / "S07" / "baseline.json"
+    assert stored.exists() and "baseline for S07 stored" in cal.stdout
+    run = run_cli("replay", str(recording), "--preset", "relax-alpha", "--subject", "S07",
+                  "--audio", "none", "--no-status", env=env)
+    assert run.returncode == 0, run.stderr
+    assert f"used the stored baseline {stored}" in run.stdout
+    assert session_dir(home, "_calibrate")
+    folder = session_dir(home, "_relax-alpha")
+    features = read_table(folder / "features.tsv")
+    assert set(features["phase"]) == {"training"}
+    assert np.isfinite(features["alpha_posterior_z"]).all()
+
+
+def test_real_recording_rewards_eyes_closed_alpha(tmp_path, shared_eeg):
+    """OpenBCI sample: eyes open 0-25 s, eyes closed (alpha) 28-58 s, on channels 7-8."""
+    recording = shared_eeg / "OpenBCI_GUI-v6-blinks-jawClench-alpha.txt"
+    env = {"NEUROFEED_HOME": str(tmp_path / "home")}
+    # Its channels are EXG1..EXG8, with no 10-20 names: the posterior region is named.
+    region = ("--region", "posterior=EXG7,EXG8")
+    cal = run_cli("calibrate", "--subject", "openbci", "--file", str(recording), "--speed", "max",
+                  "--duration", "25s", "--audio", "none", "--no-status", *region, env=env)
+    assert cal.returncode == 0, cal.stderr
+    run = run_cli("replay", str(recording), "--preset", "relax-alpha", "--subject", "openbci",
+                  "--audio", "none", "--no-status", "--out", str(tmp_path / "out"), *region, env=env)
+    assert run.returncode == 0, run.stderr
+    f = read_table(session_dir(tmp_path / "out") / "features.tsv")
+    t, reward = f["time_s"], f["reward"]
+    eyes_open = reward[t < 25].mean()
+    eyes_closed = reward[(t >= 28) & (t < 58)].mean()
+    assert eyes_closed > eyes_open + 0.2, (eyes_open, eyes_closed)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_session_then_recover(tmp_path):
+    recording = write_alpha_step(tmp_path / "long_raw.fif", seconds=60, step_at=30)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYO_GUI_WX": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "neurofeed", "replay", str(recording),
+                             "--preset", "relax-alpha", "--speed", "1", "--audio", "none",
+                             "--no-status", "--out", str(out)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(11.0)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        proc.kill()
+    folder = session_dir(out)
+    assert json.loads((folder / "session.json").read_text())["status"] == "running"
+    result = run_cli("recover", str(folder))
+    assert result.returncode == 0, result.stderr
+    raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", preload=True, verbose="error")
+    assert raw.times[-1] >= 9.0
+    original = mne.io.read_raw_fif(recording, preload=True, verbose="error").get_data()
+    np.testing.assert_allclose(raw.get_data(), original[:, :raw.n_times], rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--preset", "relax-alfa"], ["unknown preset 'relax-alfa'", "did you mean relax-alpha"]),
+    (["--preset", "relax-alpha", "--duration", "-5"], ["--duration '-5' is not accepted", "20m"]),
+    (["--preset", "relax-alpha", "--duration", "9h"], ["--duration '9h' is not accepted"]),
+    (["--preset", "relax-alpha", "--subject", "../etc"], ["--subject '../etc' is not accepted"]),
+    (["--preset", "relax-alpha", "--audio", "speakers"], ["--audio", "auto, portaudio, jack, wav:PATH"]),
+    (["--preset", "relax-alpha", "--speed", "0"], ["--speed must be in (0,"]),
+    (["--preset", "relax-alpha", "--duration", "60", "--baseline", "90s"],
+     ["--baseline 90 s must be from 0 to the session's 60 s"]),
+])
+def test_replay_bad_input(tmp_path, args, fragments):
+    recording = write_alpha_step(tmp_path / "x_raw.fif", seconds=5, step_at=2)
+    result = run_cli("replay", str(recording), "--out", str(tmp_path / "out"), *args)
+    assert_one_line_error(result, *fragments)
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_custom_preset_fails_before_anything_starts(tmp_path):
+    preset = tmp_path / "mine.toml"
+    preset.write_text((Path(__file__).parents[1] / "configs" / "relax-alpha.toml").read_text()
+                      .replace("reward_z = 0.5", "reward_z = 50"))
+    result = run_cli("run", "--board", "synthetic", "--preset", str(preset), "--out", str(tmp_path / "o"))
+    assert_one_line_error(result, "mine.toml: [feedback].reward_z = 50 is out of range", "-10 to 10")
+    assert not (tmp_path / "o").exists()
