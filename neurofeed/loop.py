@@ -171,12 +171,15 @@ class ClosedLoop:
         next_hop = time.monotonic()
         try:
             while True:
+                hop_start = time.perf_counter()
                 chunk = self.source.read()
                 read_clock = local_clock()
-                frame = None
+                frame, estimator_s = None, 0.0
                 if chunk.timestamps.size:
                     self.recorder.write_eeg(chunk.data, chunk.timestamps)
+                    estimator_start = time.perf_counter()
                     frame = self.extractor.update(chunk.data, chunk.timestamps)
+                    estimator_s = time.perf_counter() - estimator_start
                     n_samples += chunk.timestamps.size
                 for event in self.source.pop_events():
                     self._marker(result, event.description, event.onset, event.duration)
@@ -192,7 +195,7 @@ class ClosedLoop:
                     phase = new_phase
                     self._marker(result, f"phase:{phase}",
                                  chunk.timestamps[-1] if chunk.timestamps.size else read_clock)
-                step = self._hop(result, session_time, frame, read_clock, chunk)
+                step = self._hop(result, session_time, frame, read_clock, hop_start, estimator_s)
                 result.n_hops += 1
                 result.duration_s = session_time
                 if phase == "training":
@@ -220,7 +223,7 @@ class ClosedLoop:
 
     # -- one hop -----------------------------------------------------------------------
     def _hop(self, result: LoopResult, session_time: float, frame: Frame | None,
-             read_clock: float, chunk) -> ProtocolStep:
+             read_clock: float, hop_start: float, estimator_s: float) -> ProtocolStep:
         phase = self.protocol.phase_at(session_time)
         z_scores = None
         if frame is not None:
@@ -238,16 +241,19 @@ class ClosedLoop:
         self._apply(result, step, session_time, read_clock)
         applied_clock = local_clock()
         self.recorder.write_row("music", {"time_s": session_time, **_music_row(step)})
+        if self.outlets is not None:
+            self.outlets.push_values(self._lsl_values(frame, z_scores, step), ready_clock)
         if frame is not None:
             result.n_estimates += feedback_z is not None
             self._record_window(session_time, phase, frame, z_scores, step)
+            # Work times (perf counter) beside the LSL-clock latencies: where a hop's time goes.
             self.recorder.write_row("latency", {
                 "time_s": session_time, "newest_sample_lsl_s": frame.time,
                 "estimate_ready_lsl_s": ready_clock, "engine_applied_lsl_s": applied_clock,
                 "sample_to_estimate_s": ready_clock - frame.time,
-                "sample_to_engine_s": applied_clock - frame.time})
-        if self.outlets is not None:
-            self.outlets.push_values(self._lsl_values(frame, z_scores, step), ready_clock)
+                "sample_to_engine_s": applied_clock - frame.time,
+                "estimator_work_s": estimator_s,
+                "hop_work_s": time.perf_counter() - hop_start})
         return step
 
     def finish_baseline(self) -> Baseline:
@@ -307,8 +313,9 @@ class ClosedLoop:
                     "n_bad_channels": int(frame.artifacts.bad.sum())})
         self.recorder.write_row("features", row)
         flags = frame.artifacts
+        bad = flags.bad
         self.recorder.write_row("artifacts", {"time_s": session_time, **{
-            name: "+".join(flags.kinds(i)) or "ok" for i, name in enumerate(flags.ch_names)}})
+            name: "+".join(flags.kinds(i)) if bad[i] else "ok" for i, name in enumerate(flags.ch_names)}})
 
     def _lsl_values(self, frame, z_scores, step: ProtocolStep) -> list[float]:
         features = {} if frame is None else frame.features.as_dict()
@@ -347,12 +354,11 @@ def lsl_channels() -> list[tuple[str, str]]:
 
 
 def _music_row(step: ProtocolStep) -> dict:
-    music = step.state.to_dict()
-    return {"tempo_bpm": music["tempo_bpm"], "key": music["key"], "mode": music["mode"],
-            "intensity": music["intensity"], "brightness": music["brightness"],
-            "entrainment_kind": music["entrainment_kind"],
-            "entrainment_hz": music["entrainment_frequency_hz"],
-            "entrainment_level": music["entrainment_level"], "volume": music["volume"]}
+    state, entrainment = step.state, step.state.entrainment
+    return {"tempo_bpm": state.tempo_bpm, "key": state.key, "mode": state.mode,
+            "intensity": state.intensity, "brightness": state.brightness,
+            "entrainment_kind": entrainment.kind, "entrainment_hz": entrainment.frequency_hz,
+            "entrainment_level": entrainment.level, "volume": state.volume}
 
 
 def _baseline_means(baseline: Baseline) -> dict[str, float]:

@@ -18,7 +18,6 @@ loses at most that much.
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -37,11 +36,12 @@ STATUS_FINALISED = "finalised"
 
 def format_value(value) -> str:
     """Format one TSV cell: floats in shortest round-trip form, so output is deterministic."""
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return "n/a" if math.isnan(value) else repr(value)
+    if type(value) is float or isinstance(value, np.floating):
+        return "n/a" if value != value else repr(float(value))
     if value is None:
         return "n/a"
+    if type(value) is int:
+        return str(value)
     return str(value).replace("\t", " ").replace("\n", " ")
 
 
@@ -62,7 +62,7 @@ class TableWriter:
         elif tuple(row) != self._columns:
             raise InvalidArgumentError(
                 f"{self.path.name}: row columns {list(row)} differ from the header {list(self._columns)}")
-        self._file.write("\t".join(format_value(v) for v in row.values()) + "\n")
+        self._file.write("\t".join(map(format_value, row.values())) + "\n")
 
     def flush(self) -> None:
         if self._file is not None:
