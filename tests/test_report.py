@@ -121,6 +121,10 @@ def test_every_feedback_feature_has_a_report_definition():
     assert set(FEATURES) == set(FEEDBACK_FEATURES)
     assert FEATURES["frontal_asymmetry"].format_change(-0.123) == "-0.12 ln"
     assert FEATURES["alpha_posterior"].format_change(38.4) == "+38%"
+    assert FEATURES["theta_frontal"].format_change(-0.3) == "0%"
+    assert FEATURES["theta_frontal"].describe_change(-0.3) == "stayed at its baseline level"
+    assert FEATURES["theta_frontal"].describe_change(-12.6) == "fell 13% below baseline"
+    assert FEATURES["frontal_asymmetry"].describe_change(0.054) == "rose by 0.05 (ln ratio) from baseline"
 
 
 def test_incomplete_session_suggests_recover(tmp_path):

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from neurofeed.report.spectra import Spectra
-from neurofeed.report.style import PHASE_LINES, SERIES, legend_above_data, new_figure, shade_phases, strip
+from neurofeed.report.style import (PHASE_LINES, PHASE_SHADES, SERIES, legend_above_data, new_figure,
+                                    shade_phases, strip)
 from neurofeed.report.summary import (FEATURES, PHASE_LABELS, FeatureSpec, SessionData, SessionSummary,
                                       phase_mean, relative_to_baseline)
 from neurofeed.synth.theory import MODES
@@ -83,7 +84,8 @@ def features_figure(data: SessionData, summary: SessionSummary):
     if baseline is not None:
         ax_z.text((baseline.start_s + baseline.end_s) / 120, 0.5, "no z-score:\nbaseline is\nthe reference",
                   transform=ax_z.get_xaxis_transform(), ha="center", va="center", fontsize=8,
-                  fontstyle="italic", color="#333333")
+                  fontstyle="italic", color="#333333",
+                  bbox={"facecolor": PHASE_SHADES["baseline"], "edgecolor": "none", "pad": 1})
     for ax in (ax_power, ax_z):
         shade_phases(ax, _spans(summary), label=ax is ax_power)
         _time_axis(ax, summary, xlabel=ax is ax_z)
@@ -186,7 +188,7 @@ def spectra_figure(spectra: Spectra):
     ax.set_ylabel("Power spectral density (µV²/Hz)")
     shown = ", ".join(spectra.channels[:8]) + (", ..." if len(spectra.channels) > 8 else "")
     ax.set_title(f"Spectrum of the region of interest: {spectra.region} ({shown})", pad=16)
-    ax.legend(loc="upper right")
+    legend_above_data(ax, 0.25, loc="upper right", ncol=3)
     return fig
 
 
@@ -202,8 +204,8 @@ def latency_figure(latency: dict, summary: SessionSummary):
     ax.set_xlabel("Sample-to-engine latency (ms)")
     ax.set_ylabel("Hops")
     ax.set_title(f"Latency from the newest EEG sample to the music engine ({values.size} hops)")
-    ax.legend(loc="upper right")
     ax.set_xlim(left=0)
+    legend_above_data(ax, 0.3, loc="upper right", ncol=4)
     return fig
 
 

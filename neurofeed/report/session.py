@@ -26,15 +26,34 @@ DEFINITIONS = (
     "threshold; it has no value in baseline, which defines the z-score.")
 
 
+CAPTIONS = {
+    "features": "Top: posterior alpha and frontal theta power against their baseline means. Bottom: the "
+                "preset's feedback feature as a smoothed z-score, with the reward thresholds; the strips "
+                "mark when the reward was on and windows without an estimate.",
+    "phases": "Reward and time in target, as percentages of each phase's time.",
+    "music": "The music the loop played, on the same time axis as the features: the feedback score, "
+             "tempo, mode, intensity and brightness, and entrainment.",
+    "spectra": "Mean power spectrum of the region of interest in each phase (Welch, 2-s segments).",
+    "latency": "Time from the newest EEG sample of a window to the music engine applying the result, "
+               "per hop, with its percentiles.",
+}
+
+
+def _clock(seconds: float) -> str:
+    """``m:ss`` of a session time in seconds."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}%"
 
 
 def _phase_table(summary: SessionSummary) -> str:
     names = [summary.target] + [n for n in ("alpha_posterior", "theta_frontal") if n != summary.target]
-    header = ["Phase", "Time (min)", "Estimate", "Reward", "In target"] + [
+    header = ["Phase", "Time (m:ss)", "Estimate", "Reward", "In target"] + [
         f"{FEATURES[n].label} vs baseline" for n in names]
-    rows = [[PHASE_LABELS.get(p.name, p.name), f"{p.start_s / 60:.1f}-{p.end_s / 60:.1f}",
+    rows = [[PHASE_LABELS.get(p.name, p.name), f"{_clock(p.start_s)}-{_clock(p.end_s)}",
              _pct(p.estimate_pct), _pct(p.reward_pct), _pct(p.in_target_pct)]
             + [FEATURES[n].format_change(p.changes.get(n)) if p.name != "baseline" else "reference"
                for n in names] for p in summary.phases]
@@ -96,32 +115,20 @@ def build_report(folder, *, out_dir=None) -> Path:
     spectra = phase_spectra(raw, [(p.name, p.start_s, p.end_s) for p in summary.phases], summary.target,
                             data.meta.get("estimator"))
 
+    plans = {
+        "features": lambda: figures.features_figure(data, summary),
+        "phases": lambda: figures.phase_figure(summary),
+        "music": (lambda: figures.music_figure(data, summary)) if data.music else None,
+        "spectra": (lambda: figures.spectra_figure(spectra)) if spectra.psd_uv2_per_hz else None,
+        "latency": (lambda: figures.latency_figure(data.latency, summary)) if summary.latency_ms else None,
+    }
     made = {}
     with report_style():
-        wanted = {
-            "features": (lambda: figures.features_figure(data, summary),
-                         "Top: posterior alpha and frontal theta power against their baseline means. Bottom: "
-                         "the preset's feedback feature as a smoothed z-score, with the reward thresholds; "
-                         "the strips mark when the reward was on and windows without an estimate."),
-            "phases": (lambda: figures.phase_figure(summary),
-                       "Reward and time in target, as percentages of each phase's time."),
-            "music": (lambda: figures.music_figure(data, summary),
-                      "The music the loop played, on the same time axis as the features: the feedback "
-                      "score, tempo, mode, intensity and brightness, and entrainment."),
-            "spectra": (lambda: figures.spectra_figure(spectra),
-                        "Mean power spectrum of the region of interest in each phase (Welch, 2-s segments)."),
-            "latency": (lambda: figures.latency_figure(data.latency, summary),
-                        "Time from the newest EEG sample of a window to the music engine applying the "
-                        "result, per hop, with its percentiles."),
-        }
-        if not data.music:
-            del wanted["music"]
-        if not spectra.psd_uv2_per_hz:
-            del wanted["spectra"]
-        if "sample_to_engine_s" not in data.latency:
-            del wanted["latency"]
-        for name, (make, caption) in wanted.items():
-            made[name] = (html.figure(save_png(make(), out / f"{name}.png"), name, caption))
+        for name, make in plans.items():
+            if make is not None:
+                made[name] = html.figure(save_png(make(), out / f"{name}.png"), name, CAPTIONS[name])
+            else:
+                (out / f"{name}.png").unlink(missing_ok=True)  # from an earlier build of this report
     write_json(out / SUMMARY_FILE, summary.to_dict())
 
     absent = html.paragraph("Not recorded in this session.", "note")
@@ -134,7 +141,9 @@ def build_report(folder, *, out_dir=None) -> Path:
         html.section("Features over time", made["features"], made["phases"]),
         html.section("Music over time", made.get("music", absent)),
         html.section("Spectra", made.get("spectra", absent)),
-        html.section("Latency", made.get("latency", absent)),
+        html.section("Latency", made.get("latency", html.paragraph(
+            "Not measured: this session was replayed on a virtual clock, as fast as possible."
+            if summary.virtual_clock else "Not recorded in this session.", "note"))),
         html.section("Definitions", html.paragraph(f"{DEFINITIONS} Every number is in {SUMMARY_FILE} "
                                                    "beside this page.", "note")),
     )

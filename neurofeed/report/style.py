@@ -77,7 +77,7 @@ PHASE_LINES = {
 PHASE_SHADES = {"baseline": "#e4e4e4", "cooldown": "#cccccc"}
 #: Fill of marked stretches (reward on, no estimate) in strips along a time axis.
 STRIPS = {
-    "reward": {"facecolor": ORANGE, "edgecolor": "none", "alpha": 0.55, "label": "reward on"},
+    "reward": {"facecolor": "#f2c46d", "edgecolor": "#6b4a00", "linewidth": 0.8, "label": "reward on"},
     "no_estimate": {"facecolor": "white", "edgecolor": "#444444", "hatch": "////", "linewidth": 0,
                     "label": "no estimate"},
 }
@@ -110,11 +110,16 @@ def shade_phases(ax, spans, *, label: bool = False) -> None:
                     fontstyle="italic", color="#333333")
 
 
-def legend_above_data(ax, headroom: float = 0.35, **kwargs) -> None:
-    """Put the legend at the top left, raising the y limit so that it covers no data."""
+def legend_above_data(ax, headroom: float = 0.35, loc: str = "upper left", **kwargs) -> None:
+    """Put the legend at the top, raising the y limit by ``headroom`` so that it covers no data."""
     low, high = ax.get_ylim()
-    ax.set_ylim(low, high + headroom * (high - low))
-    ax.legend(loc="upper left", **kwargs)
+    if ax.get_yscale() == "log":
+        ax.set_ylim(low, high * (high / low) ** headroom)
+    else:
+        ax.set_ylim(low, high + headroom * (high - low))
+    # Opaque, so that vertical markers (percentiles, thresholds) do not run through it.
+    ax.legend(loc=loc, **{"frameon": True, "facecolor": "white", "edgecolor": "none", "framealpha": 1.0,
+                          **kwargs})
 
 
 def strip(ax, times_min, mask, kind: str, *, bottom: float, height: float = 0.07) -> None:

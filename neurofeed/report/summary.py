@@ -67,12 +67,24 @@ class FeatureSpec:
     unit: str
     relative: bool
 
-    def format_change(self, change: float | None, *, signed: bool = True) -> str:
+    def describe_change(self, change: float) -> str:
+        """A change from baseline in words: ``rose 38% over baseline``, ``fell by 0.12 (ln ratio)``."""
+        size = round(abs(change)) if self.relative else round(abs(change), 2)
+        if size == 0:
+            return "stayed at its baseline level"
+        if self.relative:
+            return f"rose {size}% over baseline" if change > 0 else f"fell {size}% below baseline"
+        return f"{'rose' if change > 0 else 'fell'} by {size:.2f} (ln ratio) from baseline"
+
+    def format_change(self, change: float | None) -> str:
         """Format a change from baseline: ``+38%`` or ``+0.12 ln``; ``n/a`` when None."""
         if change is None:
             return "n/a"
-        sign = "+" if signed else ""
-        return f"{change:{sign}.0f}%" if self.relative else f"{change:{sign}.2f} ln"
+        if self.relative:
+            value = round(change)
+            return f"{value:+d}%" if value else "0%"  # no "-0%" for a tiny fall
+        value = round(change, 2)
+        return f"{value:+.2f} ln" if value else "0.00 ln"
 
 
 FEATURES = {spec.name: spec for spec in (
@@ -142,7 +154,11 @@ class SessionSummary:
         ``{reason: number of hops}`` for hops without an estimate.
     latency_ms : dict
         Percentiles in milliseconds of each of :data:`LATENCY_COLUMNS`, as
-        :func:`neurofeed.finalise.latency_percentiles` computes them (``sample_to_engine_ms``...).
+        :func:`neurofeed.finalise.latency_percentiles` computes them (``sample_to_engine_ms``...);
+        empty when the session ran on a virtual clock, where latency is not measured.
+    virtual_clock : bool
+        Whether the session ran on a virtual clock (a replay as fast as possible;
+        session.json ``clock``).
     """
 
     session_id: str
@@ -162,6 +178,7 @@ class SessionSummary:
     no_estimate_reasons: dict
     artifact_pct: dict
     latency_ms: dict
+    virtual_clock: bool
 
     def phase(self, name: str) -> PhaseSummary | None:
         """The summary of phase ``name``, or None when the session has no such phase."""
@@ -187,14 +204,8 @@ class SessionSummary:
             sentences = [f"{spec.label}: no change from baseline can be given (no baseline "
                          f"estimates); reward {training.reward_pct:.0f}% of the time."]
         else:
-            change = self.training_change
-            if spec.relative:
-                moved = (f"rose {change:.0f}% over baseline" if change >= 0
-                         else f"fell {-change:.0f}% below baseline")
-            else:
-                moved = f"{'rose' if change >= 0 else 'fell'} by {abs(change):.2f} (ln ratio) from baseline"
-            sentences = [f"{spec.label} {moved} in training; reward {training.reward_pct:.0f}% "
-                         "of the time."]
+            sentences = [f"{spec.label} {spec.describe_change(self.training_change)} in training; "
+                         f"reward {training.reward_pct:.0f}% of the time."]
             cooldown = self.phase("cooldown")
             if cooldown is not None and cooldown.changes.get(self.target) is not None:
                 sentences.append(f"In cool-down it was {spec.format_change(cooldown.changes[self.target])} "
@@ -343,6 +354,7 @@ def summarise(data: SessionData) -> SessionSummary:
     reward_z = float(feedback.get("reward_z", math.nan))
     estimate = data.features["estimate"]
     reasons = data.features.get("reason", ["n/a"] * estimate.size)
+    virtual = meta.get("clock") == "virtual"
     return SessionSummary(
         session_id=str(meta.get("session_id", data.folder.name)), subject=str(meta.get("subject", "?")),
         preset=str(meta.get("preset", "?")), started_utc=str(meta.get("started_utc", "")),
@@ -355,8 +367,10 @@ def summarise(data: SessionData) -> SessionSummary:
         estimate_pct=_percent(estimate == 1),
         no_estimate_reasons=dict(Counter(str(r) for r, e in zip(reasons, estimate) if e != 1)),
         artifact_pct=artifact_percentages(data.artifacts),
-        latency_ms=latency_percentiles({name: data.latency[name] for name in LATENCY_COLUMNS
-                                        if name in data.latency}))
+        # On a virtual clock sample times run ahead of the wall clock: latencies are meaningless.
+        latency_ms={} if virtual else latency_percentiles({name: data.latency[name] for name in LATENCY_COLUMNS
+                                                           if name in data.latency}),
+        virtual_clock=virtual)
 
 
 def session_summary(folder) -> SessionSummary:
