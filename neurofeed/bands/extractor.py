@@ -1,0 +1,216 @@
+"""One hop of the bands stage: estimator, artifact flags, features, normalisation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurofeed._check import check_option
+from neurofeed.bands.artifacts import ArtifactDetector, ArtifactFlags, ArtifactThresholds
+from neurofeed.bands.bandset import DEFAULT_BANDS, DEFAULT_TOTAL, Band, BandSet
+from neurofeed.bands.baseline import NORMALISATIONS, Baseline, ExponentialSmoother
+from neurofeed.bands.features import FeatureComputer, Features
+from neurofeed.bands.welch import StreamingWelch
+from neurofeed.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the bands stage gives the loop for one window. Arrays are the frame's own.
+
+    Attributes
+    ----------
+    time : float
+        LSL time of the newest sample the window covers, in seconds (when no timestamps
+        were given: its index over the sampling rate, the first sample being at 0).
+    window_s : float
+        The duration the window covers, in seconds.
+    ch_names : tuple of str
+        Channel names, in row order.
+    band_names : tuple of str
+        Band names, in column order.
+    power_v2 : ndarray, shape (n_channels, n_bands)
+        Absolute band power per channel, in V².
+    relative : ndarray, shape (n_channels, n_bands)
+        Band power over the power of the total range (unitless; NaN where that is 0).
+    total_v2 : ndarray, shape (n_channels,)
+        Power over the total range, in V².
+    artifacts : ArtifactFlags
+        Artifact flags per channel.
+    features : Features
+        Named features of this window, each a number or None with a reason.
+    smoothed : dict of str to float or None
+        The features on the scale :attr:`scale`, exponentially smoothed over windows.
+        None where the window's feature is None.
+    scale : {"z", "percentile", "raw"}
+        ``"z"`` or ``"percentile"`` against the extractor's baseline; ``"raw"`` (the
+        features' own units) when it has none.
+    """
+
+    time: float
+    window_s: float
+    ch_names: tuple[str, ...]
+    band_names: tuple[str, ...]
+    power_v2: np.ndarray
+    relative: np.ndarray
+    total_v2: np.ndarray
+    artifacts: ArtifactFlags
+    features: Features
+    smoothed: dict[str, float | None]
+    scale: str
+
+    def band(self, name: str, *, relative: bool = False) -> np.ndarray:
+        """Return one band's power per channel (V², or relative)."""
+        try:
+            column = self.band_names.index(name)
+        except ValueError:
+            raise InvalidArgumentError(f"no band called {name!r}; the bands are "
+                                       f"{', '.join(self.band_names)}") from None
+        return (self.relative if relative else self.power_v2)[:, column]
+
+
+class FeatureExtractor:
+    """Streaming EEG in, one :class:`Frame` per hop out.
+
+    Call :meth:`update` with each chunk from the source. Whenever the chunk completes a
+    segment (every ``hop_s``) and the window is full, it returns the window's frame.
+
+    Parameters
+    ----------
+    ch_names : sequence of str
+        Channel names (they choose the regions; see :func:`resolve_region`).
+    sfreq : float
+        Sampling rate in Hz.
+    bands : BandSet
+        The bands reported; must include ``alpha`` and ``theta``. Default delta 1-4,
+        theta 4-8, alpha 8-12, beta 12-30 Hz, all half-open.
+    total : Band
+        The range relative power is taken over; default ``[1, 40)`` Hz.
+    window_s, segment_s, hop_s, window, detrend
+        Welch settings, see :class:`StreamingWelch`.
+    thresholds : ArtifactThresholds
+        Artifact thresholds.
+    regions, asymmetry_pair, iaf_range_hz, iaf_tau_s, min_peak_ratio, min_good_channels
+        Feature settings, see :class:`FeatureComputer`.
+    baseline : Baseline, optional
+        If given, :attr:`Frame.smoothed` holds the features against it.
+    normalisation : {"z", "percentile"}
+        How features are expressed against the baseline.
+    smooth_tau_s : float
+        Time constant in seconds of the exponential smoothing of :attr:`Frame.smoothed`
+        (0: none).
+    """
+
+    def __init__(self, ch_names: Sequence[str], sfreq: float, *,
+                 bands: BandSet = DEFAULT_BANDS, total: Band = DEFAULT_TOTAL,
+                 window_s: float = 2.0, segment_s: float = 1.0, hop_s: float = 0.1,
+                 window="hann", detrend="constant",
+                 thresholds: ArtifactThresholds = ArtifactThresholds(),
+                 regions: Mapping[str, Sequence[str]] | None = None,
+                 asymmetry_pair: tuple[str, str] | None = None,
+                 iaf_range_hz: tuple[float, float] = (7.0, 13.0), iaf_tau_s: float = 10.0,
+                 min_peak_ratio: float = 1.5, min_good_channels: int = 1,
+                 baseline: Baseline | None = None, normalisation: str = "z",
+                 smooth_tau_s: float = 1.0):
+        self.ch_names = tuple(ch_names)
+        if not isinstance(bands, BandSet) or any(n.startswith("_") for n in bands.names):
+            raise InvalidArgumentError(
+                f"bands must be a BandSet whose names do not start with '_', got {bands!r}")
+        if not isinstance(total, Band):
+            raise InvalidArgumentError(f"total must be a Band, got {total!r}")
+        self.bands = bands
+        self.total = total
+        self._detector = ArtifactDetector(thresholds, sfreq)
+        lo, hi = iaf_range_hz
+        # Every power the hop needs, in one matrix product: the bands, the total range,
+        # the artifact bands, and a band that keeps the alpha peak's bins in the PSD.
+        measured = (bands + BandSet([Band("_total", total.lo_hz, total.hi_hz)])
+                    + self._detector.bands + BandSet([Band("_iaf", lo, hi)]))
+        self._artifact_columns = slice(len(bands) + 1,
+                                       len(bands) + 1 + len(self._detector.bands))
+        self.welch = StreamingWelch(sfreq, len(self.ch_names), measured, window_s=window_s,
+                                    segment_s=segment_s, hop_s=hop_s, window=window,
+                                    detrend=detrend)
+        self._computer = FeatureComputer(
+            self.ch_names, bands.names, self.welch.freqs, regions=regions,
+            asymmetry_pair=asymmetry_pair, iaf_range_hz=iaf_range_hz, iaf_tau_s=iaf_tau_s,
+            min_peak_ratio=min_peak_ratio, min_good_channels=min_good_channels)
+        self.normalisation = check_option("normalisation", normalisation, NORMALISATIONS)
+        self.smoother = ExponentialSmoother(smooth_tau_s)
+        self.baseline = baseline
+        if baseline is not None:
+            baseline.check_settings(self.settings)
+
+    @classmethod
+    def from_info(cls, info, **kwargs) -> "FeatureExtractor":
+        """Build one for a source's ``mne.Info`` (channel names and sampling rate)."""
+        return cls(info["ch_names"], info["sfreq"], **kwargs)
+
+    @property
+    def settings(self) -> dict[str, object]:
+        """dict: What the features depend on, as plain JSON values (stored in baselines)."""
+        w, c = self.welch, self._computer
+        settings = {
+            "sfreq": w.sfreq, "bands": {b.name: [b.lo_hz, b.hi_hz] for b in self.bands},
+            "total": [self.total.lo_hz, self.total.hi_hz], "n_per_seg": w.n_per_seg,
+            "n_hop": w.n_hop, "n_segments": w.n_segments, "detrend": w.detrend,
+            "posterior": [self.ch_names[i] for i in c.posterior.channels],
+            "frontal_midline": [self.ch_names[i] for i in c.frontal_midline.channels],
+            "asymmetry_pair": ([self.ch_names[i] for i in c.asymmetry]
+                               if c.asymmetry else None),
+            "iaf_range_hz": list(c.iaf_range_hz), "iaf_tau_s": c.iaf_tau_s,
+            "min_peak_ratio": c.min_peak_ratio,
+        }
+        return json.loads(json.dumps(settings))
+
+    @property
+    def regions(self):
+        """tuple: The posterior and frontal-midline :class:`Region` in use."""
+        return self._computer.posterior, self._computer.frontal_midline
+
+    def reset(self) -> None:
+        """Forget the stream (after a gap): the next frame comes once a window refills."""
+        self.welch.reset()
+        self._computer.reset()
+        self.smoother.reset()
+
+    def update(self, data: np.ndarray, timestamps: np.ndarray | None = None) -> Frame | None:
+        """Feed one chunk.
+
+        Parameters
+        ----------
+        data : ndarray, shape (n_channels, n_samples)
+            New samples in volts.
+        timestamps : ndarray, shape (n_samples,), optional
+            Their LSL times in seconds.
+
+        Returns
+        -------
+        frame : Frame or None
+            The newest window's frame if this chunk completed a segment and the window is
+            full, else None (still filling, or less than a hop arrived).
+        """
+        if not (self.welch.update(data, timestamps) and self.welch.ready):
+            return None
+        w = self.welch
+        n_bands = len(self.bands)
+        powers = w.band_power
+        power_v2 = powers[:, :n_bands].copy()
+        total_v2 = powers[:, n_bands].copy()
+        relative = np.full_like(power_v2, np.nan)
+        np.divide(power_v2, total_v2[:, None], out=relative, where=total_v2[:, None] > 0)
+        artifacts = self._detector.flags(self.ch_names, total_v2,
+                                         powers[:, self._artifact_columns])
+        time = w.time if w.time is not None else (w.stop - 1) / w.sfreq
+        features = self._computer.compute(power_v2, relative, w.psd(), artifacts.bad,
+                                          artifacts.describe, time)
+        if self.baseline is None:
+            scale, values = "raw", features.as_dict()
+        else:
+            scale, values = self.normalisation, self.baseline.normalise(features,
+                                                                        self.normalisation)
+        return Frame(time, w.window_s, self.ch_names, self.bands.names, power_v2, relative,
+                     total_v2, artifacts, features, self.smoother.update(values, time), scale)

@@ -1,0 +1,341 @@
+"""Named features with units: region powers, their ratio, frontal asymmetry, alpha peak.
+
+Each feature is a number or None. None always comes with a reason (for example, every
+channel of the region was flagged), never with a made-up value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from neurofeed._check import check_range
+from neurofeed.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class FeatureInfo:
+    """What a feature is: its unit and a one-line description."""
+
+    unit: str
+    description: str
+
+
+#: Every feature, in order, with its unit.
+FEATURES: Mapping[str, FeatureInfo] = MappingProxyType({
+    "alpha_v2": FeatureInfo("V²", "alpha power, mean over the good channels of the "
+                                  "posterior region"),
+    "theta_v2": FeatureInfo("V²", "theta power, mean over the good channels of the "
+                                  "frontal-midline region"),
+    "alpha_rel": FeatureInfo("1", "alpha power over total-range power, mean over the "
+                                  "posterior region"),
+    "theta_rel": FeatureInfo("1", "theta power over total-range power, mean over the "
+                                  "frontal-midline region"),
+    "alpha_theta_ratio": FeatureInfo("1", "alpha power over theta power, both averaged "
+                                          "over the good posterior channels"),
+    "faa": FeatureInfo("1", "frontal alpha asymmetry: ln(alpha right) - ln(alpha left), "
+                            "F4 and F3 where present; positive when the right is higher"),
+    "iaf_hz": FeatureInfo("Hz", "individual alpha peak frequency: the interpolated peak, "
+                                "within 7-13 Hz, of the posterior PSD averaged over about "
+                                "10 s, if it stands above the 1/f background"),
+})
+
+
+@dataclass(frozen=True)
+class Features:
+    """The features of one window. See :data:`FEATURES` for units and definitions.
+
+    Attributes
+    ----------
+    alpha_v2, theta_v2 : float or None
+        Region powers in V².
+    alpha_rel, theta_rel : float or None
+        Region relative powers (unitless, 0-1).
+    alpha_theta_ratio : float or None
+        Posterior alpha power over posterior theta power.
+    faa : float or None
+        Frontal alpha asymmetry, ln(V²) difference.
+    iaf_hz : float or None
+        Individual alpha peak frequency in Hz.
+    reasons : mapping of str to str
+        For each feature that is None, why.
+    """
+
+    alpha_v2: float | None = None
+    theta_v2: float | None = None
+    alpha_rel: float | None = None
+    theta_rel: float | None = None
+    alpha_theta_ratio: float | None = None
+    faa: float | None = None
+    iaf_hz: float | None = None
+    reasons: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float | None]:
+        """Return ``{name: value}`` for every feature, in :data:`FEATURES` order."""
+        return {name: getattr(self, name) for name in FEATURES}
+
+
+def _key(name: str) -> str:
+    # "O1..", "o1" and " O1" are the same site (EDF labels pad with dots).
+    return re.sub(r"[.\s]", "", name).casefold()
+
+
+@dataclass(frozen=True)
+class Region:
+    """Channels that a region feature averages over, and how they were chosen.
+
+    Attributes
+    ----------
+    name : str
+        The region's name, e.g. ``"posterior"``.
+    channels : tuple of int
+        Channel indices.
+    how : str
+        Which rule chose them, for messages and logs.
+    """
+
+    name: str
+    channels: tuple[int, ...]
+    how: str
+
+
+#: Sites looked for first, then name patterns, then every channel.
+REGION_RULES = {
+    "posterior": (("O1", "Oz", "O2", "P3", "Pz", "P4"), r"(po|o|p|i)(\d+|z)",
+                  "occipital or parietal"),
+    "frontal_midline": (("Fz", "FCz", "Cz"), r"(af|f|fc)(\d+|z)", "frontal"),
+}
+
+#: Right/left pairs for frontal alpha asymmetry, the first pair present is used.
+ASYMMETRY_PAIRS = (("F4", "F3"), ("F8", "F7"), ("AF4", "AF3"), ("FC4", "FC3"))
+
+
+def resolve_region(name: str, ch_names: Sequence[str],
+                   channels: Sequence[str] | None = None) -> Region:
+    """Choose the channels of a region in a montage.
+
+    Parameters
+    ----------
+    name : {"posterior", "frontal_midline"}
+        The region.
+    ch_names : sequence of str
+        The montage's channel names.
+    channels : sequence of str, optional
+        Use exactly these channels instead of the rules.
+
+    Returns
+    -------
+    region : Region
+        The standard sites present (posterior: O1, Oz, O2, P3, Pz, P4; frontal-midline:
+        Fz, FCz, Cz); or, if none is, every channel named like the region's 10-20 family
+        (posterior: O, PO, P, I; frontal: AF, F, FC); or else every channel.
+    """
+    keys = [_key(ch) for ch in ch_names]
+    if channels is not None:
+        missing = [ch for ch in channels if _key(ch) not in keys]
+        if missing or not channels:
+            raise InvalidArgumentError(
+                f"{name} region channels {missing or list(channels)} are not in the montage "
+                f"({', '.join(ch_names)})")
+        picks = tuple(keys.index(_key(ch)) for ch in channels)
+        return Region(name, picks, "chosen by the user")
+    sites, pattern, family = REGION_RULES[name]
+    picks = tuple(keys.index(_key(s)) for s in sites if _key(s) in keys)
+    if picks:
+        return Region(name, picks, "standard sites")
+    picks = tuple(i for i, k in enumerate(keys) if re.fullmatch(pattern, k))
+    if picks:
+        return Region(name, picks, f"no {'/'.join(sites)}: every {family} channel")
+    return Region(name, tuple(range(len(ch_names))),
+                  f"no {'/'.join(sites)} nor {family} channels: every channel")
+
+
+def resolve_asymmetry_pair(ch_names: Sequence[str],
+                           pair: tuple[str, str] | None = None) -> tuple[int, int] | None:
+    """Return the (right, left) channel indices for frontal asymmetry, or None.
+
+    ``pair`` names them explicitly; otherwise the first of :data:`ASYMMETRY_PAIRS` whose
+    two channels are both present is used.
+    """
+    keys = [_key(ch) for ch in ch_names]
+    candidates = [pair] if pair is not None else ASYMMETRY_PAIRS
+    for right, left in candidates:
+        if _key(right) in keys and _key(left) in keys:
+            return keys.index(_key(right)), keys.index(_key(left))
+    if pair is not None:
+        raise InvalidArgumentError(f"asymmetry pair {pair} is not in the montage "
+                                   f"({', '.join(ch_names)})")
+    return None
+
+
+class FeatureComputer:
+    """Computes :class:`Features` from one window's band powers and PSD.
+
+    Parameters
+    ----------
+    ch_names : sequence of str
+        Channel names.
+    band_names : sequence of str
+        The band columns of the powers it is given; must include alpha and theta.
+    freqs : ndarray
+        Frequencies of the PSD columns it is given, in Hz.
+    regions : mapping of str to list of str, optional
+        Channels for ``"posterior"`` and/or ``"frontal_midline"``, overriding the rules
+        of :func:`resolve_region`.
+    asymmetry_pair : (str, str), optional
+        The (right, left) channels of frontal asymmetry; by default the first of
+        :data:`ASYMMETRY_PAIRS` present.
+    iaf_range_hz : (float, float)
+        Half-open search range of the alpha peak, in Hz.
+    iaf_tau_s : float
+        Time constant in seconds of the exponential average of the posterior PSD that the
+        peak is searched in. One 2 s window's 1 Hz bins are too noisy for a peak: on brown
+        noise (a 1/f² spectrum, no peak), a search in single windows found one in 26% of
+        them; in a 10 s average, in 4%. 0 searches each window alone.
+    min_peak_ratio : float
+        How many times the highest bin must exceed the 1/f background (the line between
+        the search range's ends, in log power over log frequency) to count as a peak.
+    min_good_channels : int
+        A region with fewer good channels gives no estimate.
+    """
+
+    def __init__(self, ch_names: Sequence[str], band_names: Sequence[str], freqs: np.ndarray,
+                 *, regions: Mapping[str, Sequence[str]] | None = None,
+                 asymmetry_pair: tuple[str, str] | None = None,
+                 iaf_range_hz: tuple[float, float] = (7.0, 13.0), iaf_tau_s: float = 10.0,
+                 min_peak_ratio: float = 1.5, min_good_channels: int = 1):
+        self.ch_names = tuple(ch_names)
+        regions = dict(regions or {})
+        unknown = set(regions) - set(REGION_RULES)
+        if unknown:
+            raise InvalidArgumentError(f"regions {sorted(unknown)} are not known; "
+                                       f"accepted: {', '.join(REGION_RULES)}")
+        self.posterior = resolve_region("posterior", self.ch_names, regions.get("posterior"))
+        self.frontal_midline = resolve_region("frontal_midline", self.ch_names,
+                                              regions.get("frontal_midline"))
+        self.asymmetry = resolve_asymmetry_pair(self.ch_names, asymmetry_pair)
+        missing = {"alpha", "theta"} - set(band_names)
+        if missing:
+            raise InvalidArgumentError(f"the bands must include {sorted(missing)} for the "
+                                       f"features; got {', '.join(band_names)}")
+        self._alpha = list(band_names).index("alpha")
+        self._theta = list(band_names).index("theta")
+        if not (isinstance(min_good_channels, int) and min_good_channels >= 1):
+            raise InvalidArgumentError(
+                f"min_good_channels must be a whole number >= 1, got {min_good_channels!r}")
+        self.min_good_channels = min_good_channels
+        lo, hi = iaf_range_hz
+        self._iaf_bins = np.flatnonzero((freqs >= lo) & (freqs < hi))
+        if len(self._iaf_bins) < 3:
+            raise InvalidArgumentError(
+                f"iaf_range_hz={iaf_range_hz} holds {len(self._iaf_bins)} frequency bins; a "
+                "peak needs at least 3 (widen it or lengthen the segments)")
+        self.iaf_range_hz = (float(lo), float(hi))
+        self._iaf_freqs = np.asarray(freqs, dtype=float)[self._iaf_bins]
+        self.iaf_tau_s = check_range("iaf_tau_s", iaf_tau_s, 0, 3600, unit=" s")
+        self.min_peak_ratio = check_range("min_peak_ratio", min_peak_ratio, 1, math.inf)
+        self._alpha_psd = np.empty(len(self._iaf_bins))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the averaged spectrum of the alpha peak search."""
+        self._alpha_psd_time: float | None = None
+
+    def compute(self, power_v2: np.ndarray, relative: np.ndarray, psd: np.ndarray,
+                bad: np.ndarray, describe, time_s: float) -> Features:
+        """Return the features of one window.
+
+        Parameters
+        ----------
+        power_v2, relative : ndarray, shape (n_channels, n_bands)
+            Band powers in V², and over the total range.
+        psd : ndarray, shape (n_channels, n_freqs)
+            The window's PSD in V²/Hz.
+        bad : ndarray of bool, shape (n_channels,)
+            Channels to leave out (flagged).
+        describe : callable
+            ``describe(indices)`` names the flagged channels among them, for reasons.
+        time_s : float
+            The window's time in seconds (for the averaging of the alpha peak's PSD).
+        """
+        values: dict[str, float | None] = {}
+        reasons: dict[str, str] = {}
+
+        def good_of(region: Region, *names: str) -> list[int] | None:
+            good = [c for c in region.channels if not bad[c]]
+            if len(good) < self.min_good_channels:
+                flagged = describe(region.channels)
+                why = (f"{len(good)} good channel(s) in the {region.name} region "
+                       f"({region.how}), {self.min_good_channels} needed"
+                       + (f"; flagged: {flagged}" if flagged else ""))
+                for name in names:
+                    reasons[name] = why
+                return None
+            return good
+
+        posterior = good_of(self.posterior, "alpha_v2", "alpha_rel", "alpha_theta_ratio",
+                            "iaf_hz")
+        if posterior is not None:
+            alpha = float(np.mean(power_v2[posterior, self._alpha]))
+            theta = float(np.mean(power_v2[posterior, self._theta]))
+            values["alpha_v2"] = alpha
+            values["alpha_rel"] = float(np.mean(relative[posterior, self._alpha]))
+            if theta > 0:
+                values["alpha_theta_ratio"] = alpha / theta
+            else:
+                reasons["alpha_theta_ratio"] = "posterior theta power is zero"
+            values["iaf_hz"] = self._peak(psd[posterior][:, self._iaf_bins].mean(axis=0),
+                                          time_s, reasons)
+        frontal = good_of(self.frontal_midline, "theta_v2", "theta_rel")
+        if frontal is not None:
+            values["theta_v2"] = float(np.mean(power_v2[frontal, self._theta]))
+            values["theta_rel"] = float(np.mean(relative[frontal, self._theta]))
+        values["faa"] = self._asymmetry(power_v2[:, self._alpha], bad, describe, reasons)
+        return Features(**values, reasons=MappingProxyType(reasons))
+
+    def _asymmetry(self, alpha: np.ndarray, bad, describe, reasons) -> float | None:
+        if self.asymmetry is None:
+            pairs = ", ".join("/".join(p) for p in ASYMMETRY_PAIRS)
+            reasons["faa"] = f"the montage has none of the pairs {pairs}"
+            return None
+        right, left = self.asymmetry
+        if bad[right] or bad[left]:
+            reasons["faa"] = f"flagged: {describe((right, left))}"
+            return None
+        if not (alpha[right] > 0 and alpha[left] > 0):
+            reasons["faa"] = "alpha power is zero on an asymmetry channel"
+            return None
+        return math.log(alpha[right]) - math.log(alpha[left])
+
+    def _peak(self, window_psd: np.ndarray, time_s: float, reasons) -> float | None:
+        lo, hi = self.iaf_range_hz
+        spectrum = self._alpha_psd
+        if self._alpha_psd_time is None or self.iaf_tau_s == 0:
+            spectrum[:] = window_psd
+        else:
+            weight = 1.0 - math.exp(-(time_s - self._alpha_psd_time) / self.iaf_tau_s)
+            spectrum += weight * (window_psd - spectrum)
+        self._alpha_psd_time = time_s
+        if not np.all(spectrum > 0):
+            reasons["iaf_hz"] = "no power in the alpha peak's search range"
+            return None
+        j = int(np.argmax(spectrum))
+        freqs = self._iaf_freqs
+        # The background under the peak: the straight line between the range's ends in
+        # log power over log frequency (a 1/f spectrum is straight there). A random bump
+        # of a noisy spectrum, with no real alpha, rarely stands this far above it.
+        background = np.exp(np.interp(np.log(freqs[j]), np.log(freqs[[0, -1]]),
+                                       np.log(spectrum[[0, -1]])))
+        if j == 0 or j == len(spectrum) - 1 or spectrum[j] < self.min_peak_ratio * background:
+            reasons["iaf_hz"] = (f"no alpha peak in [{lo:g}, {hi:g}) Hz standing "
+                                 f"{self.min_peak_ratio:g} times above the 1/f background")
+            return None
+        # The vertex of the parabola through the highest bin and its neighbours.
+        a, b, c = spectrum[j - 1:j + 2]
+        offset = 0.5 * (a - c) / (a - 2 * b + c)
+        return float(freqs[j] + offset * (freqs[1] - freqs[0]))
