@@ -54,6 +54,9 @@ def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: b
                             "10-20 names: posterior=... (alpha) or frontal_midline=... (theta); "
                             "repeat for both")
     group.add_argument("--no-status", action="store_true", help="do not print the live status line")
+    group.add_argument("--no-report", action="store_true",
+                       help="do not build the HTML report at the end (build it later with "
+                            "'neurofeed report DIR')")
 
 
 class StatusPrinter:
@@ -149,4 +152,8 @@ def run_from_args(args: argparse.Namespace, source, *, audio, virtual: bool,
     if calibrate:
         print(f"baseline for {subject} stored in {stored}")
     print(f"session folder: {outcome.folder}")
+    if not (calibrate or args.no_report):
+        from neurofeed.report import build_report
+
+        print(f"report: {build_report(outcome.folder)}")
     return 130 if result.ended == "interrupted" else 0
