@@ -10,14 +10,16 @@ export PYO_GUI_WX := 0
 
 .PHONY: run test setup system-deps bench clean
 
+# A 60 s relax-alpha session on BrainFlow's synthetic board: music to the sound card (or JACK)
+# where there is one, else rendered to a WAV in the session folder; then the report.
 run: setup
-	$(VENV)/bin/neurofeed record --board synthetic --duration 10 --out recordings/synthetic-$$(date +%Y%m%d-%H%M%S).fif
+	$(VENV)/bin/neurofeed run --preset relax-alpha --board synthetic --duration 60 --baseline 20s
 
 test: setup system-deps
 	$(PY) -m pytest
 
 bench: setup
-	$(PY) benchmarks/bench_acquire.py
+	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 setup: $(STAMP)
 
