@@ -134,7 +134,7 @@ def compute_features(data: np.ndarray, hop_times: np.ndarray) -> list[dict]:
     return rows
 
 
-Z_FEATURES = ("alpha_posterior", "theta_frontal", "alpha_theta_ratio", "frontal_asymmetry")
+#: The features with baseline z-scores, and their raw columns.
 Z_COLUMNS = {"alpha_posterior": "alpha_posterior_v2", "theta_frontal": "theta_frontal_v2",
              "alpha_theta_ratio": "alpha_theta_ratio", "frontal_asymmetry": "frontal_asymmetry"}
 RAW_COLUMNS = ("alpha_posterior_v2", "theta_frontal_v2", "alpha_rel_posterior", "theta_rel_frontal",
@@ -167,8 +167,8 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
     n_hops = int(round((sum(PHASES_S) - WINDOW_S) / HOP_S))
     hop_times = np.round(WINDOW_S + HOP_S * np.arange(n_hops), 6)
     rows = compute_features(data, hop_times)
-    phase_of = Protocol(spec).phase_at
-    in_baseline = [phase_of(t) == "baseline" and "reason" not in r for t, r in zip(hop_times, rows)]
+    protocol = Protocol(spec)
+    in_baseline = [protocol.phase_at(t) == "baseline" and "reason" not in r for t, r in zip(hop_times, rows)]
     stats = {}
     for name, column in Z_COLUMNS.items():
         values = np.array([r[column] for r, b in zip(rows, in_baseline) if b])
@@ -181,7 +181,6 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
             "audio": {"backend": "none"}, "seed": seed, "hop_s": HOP_S, "versions": library_versions(),
             "estimator": {"posterior": POSTERIOR, "frontal_midline": FRONTAL, "asymmetry_pair": ["F3", "F4"]}}
     info = mne.create_info(CHANNELS, SFREQ, "eeg")
-    protocol = Protocol(spec)
     with SessionRecorder(folder, info, meta) as recorder:
         phase, sent = None, 0
         for time_s, row in zip(hop_times, rows):
@@ -201,7 +200,8 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
                 "time_s": float(time_s), "lsl_time_s": LSL_T0 + float(time_s), "phase": step.phase,
                 "estimate": int(estimate), "reason": row.get("reason"),
                 **{c: float(row[c]) if estimate else None for c in RAW_COLUMNS},
-                **{f"{name}_z": None if baseline or z[name] is None else float(z[name]) for name in Z_FEATURES},
+                **{f"{name}_z": None if baseline or z[name] is None else float(z[name])
+                   for name in Z_COLUMNS},
                 "feedback_z": step.feature_z, "score": step.score, "reward": int(step.reward),
                 "held": int(step.held), "progress": step.progress, "n_bad_channels": row["n_bad"]})
             state = step.state

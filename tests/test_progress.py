@@ -32,7 +32,8 @@ def _crashed_session(folder, subject="S01"):
 def course(tmp_path_factory):
     """Three weekly sessions of S01 whose alpha rises, written out of order; one of S02; one crashed."""
     out = tmp_path_factory.mktemp("course")
-    folders = {week: write_session(out, alpha_gain=GAINS[week], seed=week, started=START + timedelta(weeks=week))
+    folders = {week: write_session(out, alpha_gain=GAINS[week], seed=week,
+                                   started=START + timedelta(weeks=week))
                for week in (2, 0, 1)}
     write_session(out, subject="S02", started=START)
     _crashed_session(out / "sub-S01_crashed")
@@ -61,7 +62,8 @@ def test_progress_over_three_sessions_rises(course, tmp_path):
     assert fit.slope > 0
 
     page = (report_dir / "progress.html").read_text(encoding="utf-8")
-    assert page.count('<img src="data:image/png;base64,') == 1 and (report_dir / "progress.png").stat().st_size
+    assert page.count('<img src="data:image/png;base64,') == 1
+    assert (report_dir / "progress.png").stat().st_size > 10_000
     half = stats.t.ppf(0.975, 1) * fit.stderr
     assert (f"trend {fit.slope:+.1f} percentage points per session (95% CI {fit.slope - half:+.1f} to "
             f"{fit.slope + half:+.1f})") in page
@@ -91,7 +93,8 @@ def test_ols_trend_matches_the_textbook_formula():
     assert trend.slope == pytest.approx(slope) and trend.intercept == pytest.approx(intercept)
     assert (trend.ci_low, trend.ci_high) == pytest.approx((slope - half, slope + half))
     low, high = trend.band(np.array([x.mean()]))
-    assert (high - low)[0] / 2 == pytest.approx(stats.t.ppf(0.975, 6) * np.sqrt(residuals @ residuals / 6 / 8))
+    half_at_mean = stats.t.ppf(0.975, 6) * np.sqrt(residuals @ residuals / 6 / x.size)
+    assert (high - low)[0] / 2 == pytest.approx(half_at_mean)
     two = ols_trend([1, 2, np.nan], [5.0, 7.0, 9.0], relative=False)
     assert two.slope == pytest.approx(2.0) and two.ci_low is None and two.band([1.0]) is None
     assert ols_trend([1], [5.0], relative=True) is None
@@ -100,7 +103,7 @@ def test_ols_trend_matches_the_textbook_formula():
 def test_no_finished_session_suggests_recover(tmp_path):
     _crashed_session(tmp_path / "sub-S03_crashed", subject="S03")
     result = run_cli("progress", "--subject", "S03", "--out", str(tmp_path), cwd=tmp_path)
-    assert_one_line_error(result, "no finished sessions of subject 'S03'",
+    assert_one_line_error(result, "no finished sessions with training of subject 'S03'",
                           f"run 'neurofeed recover {tmp_path / 'sub-S03_crashed'}' first")
-    with pytest.raises(SessionFolderError, match="no finished sessions of subject 'S04'"):
+    with pytest.raises(SessionFolderError, match="no finished sessions with training of subject 'S04'"):
         build_progress("S04", home=tmp_path)

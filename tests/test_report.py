@@ -66,7 +66,8 @@ def test_summary_equals_numbers_computed_from_the_session_files(session):
     change = 100 * (train / base - 1)
     reward = 100 * np.mean(_column(features, "reward", in_phase("training")) == 1)
     training_rows = [r for r in features if r["phase"] == "training"]
-    in_target = 100 * np.mean([r["feedback_z"] != "n/a" and float(r["feedback_z"]) >= 0.5 for r in training_rows])
+    in_target = 100 * np.mean([r["feedback_z"] != "n/a" and float(r["feedback_z"]) >= 0.5
+                               for r in training_rows])
     estimate = 100 * np.mean([r["estimate"] == "1" for r in features])
     latency = _column(_rows(session / "latency.tsv"), "sample_to_engine_s") * 1e3
     artifacts = _rows(session / "artifacts.tsv")
@@ -80,7 +81,8 @@ def test_summary_equals_numbers_computed_from_the_session_files(session):
     assert training["in_target_pct"] == pytest.approx(in_target)
     assert summary["estimate_pct"] == pytest.approx(estimate)
     assert summary["artifact_pct"]["Fp1"]["amplitude"] == pytest.approx(blinks)
-    assert summary["latency_ms"]["sample_to_engine_ms"]["p50"] == pytest.approx(np.percentile(latency, 50), abs=1e-3)
+    assert summary["latency_ms"]["sample_to_engine_ms"]["p50"] == pytest.approx(np.percentile(latency, 50),
+                                                                                abs=1e-3)
     assert summary["duration_s"] == pytest.approx(raw.n_times / raw.info["sfreq"])
     # The fixture made posterior alpha rise and left frontal theta alone.
     assert change > 40
@@ -90,8 +92,8 @@ def test_summary_equals_numbers_computed_from_the_session_files(session):
     page = (session / "report" / "report.html").read_text(encoding="utf-8")
     headline = re.search(r'<p class="headline">(.*?)</p>', page).group(1)
     assert summary["headline"].replace("&", "&amp;") == headline
-    assert f"Posterior alpha rose {change:.0f}% over baseline in training; reward {reward:.0f}% of the time." \
-        in headline
+    assert (f"Posterior alpha rose {change:.0f}% over baseline in training; "
+            f"reward {reward:.0f}% of the time.") in headline
     assert f"{estimate:.0f}% of windows gave an estimate" in headline
 
 
@@ -110,7 +112,8 @@ def test_spectra_show_the_alpha_rise_in_the_posterior_region(session):
 
 def test_region_from_the_estimator_else_from_channel_names():
     names = ["EEG Fp1", "F3", "F4", "Fz", "O1..", "POz", "P7"]
-    assert region_channels(names, "alpha_posterior", {"posterior": ["P7", "O1.."]}) == ("Posterior", ["P7", "O1.."])
+    estimator = {"posterior": ["P7", "O1.."]}
+    assert region_channels(names, "alpha_posterior", estimator) == ("Posterior", ["P7", "O1.."])
     assert region_channels(names, "alpha_posterior") == ("Posterior", ["O1..", "POz", "P7"])
     assert region_channels(names, "theta_frontal") == ("Frontal midline", ["F3", "F4", "Fz"])
     assert region_channels(names, "frontal_asymmetry")[1] == ["F3", "F4"]
@@ -118,7 +121,11 @@ def test_region_from_the_estimator_else_from_channel_names():
 
 
 def test_every_feedback_feature_has_a_report_definition():
+    from neurofeed.loop import FEATURE_COLUMNS, FEEDBACK_SOURCES
+
     assert set(FEATURES) == set(FEEDBACK_FEATURES)
+    assert {name: spec.stored_name for name, spec in FEATURES.items()} == FEEDBACK_SOURCES
+    assert all(FEATURE_COLUMNS[spec.column] == spec.stored_name for spec in FEATURES.values())
     assert FEATURES["frontal_asymmetry"].format_change(-0.123) == "-0.12 ln"
     assert FEATURES["alpha_posterior"].format_change(38.4) == "+38%"
     assert FEATURES["theta_frontal"].format_change(-0.3) == "0%"

@@ -42,7 +42,8 @@ def _loaded_dom(tmp_path, page) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser")
-    sessions = [write_session(out, alpha_gain=gain, seed=i, started=datetime(2026, 11, 2 + 7 * i, 10, tzinfo=timezone.utc))
+    sessions = [write_session(out, alpha_gain=gain, seed=i,
+                              started=datetime(2026, 11, 2 + 7 * i, 10, tzinfo=timezone.utc))
                 for i, gain in enumerate((1.3, 1.6))]
     return build_report(sessions[-1]), build_progress("S01", home=out)
 

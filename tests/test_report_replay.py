@@ -30,10 +30,9 @@ def _tsv(path) -> list[dict]:
 
 
 def test_replayed_recording_gets_a_report_true_to_its_files(shared_eeg, tmp_path):
+    # The replay writes the report itself, at the end of the session.
     folder = _replay(shared_eeg / OPENBCI, tmp_path / "sessions", "--subject", "S01", "--duration", "80s",
                      "--baseline", "20s")
-    result = run_cli("report", str(folder))
-    assert result.returncode == 0, result.stderr
 
     page = (folder / "report" / "report.html").read_text(encoding="utf-8")
     for name in ("features", "phases", "music", "spectra"):
@@ -42,8 +41,8 @@ def test_replayed_recording_gets_a_report_true_to_its_files(shared_eeg, tmp_path
     summary = json.loads((folder / "report" / "summary.json").read_text())
 
     rows = _tsv(folder / "features.tsv")
-    alpha = {phase: np.mean([float(r["alpha_posterior_v2"]) for r in rows
-                             if r["phase"] == phase and r["estimate"] == "1" and r["alpha_posterior_v2"] != "n/a"])
+    alpha = {phase: np.mean([float(r["alpha_posterior_v2"]) for r in rows if r["phase"] == phase
+                             and r["estimate"] == "1" and r["alpha_posterior_v2"] != "n/a"])
              for phase in ("baseline", "training")}
     change = 100 * (alpha["training"] / alpha["baseline"] - 1)
     training = [r for r in rows if r["phase"] == "training"]
@@ -67,7 +66,8 @@ def test_progress_over_three_replayed_sessions_rises(tmp_path):
                               verbose="error")
         raw.save(recording, verbose="error")
         outs.append(tmp_path / f"out{week}")
-        _replay(recording, outs[-1], "--subject", "S01", "--duration", "50s", "--baseline", "10s")
+        _replay(recording, outs[-1], "--subject", "S01", "--duration", "50s", "--baseline", "10s",
+                "--no-report")
     report_dir = tmp_path / "progress"
     args = [a for out in outs for a in ("--out", str(out))]
     result = run_cli("progress", "--subject", "S01", *args, "--report-dir", str(report_dir), cwd=tmp_path)
@@ -79,3 +79,23 @@ def test_progress_over_three_replayed_sessions_rises(tmp_path):
     slope = np.polyfit([1, 2, 3], changes, 1)[0]
     assert slope > 0
     assert f"trend {slope:+.1f} percentage points per session" in (report_dir / "progress.html").read_text()
+
+
+def test_session_on_a_stored_baseline_is_compared_with_it(shared_eeg, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEUROFEED_HOME", str(tmp_path / "home"))
+    recording = shared_eeg / OPENBCI
+    result = run_cli("calibrate", "--file", str(recording), "--speed", "max", "--subject", "C1",
+                     "--duration", "30s", "--audio", "none", "--no-status", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = _replay(recording, tmp_path / "sessions", "--subject", "C1", "--duration", "60s", "--start", "30")
+
+    rows = _tsv(folder / "features.tsv")
+    assert "baseline" not in {r["phase"] for r in rows}
+    stored = json.loads((folder / "baseline.json").read_text())["features"]["alpha_v2"]["mean"]
+    training = np.mean([float(r["alpha_posterior_v2"]) for r in rows if r["phase"] == "training"
+                        and r["estimate"] == "1" and r["alpha_posterior_v2"] != "n/a"])
+    summary = json.loads((folder / "report" / "summary.json").read_text())
+    assert summary["baseline"] == "stored baseline"
+    training_phase = next(p for p in summary["phases"] if p["name"] == "training")
+    assert training_phase["changes"]["alpha_posterior"] == pytest.approx(100 * (training / stored - 1))
+    assert "Changes are against the subject's stored baseline." in summary["headline"]

@@ -20,9 +20,11 @@ def register(subparsers) -> None:
         epilog=example_epilog("neurofeed progress --subject S01",
                               "neurofeed progress --subject S01 --out /data/clinic --feature theta_frontal"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--subject", required=True, metavar="S", help="the subject, as given to 'neurofeed run'")
+    parser.add_argument("--subject", required=True, metavar="S",
+                        help="the subject, as given to 'neurofeed run'")
     parser.add_argument("--out", action="append", default=[], metavar="DIR",
-                        help="also search this folder of sessions (as given to 'neurofeed run --out'); repeatable")
+                        help="also search this folder of sessions (as given to 'neurofeed run "
+                             "--out'); repeatable")
     parser.add_argument("--feature", choices=FEEDBACK_FEATURES, metavar="F",
                         help=f"feature to trend: {', '.join(FEEDBACK_FEATURES)} "
                              "(default: the one most sessions targeted)")

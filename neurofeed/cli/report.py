@@ -15,8 +15,9 @@ def register(subparsers) -> None:
                     "and latency. The HTML page embeds its figures, so it is complete on its own; the "
                     "figures are also saved as PNG, and every number in summary.json. 'neurofeed run' "
                     "and 'replay' write this report at the end of every session.",
-        epilog=example_epilog("neurofeed report recordings/sub-S01_20261121-101500_relax-alpha",
-                              "neurofeed report recordings/sub-S01_20261121-101500_relax-alpha --out /tmp/s01"),
+        epilog=example_epilog(
+            "neurofeed report recordings/sub-S01_20261121-101500_relax-alpha",
+            "neurofeed report recordings/sub-S01_20261121-101500_relax-alpha --out /tmp/s01"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", metavar="SESSION_DIR", help="a session folder")
     parser.add_argument("--out", metavar="DIR", help="folder for the report (default: SESSION_DIR/report)")

@@ -14,7 +14,7 @@ from neurofeed.report.spectra import Spectra
 from neurofeed.report.style import (PHASE_LINES, PHASE_SHADES, SERIES, legend_above_data, new_figure,
                                     shade_phases, strip)
 from neurofeed.report.summary import (FEATURES, PHASE_LABELS, FeatureSpec, SessionData, SessionSummary,
-                                      phase_mean, relative_to_baseline)
+                                      baseline_mean, relative_to_baseline)
 from neurofeed.synth.theory import MODES
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ def features_figure(data: SessionData, summary: SessionSummary):
     n_smooth = int(round(SMOOTH_S / summary.hop_s)) if summary.hop_s > 0 else 1
     for key, name in (("alpha", "alpha_posterior"), ("theta", "theta_frontal")):
         spec = FEATURES[name]
-        change = relative_to_baseline(spec, data.features.get(spec.column), phase_mean(data, spec, "baseline"))
+        baseline = baseline_mean(data, spec)
+        change = relative_to_baseline(spec, data.features.get(spec.column), baseline)
         if change is not None:
             ax_power.plot(times, _moving_mean(change, n_smooth), label=spec.label, **SERIES[key])
     ax_power.axhline(0, color="#444444", linewidth=0.8)
@@ -98,7 +99,8 @@ def phase_figure(summary: SessionSummary):
     names = [PHASE_LABELS.get(p.name, p.name) for p in summary.phases]
     x = np.arange(len(names))
     bars = (("reward", "Reward on", [p.reward_pct for p in summary.phases], {}),
-            ("in_target", f"In target (z ≥ {summary.reward_z:g})", [p.in_target_pct for p in summary.phases],
+            ("in_target", f"In target (z ≥ {summary.reward_z:g})",
+             [p.in_target_pct for p in summary.phases],
              {"hatch": "///", "edgecolor": "white"}))
     for offset, (key, label, values, extra) in zip((-0.2, 0.2), bars):
         heights = [v if v is not None else 0.0 for v in values]

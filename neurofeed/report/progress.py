@@ -128,7 +128,8 @@ def find_sessions(subject: str, roots) -> tuple[list[tuple[Path, SessionSummary]
     """
     seen, finished, incomplete = set(), [], []
     for root in map(Path, roots):
-        candidates = [root] if (root / SESSION_FILE).is_file() else sorted(p.parent for p in root.glob(f"*/{SESSION_FILE}"))
+        candidates = ([root] if (root / SESSION_FILE).is_file()
+                      else sorted(p.parent for p in root.glob(f"*/{SESSION_FILE}")))
         for folder in candidates:
             key = folder.resolve()
             if key in seen:
@@ -179,7 +180,8 @@ def write_table(rows: list[SessionNumbers], path: Path) -> None:
         for row in rows:
             writer.append({"session": row.number, "date": row.date, "session_id": row.session_id,
                            "preset": row.preset, "target": row.target, "feature": row.feature,
-                           "change": row.change, "change_unit": "%" if FEATURES[row.feature].relative else "ln",
+                           "change": row.change,
+                           "change_unit": "%" if FEATURES[row.feature].relative else "ln",
                            "in_target_pct": row.in_target_pct, "reward_pct": row.reward_pct,
                            "estimate_pct": row.estimate_pct, "duration_s": row.duration_s,
                            "folder": row.folder})
@@ -223,19 +225,25 @@ def build_progress(subject: str, *, home=None, extra=(), feature: str | None = N
         Where ``progress.html``, ``progress.png`` and ``progress.tsv`` go; by default
         ``subjects/<subject>/progress`` under the data home.
 
+    Sessions without a training phase (calibrations) are listed but not numbered.
+
     Raises
     ------
     SessionFolderError
-        When the subject has no finalised session (naming incomplete ones to recover).
+        When the subject has no finalised session with training (naming incomplete
+        ones to recover).
     """
     check_subject(subject)
     home = Path(home) if home is not None else data_home()
     roots = [home, *map(Path, extra)]
     finished, incomplete = find_sessions(subject, roots)
+    # Calibrations (baseline only) are not part of the course's trend.
+    untrained = [folder for folder, summary in finished if summary.phase("training") is None]
+    finished = [(folder, summary) for folder, summary in finished if folder not in untrained]
     if not finished:
         hint = (f"; {len(incomplete)} incomplete (the session did not finish): run "
                 f"'neurofeed recover {incomplete[0]}' first" if incomplete else "")
-        raise SessionFolderError(f"no finished sessions of subject {subject!r} in "
+        raise SessionFolderError(f"no finished sessions with training of subject {subject!r} in "
                                  f"{', '.join(str(r) for r in roots)}{hint}")
     folders, summaries = zip(*finished)
     feature = check_option("feature", feature, FEATURES) if feature else course_feature(summaries)
@@ -262,6 +270,9 @@ def build_progress(subject: str, *, home=None, extra=(), feature: str | None = N
     if incomplete:
         notes.append(html.paragraph("Not included, incomplete (run 'neurofeed recover DIR' on each): "
                                     + ", ".join(str(f) for f in incomplete), "note"))
+    if untrained:
+        notes.append(html.paragraph("Not included, no training phase (calibrations): "
+                                    + ", ".join(str(f) for f in untrained), "note"))
     page = html.page(
         f"Course progress: {subject}", f"{spec.label}, change from baseline in training, per session.",
         html.section("Summary", html.paragraph(_headline(rows, trend), "headline"), table),

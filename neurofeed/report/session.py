@@ -60,7 +60,16 @@ def _phase_table(summary: SessionSummary) -> str:
     return html.table(header, rows)
 
 
-def _facts(summary: SessionSummary, description: str) -> str:
+def _baseline_fact(summary: SessionSummary, stored: dict) -> str:
+    if summary.baseline == "baseline phase":
+        return "this session's baseline phase"
+    if summary.baseline == "stored baseline":
+        return (f"the subject's stored baseline, calibrated {format_started(stored.get('created', '?'))} "
+                "(this session had no baseline phase)")
+    return "none (no baseline phase and no stored baseline): changes cannot be given"
+
+
+def _facts(summary: SessionSummary, description: str, stored_baseline: dict) -> str:
     spec = summary.target_spec
     quality = f"{summary.estimate_pct:.1f}% of windows gave an estimate; {summary.n_gaps} acquisition gaps"
     if summary.no_estimate_reasons:
@@ -72,6 +81,7 @@ def _facts(summary: SessionSummary, description: str) -> str:
         ("Preset", f"{summary.preset}: {description}" if description else summary.preset),
         ("Target feature", f"{spec.label} ({summary.direction}); reward on at z ≥ {summary.reward_z:g}, "
                            f"off below z = {summary.release_z:g}"),
+        ("Baseline", _baseline_fact(summary, stored_baseline)),
         ("Duration", f"{summary.duration_s / 60:.1f} min ({summary.duration_s:.1f} s)"),
         ("Source", summary.source),
         ("Data quality", quality),
@@ -137,7 +147,7 @@ def build_report(folder, *, out_dir=None) -> Path:
         f"Session report: {summary.subject}, {format_started(summary.started_utc)}",
         f"{summary.session_id}. Preset {summary.preset}. Made by neurofeed {__version__}.",
         html.section("Summary", html.paragraph(summary.headline(), "headline"), _phase_table(summary)),
-        html.section("Session facts", _facts(summary, description), _artifacts(summary)),
+        html.section("Session facts", _facts(summary, description, data.baseline), _artifacts(summary)),
         html.section("Features over time", made["features"], made["phases"]),
         html.section("Music over time", made.get("music", absent)),
         html.section("Spectra", made.get("spectra", absent)),

@@ -111,7 +111,12 @@ def shade_phases(ax, spans, *, label: bool = False) -> None:
 
 
 def legend_above_data(ax, headroom: float = 0.35, loc: str = "upper left", **kwargs) -> None:
-    """Put the legend at the top, raising the y limit by ``headroom`` so that it covers no data."""
+    """Put the legend at the top, raising the y limit by ``headroom`` so that it covers no data.
+
+    Does nothing when nothing on the axes has a label.
+    """
+    if not ax.get_legend_handles_labels()[0]:
+        return
     low, high = ax.get_ylim()
     if ax.get_yscale() == "log":
         ax.set_ylim(low, high * (high / low) ** headroom)

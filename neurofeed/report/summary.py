@@ -3,9 +3,12 @@
 Definitions (every percentage is of the phase's hops, one hop every ``hop_s``):
 
 - **Change from baseline** of a feature: the mean over the phase's hops that gave an
-  estimate, against the mean over the baseline's. For band powers and power ratios
-  it is a percentage, ``100 * (phase / baseline - 1)``; for frontal asymmetry, already
-  a log ratio (ln F4 - ln F3 alpha), it is the difference ``phase - baseline``.
+  estimate, against the baseline mean. For band powers and power ratios it is a
+  percentage, ``100 * (phase / baseline - 1)``; for frontal asymmetry, already a log
+  ratio (ln F4 - ln F3 alpha), it is the difference ``phase - baseline``. The baseline
+  mean is that of the session's own baseline phase; a session that used the subject's
+  stored baseline (from ``neurofeed calibrate``) has no baseline phase, and then it is
+  the stored one, from the session's ``baseline.json``.
 - **Reward**: the share of hops in which the reward was on (the protocol's
   ``reward`` column, with its hysteresis; only ever on in training).
 - **Time in target**: the share of hops in which the smoothed feedback z-score
@@ -18,6 +21,7 @@ Definitions (every percentage is of the phase's hops, one hop every ``hop_s``):
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -34,6 +38,8 @@ PHASES = ("baseline", "training", "cooldown")
 PHASE_LABELS = {"baseline": "Baseline", "training": "Training", "cooldown": "Cool-down"}
 #: Artifact flags in the order docs/session-folder.md lists them.
 ARTIFACT_FLAGS = ("nonfinite", "flat", "railed", "amplitude", "muscle", "line")
+#: The baseline a session's z-scores are against, written by the session.
+BASELINE_FILE = "baseline.json"
 #: latency.tsv's latencies, in seconds (its other columns are times on the LSL clock).
 LATENCY_COLUMNS = ("sample_to_estimate_s", "sample_to_engine_s")
 
@@ -54,8 +60,8 @@ class FeatureSpec:
         Its per-hop raw value in features.tsv.
     label : str
         What people call it.
-    unit : str
-        Unit of ``column``: ``"V²"`` for band powers, ``""`` for unitless numbers.
+    stored_name : str
+        Its name among the features of a stored baseline (``baseline.json``).
     relative : bool
         True: change as a percentage of the baseline mean; False: as a difference (for
         log ratios, whose baseline mean can be zero or negative).
@@ -64,7 +70,7 @@ class FeatureSpec:
     name: str
     column: str
     label: str
-    unit: str
+    stored_name: str
     relative: bool
 
     def describe_change(self, change: float) -> str:
@@ -88,10 +94,10 @@ class FeatureSpec:
 
 
 FEATURES = {spec.name: spec for spec in (
-    FeatureSpec("alpha_posterior", "alpha_posterior_v2", "Posterior alpha", "V²", True),
-    FeatureSpec("theta_frontal", "theta_frontal_v2", "Frontal theta", "V²", True),
-    FeatureSpec("alpha_theta_ratio", "alpha_theta_ratio", "Alpha/theta ratio", "", True),
-    FeatureSpec("frontal_asymmetry", "frontal_asymmetry", "Frontal alpha asymmetry", "", False),
+    FeatureSpec("alpha_posterior", "alpha_posterior_v2", "Posterior alpha", "alpha_v2", True),
+    FeatureSpec("theta_frontal", "theta_frontal_v2", "Frontal theta", "theta_v2", True),
+    FeatureSpec("alpha_theta_ratio", "alpha_theta_ratio", "Alpha/theta ratio", "alpha_theta_ratio", True),
+    FeatureSpec("frontal_asymmetry", "frontal_asymmetry", "Frontal alpha asymmetry", "faa", False),
 )}
 
 
@@ -101,6 +107,8 @@ class SessionData:
 
     Tables are columns as :func:`neurofeed.finalise.read_table` returns them (numeric
     columns as float arrays, text columns as lists); an absent table is empty.
+    ``baseline`` is the session's ``baseline.json`` (the baseline its z-scores are
+    against), or empty.
     """
 
     folder: Path
@@ -109,6 +117,7 @@ class SessionData:
     music: dict
     artifacts: dict
     latency: dict
+    baseline: dict
 
     @property
     def raw_path(self) -> Path:
@@ -143,6 +152,8 @@ class SessionSummary:
     ----------
     target : str
         The preset's feedback feature (a key of :data:`FEATURES`).
+    baseline : str
+        What changes are against (see :func:`baseline_reference`).
     reward_z, release_z : float
         The reward switches on at ``feedback_z >= reward_z`` and off below ``release_z``.
     phases : tuple of PhaseSummary
@@ -170,6 +181,7 @@ class SessionSummary:
     hop_s: float
     n_gaps: int
     target: str
+    baseline: str
     direction: str
     reward_z: float
     release_z: float
@@ -202,10 +214,12 @@ class SessionSummary:
             sentences = [f"No training phase ({self.duration_s / 60:.1f} min recorded)."]
         elif self.training_change is None:
             sentences = [f"{spec.label}: no change from baseline can be given (no baseline "
-                         f"estimates); reward {training.reward_pct:.0f}% of the time."]
+                         f"values); reward {training.reward_pct:.0f}% of the time."]
         else:
             sentences = [f"{spec.label} {spec.describe_change(self.training_change)} in training; "
                          f"reward {training.reward_pct:.0f}% of the time."]
+            if self.baseline == "stored baseline":
+                sentences.append("Changes are against the subject's stored baseline.")
             cooldown = self.phase("cooldown")
             if cooldown is not None and cooldown.changes.get(self.target) is not None:
                 sentences.append(f"In cool-down it was {spec.format_change(cooldown.changes[self.target])} "
@@ -242,8 +256,14 @@ def read_session(folder) -> SessionData:
     if not features.get("time_s", np.empty(0)).size:
         raise SessionFolderError(f"{str(folder)!r} has no features.tsv rows; only sessions of "
                                  "'neurofeed run' or 'replay' have a report")
+    try:
+        baseline = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        baseline = {}
+    except (OSError, json.JSONDecodeError) as err:
+        raise SessionFolderError(f"{str(folder / BASELINE_FILE)!r} is unreadable: {err}") from None
     return SessionData(folder, meta, features, read_table(folder / "music.tsv"),
-                       read_table(folder / "artifacts.tsv"), read_table(folder / "latency.tsv"))
+                       read_table(folder / "artifacts.tsv"), read_table(folder / "latency.tsv"), baseline)
 
 
 def phase_spans(data: SessionData) -> list[tuple[str, float, float]]:
@@ -257,7 +277,8 @@ def phase_spans(data: SessionData) -> list[tuple[str, float, float]]:
     starts.sort(key=lambda item: item[1])
     end = max(float(times[-1]), float(data.meta.get("duration_s", 0.0)))
     ends = [start for _, start in starts[1:]] + [end]
-    return [(name, 0.0 if i == 0 else start, stop) for i, ((name, start), stop) in enumerate(zip(starts, ends))]
+    return [(name, 0.0 if i == 0 else start, stop)
+            for i, ((name, start), stop) in enumerate(zip(starts, ends))]
 
 
 def phase_mean(data: SessionData, spec: FeatureSpec, phase: str) -> float | None:
@@ -279,16 +300,32 @@ def relative_to_baseline(spec: FeatureSpec, values, baseline: float | None):
     return 100.0 * (values / baseline - 1.0) if spec.relative else values - baseline
 
 
+def baseline_reference(data: SessionData) -> str:
+    """What changes are against: ``"baseline phase"``, ``"stored baseline"`` or ``"none"``."""
+    if np.any((data.phase_of_hops() == "baseline") & (data.features["estimate"] == 1)):
+        return "baseline phase"
+    return "stored baseline" if data.baseline.get("features") else "none"
+
+
+def baseline_mean(data: SessionData, spec: FeatureSpec) -> float | None:
+    """The baseline mean of ``spec`` (see module notes), or None when there is none."""
+    if baseline_reference(data) == "baseline phase":
+        return phase_mean(data, spec, "baseline")
+    stored = data.baseline.get("features", {}).get(spec.stored_name, {}).get("mean")
+    return float(stored) if stored is not None else None
+
+
 def feature_change(data: SessionData, spec: FeatureSpec, phase: str) -> float | None:
     """Change of ``spec`` from baseline in ``phase`` (see module notes), or None if undefined."""
-    return relative_to_baseline(spec, phase_mean(data, spec, phase), phase_mean(data, spec, "baseline"))
+    return relative_to_baseline(spec, phase_mean(data, spec, phase), baseline_mean(data, spec))
 
 
 def _percent(mask: np.ndarray) -> float:
     return 100.0 * float(np.mean(mask)) if mask.size else math.nan
 
 
-def summarise_phase(data: SessionData, name: str, start_s: float, end_s: float, reward_z: float) -> PhaseSummary:
+def summarise_phase(data: SessionData, name: str, start_s: float, end_s: float,
+                    reward_z: float) -> PhaseSummary:
     """Numbers of one phase of ``data`` (see module notes for their definitions)."""
     rows = data.phase_of_hops() == name
     feedback_z = data.features.get("feedback_z", np.full(rows.size, np.nan))[rows]
@@ -360,7 +397,8 @@ def summarise(data: SessionData) -> SessionSummary:
         preset=str(meta.get("preset", "?")), started_utc=str(meta.get("started_utc", "")),
         source=describe_source(meta.get("source")), duration_s=float(meta.get("duration_s", math.nan)),
         hop_s=float(meta.get("hop_s", math.nan)), n_gaps=int(meta.get("n_gaps", 0)),
-        target=target, direction=str(feedback.get("direction", "up")), reward_z=reward_z,
+        target=target, baseline=baseline_reference(data), direction=str(feedback.get("direction", "up")),
+        reward_z=reward_z,
         release_z=reward_z - float(feedback.get("hysteresis_z", 0.0)),
         phases=tuple(summarise_phase(data, name, start, end, reward_z)
                      for name, start, end in phase_spans(data)),
@@ -368,8 +406,8 @@ def summarise(data: SessionData) -> SessionSummary:
         no_estimate_reasons=dict(Counter(str(r) for r, e in zip(reasons, estimate) if e != 1)),
         artifact_pct=artifact_percentages(data.artifacts),
         # On a virtual clock sample times run ahead of the wall clock: latencies are meaningless.
-        latency_ms={} if virtual else latency_percentiles({name: data.latency[name] for name in LATENCY_COLUMNS
-                                                           if name in data.latency}),
+        latency_ms={} if virtual else latency_percentiles(
+            {name: data.latency[name] for name in LATENCY_COLUMNS if name in data.latency}),
         virtual_clock=virtual)
 
 
