@@ -1,0 +1,58 @@
+"""``neurofeed devices``: what can be used as input (and, later, output) on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from neurofeed._check import check_range
+from neurofeed.cli import example_epilog
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "devices", help="list BrainFlow boards and the LSL streams visible now",
+        description="List the BrainFlow board names and ids that --board accepts, and the "
+                    "LSL streams visible on the network now, for --lsl.",
+        epilog=example_epilog("neurofeed devices", "neurofeed devices --lsl-timeout 3"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lsl-timeout", type=float, default=1.0, metavar="S",
+                        help="seconds to search for LSL streams (default 1)")
+    parser.set_defaults(func=run, command="devices")
+
+
+def run(args: argparse.Namespace) -> int:
+    # Check every argument before the first section prints anything.
+    check_range("--lsl-timeout", args.lsl_timeout, 0, 60, unit=" s", low_inclusive=False)
+    print("\n\n".join("\n".join(section(args)) for section in SECTIONS))
+    return 0
+
+
+def board_section(args: argparse.Namespace) -> list[str]:
+    """Lines listing BrainFlow's boards as ``name (id)`` in columns."""
+    from neurofeed.acquire import board_names
+
+    entries = [f"{name} ({board_id})" for name, board_id in sorted(board_names().items())]
+    width = max(map(len, entries)) + 2
+    per_line = max(1, (shutil.get_terminal_size().columns - 2) // width)
+    lines = ["BrainFlow boards, name (id), for --board:"]
+    for start in range(0, len(entries), per_line):
+        row = entries[start:start + per_line]
+        lines.append("  " + "".join(entry.ljust(width) for entry in row).rstrip())
+    return lines
+
+
+def lsl_section(args: argparse.Namespace) -> list[str]:
+    """Lines listing the LSL streams that answer within ``--lsl-timeout`` seconds."""
+    from neurofeed.acquire.lsl import stream_summary, visible_streams
+
+    streams = sorted(visible_streams(args.lsl_timeout), key=lambda s: (s.name(), s.type()))
+    lines = [f"LSL streams visible now ({args.lsl_timeout:g} s search), for --lsl NAME:"]
+    lines += [f"  {stream_summary(s)} source_id={s.source_id()!r} on {s.hostname()}"
+              for s in streams]
+    return lines if streams else lines + ["  none"]
+
+
+#: Each section is a function of the parsed arguments that returns its lines; output
+#: devices (audio) get a section of their own, appended here.
+SECTIONS = [board_section, lsl_section]

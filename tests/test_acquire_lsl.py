@@ -1,0 +1,261 @@
+"""LSL source and outlet against real outlets in other processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pylsl import local_clock
+
+from neurofeed.acquire import EEGOutlet, LSLSource
+from neurofeed.acquire.lsl import volts_per_unit
+from neurofeed.errors import InvalidArgumentError, SourceError
+from _cli import assert_one_line_error, run_cli
+
+HELPER = Path(__file__).with_name("_lsl_outlet.py")
+RATE = 250.0
+EXPECTED_NAMES = ["Counter", "Fz", "Cz", "Pz", "O1", "EEG6"]
+#: Every EEG channel of the helper carries 50 µV, whatever unit it is written in.
+EEG_VOLTS = 50e-6
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def _start_outlet(name, kind, source_id, origin, fmt="float32", rate=RATE) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, str(HELPER), name, kind, source_id, repr(origin),
+                                fmt, repr(rate)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.kill()
+    process.wait(timeout=10)
+
+
+def _read_until(source, condition, timeout_s=15.0):
+    """Read every 20 ms until ``condition(source)`` or the deadline; return the chunks."""
+    chunks = []
+    deadline = time.monotonic() + timeout_s
+    while not condition(source) and time.monotonic() < deadline:
+        chunk = source.read()
+        if chunk.timestamps.size:
+            chunks.append(chunk)
+        time.sleep(0.02)
+    return chunks
+
+
+def _joined(chunks):
+    return (np.concatenate([c.data for c in chunks], axis=1),
+            np.concatenate([c.timestamps for c in chunks]))
+
+
+@pytest.fixture(scope="module")
+def outlet():
+    """One helper outlet for the tests that only read: (name, type, source_id, origin)."""
+    name, kind, source_id = _unique("nf-test"), _unique("T"), _unique("sid")
+    origin = local_clock()
+    process = _start_outlet(name, kind, source_id, origin)
+    yield name, kind, source_id, origin
+    _stop(process)
+
+
+def test_reads_labels_units_and_timestamps_from_another_process(outlet):
+    name, kind, source_id, origin = outlet
+    source = LSLSource(name=name, timeout_s=10)
+    with source:
+        chunks = _read_until(source, lambda s: s.n_samples >= 100)
+        now = local_clock()
+    data, stamps = _joined(chunks)
+    assert source.info["ch_names"] == EXPECTED_NAMES
+    assert source.info.get_channel_types() == ["misc", "eeg", "eeg", "eeg", "eeg", "eeg"]
+    assert source.info["sfreq"] == RATE
+    assert data.dtype == np.float64 and data.shape[0] == 6 and data.shape[1] >= 100
+    # microvolts, millivolts, no unit (taken as microvolts), volts, no description: all 50 µV.
+    np.testing.assert_allclose(data[1:], EEG_VOLTS, rtol=1e-6)
+    counter = data[0]
+    assert np.all(np.diff(counter) == 1)
+    assert np.all(np.diff(stamps) > 0)
+    # Same machine: the clock-offset correction is tiny, so stamps keep the helper's schedule.
+    np.testing.assert_allclose(stamps, origin + counter / RATE, atol=2e-3, rtol=0)
+    assert now - 2.0 < stamps[-1] <= now + 0.01
+    description = source.description
+    assert description["kind"] == "lsl" and description["name"] == name
+    assert description["type"] == kind and description["source_id"] == source_id
+    assert description["volts_per_unit"] == [1.0, 1e-6, 1e-3, 1e-6, 1.0, 1e-6]
+    assert description["n_channels"] == 6 and description["sfreq"] == RATE
+    assert source.n_dropped == 0 and not source.stalled
+
+
+def test_selectors_combine_with_and(outlet):
+    name, kind, source_id, _ = outlet
+    with LSLSource(type=kind, source_id=source_id, timeout_s=10) as source:
+        assert source.description["name"] == name
+    with pytest.raises(SourceError) as excinfo:
+        LSLSource(name=name, type="Markers", timeout_s=0.5).open()
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert message.startswith(f"no LSL stream with name={name!r} and type='Markers' appeared "
+                              "within 0.5 s; visible streams: ")
+    assert f"{name!r} ({kind}, 6 ch at 250 Hz)" in message
+
+
+def test_missing_stream_error_names_the_selector(outlet):
+    missing = _unique("missing")
+    with pytest.raises(SourceError, match=rf"no LSL stream with source_id='{missing}' appeared "
+                                          rf"within 0.3 s; visible streams: .*'{outlet[0]}'"):
+        _ = LSLSource(source_id=missing, timeout_s=0.3).info
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({}, "needs a selector"), ({"name": ""}, "LSL name must be a non-empty string"),
+    ({"name": "x", "timeout_s": 0}, "timeout_s must be in (0, 3600] s")])
+def test_bad_arguments_are_refused(kwargs, fragment):
+    with pytest.raises(InvalidArgumentError) as excinfo:
+        LSLSource(**kwargs)
+    assert fragment in str(excinfo.value)
+
+
+@pytest.mark.parametrize("unit, volts", [
+    ("microvolts", 1e-6), ("µV", 1e-6), ("\u03bcV", 1e-6), ("uV", 1e-6), ("millivolts", 1e-3),
+    ("mV", 1e-3), ("volts", 1.0), ("V", 1.0), ("-6", 1e-6), ("none", 1.0), ("", 1e-6),
+    ("furlongs", 1e-6)])
+def test_units_convert_to_volts(unit, volts):
+    assert volts_per_unit(unit) == volts
+
+
+@pytest.mark.parametrize("same_source_id", [True, False], ids=["same-source-id", "new-source-id"])
+def test_resumes_after_the_outlet_process_restarts(same_source_id):
+    name, kind = _unique("nf-restart"), "EEG"
+    origin = local_clock()
+    first = _start_outlet(name, kind, "restart-a", origin, "double64")
+    try:
+        source = LSLSource(name=name, timeout_s=10, stall_timeout_s=0.3)
+        with source:
+            before = _read_until(source, lambda s: s.n_samples >= 50)
+            _stop(first)
+            before += _read_until(source, lambda s: s.stalled)
+            assert source.stalled and source.gaps[0].end is None
+            second = _start_outlet(name, kind, "restart-a" if same_source_id else "restart-b",
+                                   origin, "double64")
+            try:
+                after = _read_until(source, lambda s: not s.stalled and s.n_samples
+                                    >= sum(c.timestamps.size for c in before) + 50)
+            finally:
+                _stop(second)
+    finally:
+        _stop(first)
+    data, stamps = _joined(before + after)
+    counter = data[0]
+    steps = np.diff(counter)
+    # No sample twice, none out of order, and one jump: the samples nobody published.
+    assert np.all(steps >= 1) and np.all(np.diff(stamps) > 0)
+    assert np.count_nonzero(steps > 1) == 1
+    assert counter[-1] - counter[0] > 100
+    np.testing.assert_allclose(stamps, origin + counter / RATE, atol=2e-3, rtol=0)
+    np.testing.assert_allclose(data[1:], EEG_VOLTS, rtol=1e-9)
+    gap = source.gaps[0]
+    assert len(source.gaps) == 1 and gap.end is not None and gap.end > gap.start
+    assert source.description["source_id"] == ("restart-a" if same_source_id else "restart-b")
+    assert source.n_dropped == 0
+
+
+def test_an_incompatible_restart_is_ignored(caplog):
+    name = _unique("nf-incompatible")
+    origin = local_clock()
+    first = _start_outlet(name, "EEG", "incompatible-a", origin)
+    second = None
+    try:
+        source = LSLSource(name=name, timeout_s=10, stall_timeout_s=0.3)
+        with source:
+            _read_until(source, lambda s: s.n_samples >= 20)
+            n_before = source.n_samples
+            _stop(first)
+            _read_until(source, lambda s: s.stalled)
+            second = _start_outlet(name, "EEG", "incompatible-b", origin, rate=500.0)
+            _read_until(source, lambda s: "which runs at 500 Hz, not 250 Hz" in caplog.text)
+            assert "which runs at 500 Hz, not 250 Hz" in caplog.text
+            assert source.read().timestamps.size == 0
+            assert source.stalled and source.n_samples == n_before
+            assert source.description["source_id"] == "incompatible-a"
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+
+
+def test_samples_queued_before_open_are_not_delivered(outlet):
+    source = LSLSource(name=outlet[0], timeout_s=10)
+    assert source.info["ch_names"] == EXPECTED_NAMES  # connects, before open()
+    time.sleep(0.5)
+    opened_at = local_clock()
+    with source:
+        chunks = _read_until(source, lambda s: s.n_samples >= 10)
+    _, stamps = _joined(chunks)
+    # Less than one helper chunk (40 ms) older than open(), not the 0.5 s queued before it.
+    assert stamps[0] > opened_at - 0.1
+
+
+def test_neurofeed_stream_is_read_by_lsl_source():
+    name = _unique("nf-stream")
+    env = {**os.environ, "PYO_GUI_WX": "0", "OPENBLAS_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "neurofeed", "stream", "--board", "synthetic", "--name", name,
+         "--duration", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        status = process.stdout.readline()
+        source = LSLSource(name=name, timeout_s=15)
+        with source:
+            chunks = _read_until(source, lambda s: s.n_samples >= 250)
+            now = local_clock()
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=20)
+    assert status.startswith(f"publishing {name!r} (EEG, 16 ch at 250 Hz) source_id=")
+    assert "BrainFlowSource('Synthetic'" in status
+    # SIGTERM stops it like Ctrl-C: outlet and board closed, exit 0, nothing on stderr.
+    assert process.returncode == 0 and stderr == ""
+    data, stamps = _joined(chunks)
+    assert source.info["ch_names"][:3] == ["Fz", "C3", "Cz"] and data.shape[0] == 16
+    # The synthetic board's 10-160 µV sines, back in volts after a trip through microvolts.
+    rms = np.sqrt(np.mean(data ** 2, axis=1))
+    assert np.all((rms > 1e-6) & (rms < 1e-3))
+    assert np.all(np.diff(stamps) > 0)
+    assert now - 2.0 < stamps[-1] <= now + 0.01
+
+
+def test_devices_lists_boards_and_visible_streams(outlet):
+    result = run_cli("devices", "--lsl-timeout", "1")
+    assert result.returncode == 0, result.stderr
+    assert "synthetic (-1)" in result.stdout and "cyton (0)" in result.stdout
+    assert f"{outlet[0]!r} ({outlet[1]}, 6 ch at 250 Hz) source_id={outlet[2]!r}" in result.stdout
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["stream", "--lsl", "name=__nf_absent__", "--lsl-timeout", "0.3"],
+     ["neurofeed stream: error: no LSL stream with name='__nf_absent__'"]),
+    (["stream", "--board", "synthetic", "--duration", "-1"], ["--duration must be in (0,"]),
+    (["stream"], ["no EEG source given"]),
+    (["stream", "--lsl", "kind=EEG"], ["not a stream selector"]),
+    (["devices", "--lsl-timeout", "0"], ["--lsl-timeout must be in (0, 60] s"])])
+def test_cli_bad_input_is_one_line(args, fragments):
+    assert_one_line_error(run_cli(*args, timeout=60), *fragments)
+
+
+def test_outlet_refuses_a_chunk_of_the_wrong_shape():
+    import mne
+
+    with EEGOutlet(mne.create_info(["A", "B"], 100.0, "eeg"), name=_unique("nf-shape")) as outlet:
+        with pytest.raises(InvalidArgumentError, match=r"takes data of shape \(2, n\)"):
+            outlet.push((np.zeros((3, 4)), np.arange(4.0)))
+    with pytest.raises(InvalidArgumentError, match="name must be a non-empty string"):
+        EEGOutlet(mne.create_info(["A"], 100.0, "eeg"), name=" ")
