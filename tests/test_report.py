@@ -94,7 +94,7 @@ def test_summary_equals_numbers_computed_from_the_session_files(session):
     assert summary["headline"].replace("&", "&amp;") == headline
     assert (f"Posterior alpha rose {change:.0f}% over baseline in training; "
             f"reward {reward:.0f}% of the time.") in headline
-    assert f"{estimate:.0f}% of windows gave an estimate" in headline
+    assert f"{estimate:.0f}% of windows gave an estimate; artifacts flagged on 8 of 13 channels" in headline
 
 
 def test_spectra_show_the_alpha_rise_in_the_posterior_region(session):

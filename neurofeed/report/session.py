@@ -19,7 +19,8 @@ SUMMARY_FILE = "summary.json"
 
 DEFINITIONS = (
     "Change from baseline: the mean of the feature over the phase's windows that gave an estimate, "
-    "against the baseline's mean; in percent for band powers and the alpha/theta ratio, as a "
+    "against the baseline mean (of the session's baseline phase, or of the subject's stored baseline "
+    "when the session had none); in percent for band powers and the alpha/theta ratio, as a "
     "difference for frontal asymmetry (already a log ratio, ln F4 - ln F3 alpha). Reward: the share "
     "of the phase's hops in which the reward was on (with the preset's hysteresis). In target: the "
     "share of the phase's hops in which the smoothed feedback z-score was at or above the reward "

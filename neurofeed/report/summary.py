@@ -225,6 +225,9 @@ class SessionSummary:
                 sentences.append(f"In cool-down it was {spec.format_change(cooldown.changes[self.target])} "
                                  "against baseline.")
         quality = f"{self.estimate_pct:.0f}% of windows gave an estimate"
+        flagged = sum(any(flags.values()) for flags in self.artifact_pct.values())
+        if flagged:
+            quality += f"; artifacts flagged on {flagged} of {len(self.artifact_pct)} channels"
         p50 = self.latency_ms.get("sample_to_engine_ms", {}).get("p50")
         if p50 is not None:
             quality += f"; median sample-to-engine latency {p50:.0f} ms"
