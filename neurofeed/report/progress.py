@@ -25,8 +25,8 @@ from neurofeed.recorder import SESSION_FILE, TableWriter
 from neurofeed.report import figures, html
 from neurofeed.report.session import DEFINITIONS
 from neurofeed.report.style import report_style, save_png
-from neurofeed.report.summary import (FEATURES, SessionIncompleteError, SessionSummary, format_started,
-                                      session_summary)
+from neurofeed.report.summary import (FEATURES, SessionIncompleteError, SessionSummary, format_percent,
+                                      format_started, session_summary)
 
 PROGRESS_FILE = "progress.html"
 TABLE_FILE = "progress.tsv"
@@ -261,8 +261,7 @@ def build_progress(subject: str, *, home=None, extra=(), feature: str | None = N
         ["#", "Date", "Preset", "Target", f"{spec.label} vs baseline", "In target", "Reward", "Estimate",
          "Minutes"],
         [[str(r.number), r.date, r.preset, FEATURES[r.target].label, spec.format_change(r.change),
-          "n/a" if r.in_target_pct is None else f"{r.in_target_pct:.0f}%",
-          "n/a" if r.reward_pct is None else f"{r.reward_pct:.0f}%", f"{r.estimate_pct:.0f}%",
+          format_percent(r.in_target_pct), format_percent(r.reward_pct), format_percent(r.estimate_pct),
           f"{r.duration_s / 60:.1f}"] for r in rows], numeric_from=4)
     notes = [html.paragraph(f"Per-session numbers: {TABLE_FILE} beside this page. Trend: least-squares "
                             "slope of the training change against the session number, with a 95% "

@@ -9,8 +9,8 @@ from neurofeed.recorder import write_json
 from neurofeed.report import figures, html
 from neurofeed.report.spectra import phase_spectra
 from neurofeed.report.style import report_style, save_png
-from neurofeed.report.summary import (FEATURES, PHASE_LABELS, SessionSummary, format_started, read_session,
-                                      summarise)
+from neurofeed.report.summary import (FEATURES, PHASE_LABELS, SessionSummary, format_percent, format_started,
+                                      read_session, summarise)
 
 #: The report's folder inside the session folder.
 REPORT_DIR = "report"
@@ -46,16 +46,12 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}%"
-
-
 def _phase_table(summary: SessionSummary) -> str:
     names = [summary.target] + [n for n in ("alpha_posterior", "theta_frontal") if n != summary.target]
     header = ["Phase", "Time (m:ss)", "Estimate", "Reward", "In target"] + [
         f"{FEATURES[n].label} vs baseline" for n in names]
     rows = [[PHASE_LABELS.get(p.name, p.name), f"{_clock(p.start_s)}-{_clock(p.end_s)}",
-             _pct(p.estimate_pct), _pct(p.reward_pct), _pct(p.in_target_pct)]
+             format_percent(p.estimate_pct), format_percent(p.reward_pct), format_percent(p.in_target_pct)]
             + [FEATURES[n].format_change(p.changes.get(n)) if p.name != "baseline" else "reference"
                for n in names] for p in summary.phases]
     return html.table(header, rows)

@@ -375,6 +375,11 @@ def describe_source(source) -> str:
     return " ".join(parts)
 
 
+def format_percent(value: float | None) -> str:
+    """``61%``, or ``n/a`` for None."""
+    return "n/a" if value is None else f"{value:.0f}%"
+
+
 def format_started(started_utc: str) -> str:
     """``2026-11-21 10:15 UTC`` from an ISO time; the text itself when it does not parse."""
     try:
