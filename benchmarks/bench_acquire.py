@@ -68,7 +68,7 @@ def bench_replay(minutes: float) -> tuple[float, float, float]:
 def _latencies(read, n_chunks: int) -> np.ndarray:
     """Poll ``read`` (returns timestamps) until n_chunks*25 samples arrived; return latencies."""
     latencies, got = [], 0
-    deadline = time.monotonic() + 30 + n_chunks * 0.05
+    deadline = time.monotonic() + 30 + n_chunks * 0.1
     while got < n_chunks * 25 and time.monotonic() < deadline:
         stamps = read()
         if stamps.size:
@@ -86,7 +86,7 @@ def bench_lsl(n_chunks: int) -> dict[str, np.ndarray]:
     for label in ("neurofeed LSLSource", "pylsl StreamInlet"):
         name = f"bench-{uuid.uuid4().hex[:8]}"
         outlet = subprocess.Popen([sys.executable, str(HERE / "_lsl_outlet.py"), name,
-                                   str(n_chunks), "0.04"])
+                                   str(n_chunks), "0.1"])
         try:
             if label.startswith("neurofeed"):
                 with LSLSource(name=name, timeout_s=10) as source:
@@ -108,7 +108,7 @@ def bench_lsl(n_chunks: int) -> dict[str, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="replay length (default 10)")
-    parser.add_argument("--chunks", type=int, default=500, help="LSL chunks to time (default 500)")
+    parser.add_argument("--chunks", type=int, default=300, help="LSL chunks to time (default 300, 30 s)")
     args = parser.parse_args()
     # The outlet process ends after the last chunk: the source's stall warning is expected.
     logging.basicConfig(level=logging.ERROR)

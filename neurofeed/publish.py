@@ -24,6 +24,9 @@ class SessionOutlets:
     def __init__(self, name: str, channels, rate_hz: float, source_id: str):
         from pylsl import StreamInfo, StreamOutlet
 
+        from neurofeed.acquire.lsl import quiet_liblsl
+
+        quiet_liblsl()
         info = StreamInfo(f"{name}-features", "neurofeed.features", len(channels), rate_hz,
                           "float32", f"{source_id}-features")
         desc = info.desc().append_child("channels")

@@ -68,3 +68,11 @@ def test_record_bad_input(tmp_path, args, fragments):
 def test_record_bad_suffix(tmp_path):
     result = run_cli("record", "--board", "synthetic", "--out", str(tmp_path / "x.wav"))
     assert_one_line_error(result, "unsupported suffix", ".fif, .fif.gz, .edf, .vhdr")
+
+
+def test_devices_lists_boards_streams_and_audio_outputs():
+    result = run_cli("devices", "--lsl-timeout", "0.2")
+    assert result.returncode == 0, result.stderr
+    assert "synthetic (-1)" in result.stdout
+    assert "LSL streams visible now" in result.stdout
+    assert "Audio outputs, for --audio" in result.stdout

@@ -39,7 +39,7 @@ _PULL_BUFFER_S = 1.0
 _MAX_LISTED = 10
 
 
-def _quiet_liblsl() -> None:
+def quiet_liblsl() -> None:
     """Keep liblsl's INFO lines off stderr, unless the user configured liblsl."""
     if os.environ.get("LSLAPICFG") or any(os.path.isfile(os.path.expanduser(path))
                                           for path in _USER_CONFIG_FILES):
@@ -50,7 +50,7 @@ def _quiet_liblsl() -> None:
     set_config_content("[log]\nlevel = -1\n")
 
 
-_quiet_liblsl()
+quiet_liblsl()
 
 
 def volts_per_unit(unit: str) -> float:

@@ -11,7 +11,7 @@ from neurofeed.cli import example_epilog
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "devices", help="list BrainFlow boards and the LSL streams visible now",
+        "devices", help="list BrainFlow boards, the LSL streams visible now, and audio outputs",
         description="List the BrainFlow board names and ids that --board accepts, and the "
                     "LSL streams visible on the network now, for --lsl.",
         epilog=example_epilog("neurofeed devices", "neurofeed devices --lsl-timeout 3"),
@@ -53,6 +53,21 @@ def lsl_section(args: argparse.Namespace) -> list[str]:
     return lines if streams else lines + ["  none"]
 
 
-#: Each section is a function of the parsed arguments that returns its lines; output
-#: devices (audio) get a section of their own, appended here.
-SECTIONS = [board_section, lsl_section]
+def audio_section(args: argparse.Namespace) -> list[str]:
+    """Lines listing the audio outputs (found without booting an audio server)."""
+    from neurofeed.synth.devices import list_audio_outputs
+
+    outputs = list_audio_outputs()
+    lines = ["Audio outputs, for --audio (* is what auto uses):"]
+    for out in outputs:
+        where = f"device {out.index}" if out.index is not None else out.backend
+        rate = f", {out.sample_rate:g} Hz" if out.sample_rate else ""
+        lines.append(f"  {'*' if out.default else ' '} {out.backend:<9} {where:<10} {out.name} "
+                     f"({out.channels} ch{rate})")
+    if not outputs:
+        lines.append("  none: no sound card and no JACK server; sessions render the music to a WAV")
+    return lines
+
+
+#: Each section is a function of the parsed arguments that returns its lines.
+SECTIONS = [board_section, lsl_section, audio_section]
