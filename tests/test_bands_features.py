@@ -117,6 +117,8 @@ def test_regions_can_be_chosen():
         resolve_region("posterior", ["a", "b"], ["O1"])
     with pytest.raises(InvalidArgumentError, match="regions"):
         FeatureExtractor(["a"], SFREQ, regions={"occipital": ["a"]})
+    with pytest.raises(InvalidArgumentError, match="region='occipital'"):
+        resolve_region("occipital", ["a"])
 
 
 # -- features ----------------------------------------------------------------------------
@@ -142,6 +144,7 @@ def test_region_features_ratio_and_asymmetry():
     assert f.alpha_theta_ratio == pytest.approx(alpha[:2].mean() / theta[:2].mean())
     assert f.alpha_theta_ratio == pytest.approx((20 ** 2 + 10 ** 2) / (2 * 5 ** 2), rel=0.02)
     assert f.faa == pytest.approx(math.log(2), abs=0.02)
+    assert f.beta_alpha_ratio == pytest.approx(frame.band("beta")[2] / alpha[2])
     assert f.iaf_hz == pytest.approx(10.0, abs=0.05)
     assert dict(f.reasons) == {}
 
@@ -166,6 +169,9 @@ def test_missing_peak_and_pair_give_reasons():
 def test_feature_settings_are_checked():
     with pytest.raises(InvalidArgumentError, match="alpha"):
         FeatureExtractor(["O1"], SFREQ, bands=BandSet({"smr": (12, 15), "theta": (4, 8)}))
+    no_beta = FeatureExtractor(["O1"], SFREQ, bands=BandSet({"theta": (4, 8), "alpha": (8, 12)}))
+    f = last_frame(no_beta, tones([10.0], [1e-5])).features
+    assert f.beta_alpha_ratio is None and f.reasons["beta_alpha_ratio"] == "the bands have no 'beta'"
     with pytest.raises(InvalidArgumentError, match="start with '_'"):
         FeatureExtractor(["O1"], SFREQ, bands=DEFAULT_BANDS + BandSet({"_x": (1, 2)}))
     with pytest.raises(InvalidArgumentError, match="iaf_range_hz"):

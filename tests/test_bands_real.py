@@ -49,13 +49,14 @@ def frames(extractor, data, hop):
     return [f for s in range(0, data.shape[1], hop) if (f := extractor.update(data[:, s:s + hop]))]
 
 
+@pytest.mark.parametrize("method", ["fft", "dft"])
 @pytest.mark.parametrize("name", [OPENBCI, UCI, EDF])
-def test_equals_scipy_and_mne_on_real_recordings(shared_eeg, name):
+def test_equals_scipy_and_mne_on_real_recordings(shared_eeg, name, method):
     if name == EDF:
         data, sfreq, _ = read_edf(shared_eeg / name)
     else:
         data, sfreq = (read_openbci if name == OPENBCI else read_uci)(shared_eeg / name)
-    welch = StreamingWelch(sfreq, data.shape[0])
+    welch = StreamingWelch(sfreq, data.shape[0], method=method)
     sizes = np.random.default_rng(0).integers(1, int(sfreq), size=500)
     start, i, checked = 0, 0, 0
     while start < data.shape[1]:

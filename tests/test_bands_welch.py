@@ -81,14 +81,24 @@ def all_bins(sfreq):
     (128.0, 3, dict(window="hamming", detrend="linear"), [16], False),
     (128.0, 3, dict(window=("tukey", 0.3), detrend=False), [13], True),
 ])
-def test_equals_scipy_and_mne_on_random_data(sfreq, n_channels, kwargs, sizes, every_bin):
+@pytest.mark.parametrize("method", ["fft", "dft"])
+def test_equals_scipy_and_mne_on_random_data(sfreq, n_channels, kwargs, sizes, every_bin,
+                                             method):
     rng = np.random.default_rng(0)
     # a DC offset of 50 mV over 20 uV of noise, as on a DC-coupled amplifier
     stream = rng.normal(scale=20e-6, size=(n_channels, int(12 * sfreq))) + 0.05
     welch = StreamingWelch(sfreq, n_channels, all_bins(sfreq) if every_bin else DEFAULT_BANDS,
-                           **kwargs)
+                           method=method, **kwargs)
+    assert welch.method == method
     check_every = 1 if min(sizes) > welch.n_window else 7
     assert feed(welch, stream, sizes, check_every=check_every) >= 2
+
+
+def test_the_transform_is_chosen_by_cost():
+    assert StreamingWelch(250.0, 8).method == "dft"  # 29 bins of 250 samples
+    assert StreamingWelch(1000.0, 64, all_bins(1000.0)).method == "fft"  # 501 bins
+    with pytest.raises(InvalidArgumentError, match="method"):
+        StreamingWelch(250.0, 8, method="matrix")
 
 
 def test_64_channels_at_1000_hz():
@@ -167,8 +177,9 @@ def test_reset_forgets_the_stream():
     assert_exact(welch, stream[:, 400:])
 
 
-def test_no_allocation_in_the_steady_state():
-    welch = StreamingWelch(1000.0, 64, window_s=2.0)
+@pytest.mark.parametrize("method", ["fft", "dft"])
+def test_no_allocation_in_the_steady_state(method):
+    welch = StreamingWelch(1000.0, 64, window_s=2.0, method=method)
     stream = np.random.default_rng(6).normal(size=(64, 4000))
     welch.update(stream[:, :3000])
     chunk = stream[:, 3000:3100].copy()
@@ -183,16 +194,18 @@ def test_no_allocation_in_the_steady_state():
     assert peak < 20_000
 
 
+@pytest.mark.parametrize("method", ["fft", "dft"])
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(1, 80), min_size=1, max_size=30))
-def test_any_chunking_gives_identical_estimates(sizes):
+@given(sizes=st.lists(st.integers(1, 80), min_size=1, max_size=30))
+def test_any_chunking_gives_identical_estimates(method, sizes):
     stream = np.random.default_rng(7).normal(scale=1e-5, size=(3, 700)) + 1e-3
     reference = {}
-    welch = StreamingWelch(100.0, 3, window_s=1.3, segment_s=0.5, hop_s=0.1)
+    config = dict(window_s=1.3, segment_s=0.5, hop_s=0.1, method=method)
+    welch = StreamingWelch(100.0, 3, **config)
     for start in range(0, 700, 10):
         if welch.update(stream[:, start:start + 10]) and welch.ready:
             reference[welch.stop] = welch.band_power.copy()
-    welch = StreamingWelch(100.0, 3, window_s=1.3, segment_s=0.5, hop_s=0.1)
+    welch = StreamingWelch(100.0, 3, **config)
     start, i = 0, 0
     while start < 700:
         size = sizes[i % len(sizes)]
@@ -202,16 +215,17 @@ def test_any_chunking_gives_identical_estimates(sizes):
     np.testing.assert_array_equal(welch.band_power, reference[700])
 
 
+@pytest.mark.parametrize("method", ["fft", "dft"])
 @settings(max_examples=40, deadline=None)
 @given(channel=st.integers(0, 3), at=st.lists(st.integers(0, 899), min_size=1, max_size=5),
        value=st.sampled_from([np.nan, np.inf, -np.inf, 1e300]),
        chunk=st.integers(1, 60))
-def test_a_bad_value_in_one_channel_never_changes_another(channel, at, value, chunk):
+def test_a_bad_value_in_one_channel_never_changes_another(method, channel, at, value, chunk):
     stream = np.random.default_rng(8).normal(scale=1e-5, size=(4, 900))
     dirty = stream.copy()
     dirty[channel, at] = value
-    a = StreamingWelch(100.0, 4, window_s=1.0, segment_s=0.5, hop_s=0.1)
-    b = StreamingWelch(100.0, 4, window_s=1.0, segment_s=0.5, hop_s=0.1)
+    a = StreamingWelch(100.0, 4, window_s=1.0, segment_s=0.5, hop_s=0.1, method=method)
+    b = StreamingWelch(100.0, 4, window_s=1.0, segment_s=0.5, hop_s=0.1, method=method)
     others = [c for c in range(4) if c != channel]
     for start in range(0, 900, chunk):
         a.update(dirty[:, start:start + chunk])

@@ -131,6 +131,7 @@ class FeatureExtractor:
                     + self._detector.bands + BandSet([Band("_iaf", lo, hi)]))
         self._artifact_columns = slice(len(bands) + 1,
                                        len(bands) + 1 + len(self._detector.bands))
+        self._window = window if isinstance(window, (str, tuple)) else "custom values"
         self.welch = StreamingWelch(sfreq, len(self.ch_names), measured, window_s=window_s,
                                     segment_s=segment_s, hop_s=hop_s, window=window,
                                     detrend=detrend)
@@ -156,7 +157,8 @@ class FeatureExtractor:
         settings = {
             "sfreq": w.sfreq, "bands": {b.name: [b.lo_hz, b.hi_hz] for b in self.bands},
             "total": [self.total.lo_hz, self.total.hi_hz], "n_per_seg": w.n_per_seg,
-            "n_hop": w.n_hop, "n_segments": w.n_segments, "detrend": w.detrend,
+            "n_hop": w.n_hop, "n_segments": w.n_segments, "window": self._window,
+            "detrend": w.detrend,
             "posterior": [self.ch_names[i] for i in c.posterior.channels],
             "frontal_midline": [self.ch_names[i] for i in c.frontal_midline.channels],
             "asymmetry_pair": ([self.ch_names[i] for i in c.asymmetry]

@@ -1,4 +1,4 @@
-"""Named features with units: region powers, their ratio, frontal asymmetry, alpha peak.
+"""Named features with units: region powers, ratios, frontal asymmetry, alpha peak.
 
 Each feature is a number or None. None always comes with a reason (for example, every
 channel of the region was flagged), never with a made-up value.
@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from neurofeed._check import check_range
+from neurofeed._check import check_option, check_range
 from neurofeed.errors import InvalidArgumentError
 
 
@@ -38,6 +38,9 @@ FEATURES: Mapping[str, FeatureInfo] = MappingProxyType({
                                   "frontal-midline region"),
     "alpha_theta_ratio": FeatureInfo("1", "alpha power over theta power, both averaged "
                                           "over the good posterior channels"),
+    "beta_alpha_ratio": FeatureInfo("1", "beta power over alpha power, both averaged over "
+                                         "the good frontal-midline channels (an arousal "
+                                         "index)"),
     "faa": FeatureInfo("1", "frontal alpha asymmetry: ln(alpha right) - ln(alpha left), "
                             "F4 and F3 where present; positive when the right is higher"),
     "iaf_hz": FeatureInfo("Hz", "individual alpha peak frequency: the interpolated peak, "
@@ -58,6 +61,8 @@ class Features:
         Region relative powers (unitless, 0-1).
     alpha_theta_ratio : float or None
         Posterior alpha power over posterior theta power.
+    beta_alpha_ratio : float or None
+        Frontal-midline beta power over frontal-midline alpha power.
     faa : float or None
         Frontal alpha asymmetry, ln(V²) difference.
     iaf_hz : float or None
@@ -71,6 +76,7 @@ class Features:
     alpha_rel: float | None = None
     theta_rel: float | None = None
     alpha_theta_ratio: float | None = None
+    beta_alpha_ratio: float | None = None
     faa: float | None = None
     iaf_hz: float | None = None
     reasons: Mapping[str, str] = field(default_factory=dict)
@@ -135,6 +141,7 @@ def resolve_region(name: str, ch_names: Sequence[str],
         Fz, FCz, Cz); or, if none is, every channel named like the region's 10-20 family
         (posterior: O, PO, P, I; frontal: AF, F, FC); or else every channel.
     """
+    check_option("region", name, REGION_RULES)
     keys = [_key(ch) for ch in ch_names]
     if channels is not None:
         missing = [ch for ch in channels if _key(ch) not in keys]
@@ -181,7 +188,8 @@ class FeatureComputer:
     ch_names : sequence of str
         Channel names.
     band_names : sequence of str
-        The band columns of the powers it is given; must include alpha and theta.
+        The band columns of the powers it is given; must include alpha and theta (and
+        beta for ``beta_alpha_ratio``).
     freqs : ndarray
         Frequencies of the PSD columns it is given, in Hz.
     regions : mapping of str to list of str, optional
@@ -225,6 +233,7 @@ class FeatureComputer:
                                        f"features; got {', '.join(band_names)}")
         self._alpha = list(band_names).index("alpha")
         self._theta = list(band_names).index("theta")
+        self._beta = list(band_names).index("beta") if "beta" in band_names else None
         if not (isinstance(min_good_channels, int) and min_good_channels >= 1):
             raise InvalidArgumentError(
                 f"min_good_channels must be a whole number >= 1, got {min_good_channels!r}")
@@ -281,20 +290,27 @@ class FeatureComputer:
         posterior = good_of(self.posterior, "alpha_v2", "alpha_rel", "alpha_theta_ratio",
                             "iaf_hz")
         if posterior is not None:
-            alpha = float(np.mean(power_v2[posterior, self._alpha]))
-            theta = float(np.mean(power_v2[posterior, self._theta]))
+            power = power_v2[posterior].mean(axis=0)
+            alpha, theta = float(power[self._alpha]), float(power[self._theta])
             values["alpha_v2"] = alpha
-            values["alpha_rel"] = float(np.mean(relative[posterior, self._alpha]))
+            values["alpha_rel"] = float(relative[posterior, self._alpha].mean())
             if theta > 0:
                 values["alpha_theta_ratio"] = alpha / theta
             else:
                 reasons["alpha_theta_ratio"] = "posterior theta power is zero"
             values["iaf_hz"] = self._peak(psd[posterior][:, self._iaf_bins].mean(axis=0),
                                           time_s, reasons)
-        frontal = good_of(self.frontal_midline, "theta_v2", "theta_rel")
+        frontal = good_of(self.frontal_midline, "theta_v2", "theta_rel", "beta_alpha_ratio")
         if frontal is not None:
-            values["theta_v2"] = float(np.mean(power_v2[frontal, self._theta]))
-            values["theta_rel"] = float(np.mean(relative[frontal, self._theta]))
+            power = power_v2[frontal].mean(axis=0)
+            values["theta_v2"] = float(power[self._theta])
+            values["theta_rel"] = float(relative[frontal, self._theta].mean())
+            if self._beta is None:
+                reasons["beta_alpha_ratio"] = "the bands have no 'beta'"
+            elif power[self._alpha] > 0:
+                values["beta_alpha_ratio"] = float(power[self._beta] / power[self._alpha])
+            else:
+                reasons["beta_alpha_ratio"] = "frontal-midline alpha power is zero"
         values["faa"] = self._asymmetry(power_v2[:, self._alpha], bad, describe, reasons)
         return Features(**values, reasons=MappingProxyType(reasons))
 
