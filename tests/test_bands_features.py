@@ -171,7 +171,8 @@ def test_feature_settings_are_checked():
         FeatureExtractor(["O1"], SFREQ, bands=BandSet({"smr": (12, 15), "theta": (4, 8)}))
     no_beta = FeatureExtractor(["O1"], SFREQ, bands=BandSet({"theta": (4, 8), "alpha": (8, 12)}))
     f = last_frame(no_beta, tones([10.0], [1e-5])).features
-    assert f.beta_alpha_ratio is None and f.reasons["beta_alpha_ratio"] == "the bands have no 'beta'"
+    assert f.beta_alpha_ratio is None
+    assert f.reasons["beta_alpha_ratio"] == "the bands have no 'beta'"
     with pytest.raises(InvalidArgumentError, match="start with '_'"):
         FeatureExtractor(["O1"], SFREQ, bands=DEFAULT_BANDS + BandSet({"_x": (1, 2)}))
     with pytest.raises(InvalidArgumentError, match="iaf_range_hz"):
