@@ -89,7 +89,7 @@ class Composer:
             pad_velocity = _velocity(46, 30, intensity)
             notes += [BeatNote(0.0, p, pad_velocity, bar_s, "pad") for p in self._voicing]
         notes += self._bass(beat_in_bar, period_s, intensity, root)
-        accent = 1.0 if beat_in_bar == 0 else 0.6
+        accent = 1.0 if beat_in_bar == 0 else 0.75
         notes.append(BeatNote(0.0, _in_range(root, PULSE_RANGE[0]),
                               _velocity(40 * accent + 20, 40 * accent, intensity), 0.2, "pulse"))
         notes += self._melody(beat_in_bar, period_s, intensity)

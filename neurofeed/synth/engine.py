@@ -29,6 +29,8 @@ from neurofeed.synth.state import MusicState
 
 log = logging.getLogger(__name__)
 
+#: Shortest glide accepted (seconds): anything faster is a jump, heard as a click or a lurch.
+MIN_GLIDE_S = 0.1
 # pyo allows one server per process.
 _ACTIVE = threading.Lock()
 # A real-time clock that has not moved for this long (seconds) means the audio server is gone.
@@ -61,7 +63,7 @@ class Engine:
     ceiling_dbfs : float
         Hard output ceiling, at most -1 dBFS.
     glide_s : float
-        Seconds over which continuous parameters glide to a new value.
+        Seconds over which continuous parameters glide to a new value (at least 0.1).
     fade_in_s, fade_out_s : float
         Seconds of fade at start and at stop (and on a fault).
     max_volume_rate_per_s : float
@@ -94,7 +96,7 @@ class Engine:
         self.buffer_size = int(check_option("buffer_size", buffer_size, (64, 128, 256, 512, 1024, 2048, 4096)))
         self._seed = int(seed)
         self._ceiling_dbfs = ceiling_dbfs
-        self._glide_s = check_range("glide_s", glide_s, 0.0, 60.0, unit=" s")
+        self._glide_s = check_range("glide_s", glide_s, MIN_GLIDE_S, 60.0, unit=" s")
         self._fade_in_s = check_range("fade_in_s", fade_in_s, 0.0, 60.0, unit=" s")
         self._fade_out_s = check_range("fade_out_s", fade_out_s, 0.0, 60.0, unit=" s")
         self._max_volume_rate = max_volume_rate_per_s
@@ -173,8 +175,10 @@ class Engine:
             return
         try:
             self._patch.master.fade(0.0, self._fade_out_s)
-            # One block more than the fade, so the file ends on whole blocks of silence.
-            self._run_for(self._fade_out_s + self.buffer_size / self._sr)
+            # The fade starts at the next block and reaches the output after the limiter's
+            # look-ahead; two blocks more make the file end on at least one block of silence.
+            tail = self._patch.master.latency_samples + 2 * self.buffer_size
+            self._run_for(self._fade_out_s + tail / self._sr)
         finally:
             self._teardown()
 
@@ -263,11 +267,14 @@ class Engine:
         self._check_running()
 
     def _run_for(self, seconds: float) -> None:
-        self._target_sample = max(self._target_sample, self._block * self.buffer_size) + seconds * self._sr
         if self.backend not in REALTIME:
+            # The target runs on by exactly `seconds` each call, so whole-block rounding never accumulates.
+            self._target_sample += seconds * self._sr
             while self._block * self.buffer_size < self._target_sample:
                 self._server.process()
             return
+        # A real-time clock runs on by itself: wait from where it is now.
+        self._target_sample = max(self._target_sample, self._block * self.buffer_size) + seconds * self._sr
         last_block, last_move = self._block, time.monotonic()
         while self._block * self.buffer_size < self._target_sample:
             time.sleep(min(0.02, max(0.001, (self._target_sample - self._block * self.buffer_size) / self._sr)))

@@ -2,8 +2,9 @@
 
 Voices: a warm pad (band-limited saw through a low-pass whose cutoff follows brightness), a
 soft electric piano for the melody (FM with the index following the envelope, so notes are
-brighter as they strike and mellow as they ring), a round bass (sine with a little feedback),
-and a quiet pitched pulse like a felt mallet. A hall-like reverb joins them.
+brighter as they strike and mellow as they ring), a round bass (a soft band-limited triangle),
+and a quiet pitched pulse like a felt mallet. A hall-like reverb joins them. (pyo's SineLoop,
+the obvious bass, segfaults on some note sequences in pyo 1.1.0, so it is not used.)
 
 Every method here runs in the audio thread's block callback (or before the server starts).
 """
@@ -23,7 +24,7 @@ _POOLS = {
     "pad": (12, Shape(attack_s=1.2, sustain=1.0, release_s=2.2), 0.35, 0.5),
     "melody": (8, Shape(attack_s=0.006, sustain=0.3, release_s=0.6), 0.85, 0.58),
     "bass": (3, Shape(attack_s=0.02, sustain=0.8, release_s=0.4), 0.48, 0.5),
-    "pulse": (2, Shape(attack_s=0.003, sustain=0.0, release_s=0.15), 0.85, 0.44),
+    "pulse": (2, Shape(attack_s=0.003, sustain=0.0, release_s=0.15), 1.3, 0.44),
 }
 #: Peak amplitude of a sine as loud (RMS) as the music at intensity 0.5, before the master.
 MUSIC_REFERENCE = 0.125
@@ -80,7 +81,7 @@ class Patch:
             self.instruments[name] = inst
         self._keep += panned
         self._mixed = pyo.Mix(panned, voices=2) if panned else pyo.Sig([0.0, 0.0])
-        # FM at a 1:1 ratio has a sideband at 0 Hz, and SineLoop's feedback a little DC too.
+        # FM at a 1:1 ratio has a sideband at 0 Hz.
         self._dry = pyo.DCBlock(self._mixed)
         self._reverb = pyo.STRev(self._dry, inpos=[0.3, 0.7], revtime=2.6, cutoff=5000, bal=0.3,
                                  roomSize=1.1, firstRefGain=-6)
@@ -122,12 +123,12 @@ class Patch:
 
     def _bass_voice(self, pyo):
         def make(freq, env):
-            osc = pyo.SineLoop(freq=freq, feedback=0.06, mul=env)
+            osc = pyo.LFO(freq=freq, sharp=0.2, type=3, mul=env)  # a soft triangle
             return osc, [osc]
         return make
 
     def _pulse_voice(self, pyo):
         def make(freq, env):
-            osc = pyo.SineLoop(freq=freq, feedback=0.12, mul=env)
+            osc = pyo.LFO(freq=freq, sharp=0.45, type=3, mul=env)
             return osc, [osc]
         return make

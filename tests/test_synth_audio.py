@@ -1,0 +1,269 @@
+"""The engine judged by its rendered audio: tempo, tonality, entrainment, safety, determinism.
+
+Every check here analyses the WAV file the engine wrote, with numpy and scipy, and does not
+take the engine's word for anything; the score log is only compared against the audio.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.io.wavfile
+import scipy.signal as sg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from neurofeed.synth import Engine, Entrainment, MusicState
+from neurofeed.synth.state import ENTRAINMENT_KINDS
+from neurofeed.synth.theory import KEYS, MODES, scale
+
+BLOCK = 256
+
+
+# -- rendering and analysis ------------------------------------------------------------------
+
+def render(path, seconds: float, state: MusicState, script=(), **engine_kwargs):
+    """Render ``seconds`` offline, applying ``(time_s, state)`` pairs on the way.
+
+    Returns the sampling rate, the audio as float (n, 2) in [-1, 1], and the engine (for its score).
+    """
+    kwargs = {"seed": 7, "fade_in_s": 0.3, "fade_out_s": 0.5, **engine_kwargs}
+    elapsed = 0.0
+    with Engine("offline", wav_path=path, state=state, **kwargs) as engine:
+        for time_s, new_state in sorted(script, key=lambda item: item[0]):
+            engine.advance(time_s - elapsed)
+            elapsed = time_s
+            engine.apply(new_state)
+        engine.advance(seconds - elapsed)
+    sr, data = scipy.io.wavfile.read(path)
+    assert data.dtype == np.int32  # 24-bit PCM, left-aligned in int32 by scipy
+    return sr, data.astype(np.float64) / 2 ** 31, engine
+
+
+def onset_times(x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Onsets (seconds) and their strengths, by positive log-spectral flux.
+
+    The flux compares each frame with the one 4 hops (5.8 ms) earlier, per FFT bin, so that
+    partials that beat inside a band do not look like onsets; a floor 60 dB under the loudest
+    bin keeps decaying tails from counting.
+    """
+    hop, n_fft, lag = 64, 1024, 4
+    f, t, z = sg.stft(x.mean(axis=1), sr, nperseg=n_fft, noverlap=n_fft - hop, boundary=None, padded=False)
+    mag = np.abs(z[(f > 60) & (f < 6000)])
+    level = 20 * np.log10(mag + mag.max() * 1e-3)
+    novelty = np.maximum(level[:, lag:] - level[:, :-lag], 0).mean(axis=0)
+    times = t[lag:] - (lag - 1) * hop / sr / 2
+    peaks, _ = sg.find_peaks(novelty, distance=int(0.05 * sr / hop), prominence=np.percentile(novelty, 90))
+    return times[peaks], novelty[peaks]
+
+
+def fit_beat_grid(times: np.ndarray, weights: np.ndarray, bpm_guess: float) -> tuple[float, float]:
+    """The beat grid ``t0 + k * period`` that the onsets fit best; returns (tempo in BPM, t0 in s).
+
+    A weighted phase-coherence search within -20%/+25% of the guess finds the period roughly
+    (the eighth-note grid at twice the tempo lies outside), then least squares over the onsets
+    near the grid refines it, with the tolerance narrowing each round.
+    """
+    bpms = np.arange(0.8 * bpm_guess, 1.25 * bpm_guess, 0.005)
+    phasors = np.exp(2j * np.pi * np.outer(bpms / 60.0, times))
+    period = 60.0 / bpms[np.abs(phasors @ weights).argmax()]
+    t0 = np.angle(weights @ np.exp(2j * np.pi * times / period)) / (2 * np.pi) * period
+    for tolerance in (0.25 * period, 0.1 * period, 0.03 * period, 0.015):
+        k = np.round((times - t0) / period)
+        near = np.abs(times - t0 - k * period) < tolerance
+        design = np.vstack([np.ones(near.sum()), k[near]]).T
+        t0, period = np.linalg.lstsq(design, times[near], rcond=None)[0]
+    return 60.0 / period, t0
+
+
+def chroma(x: np.ndarray, sr: int, start_s: float, stop_s: float) -> np.ndarray:
+    """Energy per pitch class (0 = C) between two times, from 100 Hz to 2 kHz, normalised to sum 1."""
+    segment = x[int(start_s * sr):int(stop_s * sr)].mean(axis=1)
+    f, _, z = sg.stft(segment, sr, nperseg=8192, noverlap=6144)
+    energy = (np.abs(z) ** 2).sum(axis=1)
+    band = (f > 100) & (f < 2000)
+    pitch_class = np.round(12 * np.log2(f[band] / 440.0) + 69).astype(int) % 12
+    out = np.bincount(pitch_class, weights=energy[band], minlength=12)
+    return out / out.sum()
+
+
+def peak_hz(signal: np.ndarray, sr: int, low: float, high: float) -> float:
+    """Frequency of the strongest spectral peak in [low, high] Hz, to a few mHz.
+
+    Hann window over the whole signal, zero-padded 16 times, and a parabola through the
+    log-magnitudes of the three bins around the maximum.
+    """
+    n = len(signal)
+    spectrum = np.abs(np.fft.rfft(signal * np.hanning(n), 16 * n))
+    freqs = np.fft.rfftfreq(16 * n, 1 / sr)
+    band = np.flatnonzero((freqs >= low) & (freqs <= high))
+    i = band[spectrum[band].argmax()]
+    a, b, c = np.log(spectrum[i - 1:i + 2])
+    return freqs[i] + 0.5 * (a - c) / (a - 2 * b + c) * (freqs[1] - freqs[0])
+
+
+def largest_step(x: np.ndarray, start: int, stop: int) -> float:
+    """Largest sample-to-sample change, over both channels, in samples [start, stop)."""
+    segment = x[max(start, 0):stop]
+    return float(np.abs(np.diff(segment, axis=0)).max())
+
+
+# -- tempo -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bpm", [50, 64, 70, 100])
+def test_onsets_give_the_tempo(tmp_path, bpm):
+    sr, x, engine = render(tmp_path / "t.wav", 24, MusicState(tempo_bpm=bpm, key="D", mode="dorian"))
+    times, weights = onset_times(x, sr)
+    measured, _ = fit_beat_grid(times, weights, bpm)
+    assert abs(measured - bpm) <= 1.0, measured
+
+
+def test_score_note_ons_agree_with_the_audio(tmp_path):
+    sr, x, engine = render(tmp_path / "s.wav", 24, MusicState(tempo_bpm=70, key="A", mode="aeolian"))
+    times, strengths = onset_times(x, sr)
+    # Pad notes swell in over a second and have no onset to hear; the analysis window needs
+    # half a window of signal before the first onset it can see.
+    score = np.array(sorted({n.time_s for n in engine.score.notes if n.voice != "pad" and n.time_s > 0.1}))
+    heard = np.array([np.abs(times - s).min() for s in score])
+    assert np.mean(heard < 0.010) >= 0.8, np.round(heard * 1000, 1)
+    strongest = times[np.argsort(strengths)[::-1][:len(score)]]
+    in_score = np.array([np.abs(score - t).min() for t in strongest])
+    assert np.mean(in_score < 0.010) >= 0.8, np.round(in_score * 1000, 1)
+    assert np.median(heard) < 0.004
+
+
+def test_a_tempo_change_lands_on_a_beat(tmp_path):
+    change_s = 10.3
+    sr, x, _ = render(tmp_path / "c.wav", 26, MusicState(tempo_bpm=64), max_tempo_rate_bpm_per_s=100.0,
+                      script=[(change_s, MusicState(tempo_bpm=84))])
+    times, weights = onset_times(x, sr)
+    before = times < change_s
+    bpm_1, t0_1 = fit_beat_grid(times[before], weights[before], 64)
+    assert abs(bpm_1 - 64) <= 1.0
+    # The beat already due when the change came keeps its place on the old grid ...
+    due = t0_1 + np.ceil((change_s - t0_1) / (60 / bpm_1)) * 60 / bpm_1
+    after = times > due - 0.02
+    bpm_2, t0_2 = fit_beat_grid(times[after], weights[after], 84)
+    assert abs(bpm_2 - 84) <= 1.0
+    # ... and the new grid starts from it: some beat of the new grid falls on that beat.
+    offset = (due - t0_2) / (60 / bpm_2)
+    assert abs(offset - round(offset)) * 60 / bpm_2 < 0.010, (due, t0_2, bpm_2)
+
+
+# -- tonality --------------------------------------------------------------------------------
+
+def _assert_in_scale(profile: np.ndarray, key: str, mode: str) -> None:
+    expected = set(scale(key, mode))
+    strongest = set(np.argsort(profile)[::-1][:7].tolist())
+    assert strongest == expected, (key, mode, np.round(profile, 3))
+    assert profile[sorted(expected)].sum() > 0.9, np.round(profile, 3)
+
+
+def test_sounding_pitch_classes_follow_key_and_mode(tmp_path):
+    first = MusicState(tempo_bpm=70, key="D", mode="dorian", brightness=0.3)
+    second = first.replace(mode="phrygian")
+    change_s = 16.0
+    sr, x, engine = render(tmp_path / "m.wav", 34, first, script=[(change_s, second)])
+    bars = [c for c in engine.score.changes if c.name == "bar_mode"]
+    switch = next(c.time_s for c in bars if c.value == "phrygian")
+    assert change_s <= switch < change_s + 4 * 60 / 70 + 0.01  # on the next bar line
+    _assert_in_scale(chroma(x, sr, 1.0, change_s), "D", "dorian")
+    # The first bar after the switch plays a chord both modes share, so skip it.
+    _assert_in_scale(chroma(x, sr, switch + 4 * 60 / 70 + 1.5, 33.0), "D", "phrygian")
+
+
+# -- entrainment -----------------------------------------------------------------------------
+
+def test_binaural_carriers_differ_by_the_beat_frequency(tmp_path):
+    f = 6.0
+    state = MusicState(tempo_bpm=60, key="E", mode="aeolian", entrainment=Entrainment("binaural", f, 0.4))
+    sr, x, _ = render(tmp_path / "b.wav", 32, state)
+    steady = x[int(2 * sr):int(31 * sr)]
+    left, right = peak_hz(steady[:, 0], sr, 100, 400), peak_hz(steady[:, 1], sr, 100, 400)
+    assert abs((right - left) - f) <= 0.05, (left, right)
+
+
+def test_isochronic_envelope_pulses_at_the_frequency(tmp_path):
+    f = 10.0
+    state = MusicState(tempo_bpm=60, key="G", entrainment=Entrainment("isochronic", f, 0.5))
+    sr, x, _ = render(tmp_path / "i.wav", 32, state, voices=())
+    mono = x[int(2 * sr):int(31 * sr)].mean(axis=1)
+    envelope = np.abs(sg.hilbert(mono))
+    assert abs(peak_hz(envelope - envelope.mean(), sr, 0.5, 40) - f) <= 0.05
+
+
+def test_isochronic_under_music_still_pulses_at_the_frequency(tmp_path):
+    f = 7.5
+    state = MusicState(tempo_bpm=60, key="G", entrainment=Entrainment("isochronic", f, 0.6))
+    sr, x, _ = render(tmp_path / "im.wav", 32, state)
+    mono = x[int(2 * sr):int(31 * sr)].mean(axis=1)
+    # The carrier is G3 (196 Hz): isolate it, then take its envelope.
+    sos = sg.butter(4, [190, 202], btype="bandpass", fs=sr, output="sos")
+    envelope = np.abs(sg.hilbert(sg.sosfiltfilt(sos, mono)))
+    assert abs(peak_hz(envelope - envelope.mean(), sr, 2, 40) - f) <= 0.05
+
+
+# -- safety ----------------------------------------------------------------------------------
+
+loud_states = st.builds(
+    MusicState,
+    tempo_bpm=st.floats(40, 120), key=st.sampled_from(KEYS), mode=st.sampled_from(MODES),
+    intensity=st.just(1.0), brightness=st.floats(0, 1), volume=st.just(1.0),
+    entrainment=st.builds(Entrainment, kind=st.sampled_from(ENTRAINMENT_KINDS),
+                          frequency_hz=st.floats(0.5, 40), level=st.floats(0, 1)))
+
+
+#: A jump of 1% of full scale (-40 dBFS) from one sample to the next is heard as a tick.
+CLICK_STEP = 0.01
+
+
+def step_caused_by_change(with_change: np.ndarray, without: np.ndarray, at: int) -> float:
+    """Largest sample-to-sample step, near sample ``at``, of what a change added to the audio.
+
+    The two renders share seed and script up to the change, so they are identical until it;
+    their difference is the change's own effect, free of the music's own fast movement.
+    """
+    return largest_step(with_change - without, at - BLOCK, at + 3 * BLOCK)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=loud_states, script=st.lists(st.tuples(st.floats(0.5, 7.0), loud_states), min_size=1, max_size=3),
+       ceiling_dbfs=st.floats(-12.0, -1.0), glide_s=st.sampled_from([0.1, 0.3, 1.0]))
+def test_loudest_settings_never_pass_the_ceiling_nor_click(tmp_path, start, script, ceiling_dbfs, glide_s):
+    script = sorted(script, key=lambda item: item[0])
+    ceiling = 10 ** (ceiling_dbfs / 20)
+    renders = []
+    for k in range(len(script) + 1):  # the script cut before each change, then whole
+        sr, x, engine = render(tmp_path / f"loud{k}.wav", 8.0, start, script=script[:k],
+                               ceiling_dbfs=ceiling_dbfs, glide_s=glide_s)
+        assert np.abs(x).max() <= ceiling + 2 ** -23  # one 24-bit step of rounding
+        assert np.abs(x[-BLOCK:]).max() == 0.0  # the fade-out ends in digital silence
+        renders.append(x)
+    latency = round(engine.output_latency_s * sr)
+    for k, (time_s, _) in enumerate(script, start=1):
+        if k < len(script) and script[k][0] - time_s < 4 * BLOCK / sr:
+            continue  # the next change follows too closely to tell the two apart
+        at = int(np.ceil(time_s * sr / BLOCK)) * BLOCK + latency  # the block that took the change
+        assert step_caused_by_change(renders[k], renders[k - 1], at) <= CLICK_STEP, time_s
+
+
+def test_click_measure_catches_a_click(tmp_path):
+    sr, x, _ = render(tmp_path / "q.wav", 6.0, MusicState(intensity=1.0, volume=1.0))
+    at = 4 * sr
+    clicked = x.copy()
+    clicked[at:] *= 0.9  # a gain step of 0.9 dB with no glide
+    assert step_caused_by_change(x, x, at) == 0.0
+    assert step_caused_by_change(clicked, x, at) > CLICK_STEP
+
+
+# -- determinism -----------------------------------------------------------------------------
+
+def test_same_seed_and_script_render_identical_bytes(tmp_path):
+    start = MusicState(tempo_bpm=66, key="F", mode="lydian", entrainment=Entrainment("binaural", 8, 0.3))
+    script = [(2.13, start.replace(tempo_bpm=58, intensity=0.8)), (5.0, start.replace(mode="aeolian"))]
+    paths = [tmp_path / f"{name}.wav" for name in ("a", "b", "c")]
+    render(paths[0], 10, start, script=script, seed=11)
+    render(paths[1], 10, start, script=script, seed=11)
+    render(paths[2], 10, start, script=script, seed=12)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() != paths[2].read_bytes()
