@@ -84,6 +84,8 @@ class LoopResult:
         (the replay ended), or ``"interrupted"`` (Ctrl-C).
     n_hops, n_windows, n_estimates : int
         Hops run, windows estimated, and windows whose feedback feature had a value.
+    markers : list of (onset, duration, description)
+        The markers written, onsets on the LSL clock in seconds.
     duration_s : float
         Session time reached, in seconds.
     baseline : Baseline or None
@@ -99,8 +101,6 @@ class LoopResult:
     duration_s: float = 0.0
     baseline: Baseline | None = None
     audio_lost: bool = False
-    reward_hops: int = 0
-    training_hops: int = 0
     markers: list = field(default_factory=list)
 
 
@@ -190,6 +190,8 @@ class ClosedLoop:
                         self.extractor.reset()  # the window must not span the gap
                 session_time = (n_samples / self.source.sfreq if self.virtual
                                 else read_clock - start_clock)
+                if session_time > self.duration_s:
+                    break
                 new_phase = self.protocol.phase_at(session_time)
                 if new_phase != phase:
                     phase = new_phase
@@ -198,12 +200,9 @@ class ClosedLoop:
                 step = self._hop(result, session_time, frame, read_clock, hop_start, estimator_s)
                 result.n_hops += 1
                 result.duration_s = session_time
-                if phase == "training":
-                    result.training_hops += 1
-                    result.reward_hops += step.reward
                 if self.on_hop is not None:
                     self.on_hop(self._status(result, step, session_time, was_stalled))
-                if session_time >= self.duration_s or phase == "done":
+                if session_time >= self.duration_s:
                     break
                 if self.source.finished:
                     result.ended = "source finished"
@@ -238,20 +237,21 @@ class ClosedLoop:
         feedback_z = None if z_scores is None else z_scores.get(self._feedback)
         step = self.protocol.step(session_time, feedback_z)
         ready_clock = local_clock()
-        self._apply(result, step, session_time, read_clock)
-        applied_clock = local_clock()
+        applied_clock = self._apply(result, step, session_time, read_clock)
         self.recorder.write_row("music", {"time_s": session_time, **_music_row(step)})
         if self.outlets is not None:
             self.outlets.push_values(self._lsl_values(frame, z_scores, step), ready_clock)
         if frame is not None:
-            result.n_estimates += feedback_z is not None
-            self._record_window(session_time, phase, frame, z_scores, step)
-            # Work times (perf counter) beside the LSL-clock latencies: where a hop's time goes.
+            result.n_estimates += self._record_window(session_time, phase, frame, z_scores, step)
+            # On the virtual clock, sample times are synthetic and run ahead of the wall clock:
+            # a latency would be meaningless. Work times (perf counter) say where a hop's time goes.
+            live = not self.virtual
             self.recorder.write_row("latency", {
                 "time_s": session_time, "newest_sample_lsl_s": frame.time,
                 "estimate_ready_lsl_s": ready_clock, "engine_applied_lsl_s": applied_clock,
-                "sample_to_estimate_s": ready_clock - frame.time,
-                "sample_to_engine_s": applied_clock - frame.time,
+                "sample_to_estimate_s": ready_clock - frame.time if live else None,
+                "sample_to_engine_s": (applied_clock - frame.time
+                                       if live and applied_clock is not None else None),
                 "estimator_work_s": estimator_s,
                 "hop_work_s": time.perf_counter() - hop_start})
         return step
@@ -286,25 +286,31 @@ class ClosedLoop:
         self.protocol.calibrate(_baseline_means(self._baseline))
         self._marker(result, "baseline:calibrated", clock)
 
-    def _apply(self, result: LoopResult, step: ProtocolStep, session_time: float, clock: float) -> None:
+    def _apply(self, result: LoopResult, step: ProtocolStep, session_time: float,
+               clock: float) -> float | None:
+        """Hand the state to the engine; return the LSL time of the hand-over (None: no audio)."""
         if self.engine is None:
-            return
+            return None
         try:
             self.engine.apply(step.state)
+            applied = local_clock()
             if self.virtual or self.engine.backend in ("manual", "offline"):
                 # Lockstep: audio time follows session time exactly.
                 self.engine.advance(max(session_time - self.engine.time_s, 0.0))
+            return applied
         except AudioError as err:
             logger.error("audio lost: %s; recording continues", err)
             self._marker(result, "audio:lost", clock)
             self._audio = "lost"
             self.engine = None
+            return None
 
-    def _record_window(self, session_time, phase, frame: Frame, z_scores, step: ProtocolStep) -> None:
+    def _record_window(self, session_time, phase, frame: Frame, z_scores, step: ProtocolStep) -> bool:
+        """Append the window's features and artifacts; return whether it gave an estimate."""
         features = frame.features.as_dict()
-        reason = frame.features.reasons.get(self._feedback)
+        estimate = features.get(self._feedback) is not None
         row = {"time_s": session_time, "lsl_time_s": frame.time, "phase": phase,
-               "estimate": int(features.get(self._feedback) is not None), "reason": reason}
+               "estimate": int(estimate), "reason": frame.features.reasons.get(self._feedback)}
         row.update({column: features.get(name) for column, name in FEATURE_COLUMNS.items()})
         row.update({f"{name}_z": None if z_scores is None else z_scores.get(source)
                     for name, source in FEEDBACK_SOURCES.items()})
@@ -316,6 +322,7 @@ class ClosedLoop:
         bad = flags.bad
         self.recorder.write_row("artifacts", {"time_s": session_time, **{
             name: "+".join(flags.kinds(i)) if bad[i] else "ok" for i, name in enumerate(flags.ch_names)}})
+        return estimate
 
     def _lsl_values(self, frame, z_scores, step: ProtocolStep) -> list[float]:
         features = {} if frame is None else frame.features.as_dict()

@@ -146,7 +146,19 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                     finalise_session(folder)
                 raise
     finalise_session(folder)
+    _store_summary(folder)
     return SessionOutcome(folder, result, audio_used)
+
+
+def _store_summary(folder: Path) -> None:
+    """Put the report's summary (one definition of every number) into session.json."""
+    from neurofeed.finalise import read_session_json
+    from neurofeed.recorder import write_json
+    from neurofeed.report import session_summary
+
+    meta = read_session_json(folder)
+    meta["summary"] = session_summary(folder).to_dict()
+    write_json(folder / "session.json", meta)
 
 
 def _mkdirs(path: Path) -> Path:
@@ -190,11 +202,9 @@ def _write_score(folder: Path, engine) -> None:
 
 
 def _summary(result: LoopResult, source) -> dict:
-    training = max(result.training_hops, 1)
+    """How the loop ended and what the source delivered (the report's summary comes later)."""
     return {"ended": result.ended, "n_hops": result.n_hops, "n_windows": result.n_windows,
-            "estimate_percent": round(100.0 * result.n_estimates / max(result.n_windows, 1), 2),
-            "reward_percent_training": round(100.0 * result.reward_hops / training, 2)
-            if result.training_hops else None,
-            "session_time_s": round(result.duration_s, 3), "audio_lost": result.audio_lost,
+            "n_estimates": result.n_estimates, "session_time_s": round(result.duration_s, 3),
+            "audio_lost": result.audio_lost,
             "source_stats": {"n_samples": source.n_samples, "n_nonfinite": source.n_nonfinite,
                              "n_dropped": source.n_dropped, "n_stalls": len(source.gaps)}}

@@ -63,7 +63,7 @@ def test_a_constant_feature_has_no_z_score():
 def test_save_and_load_in_a_later_session(tmp_path):
     baseline = Baseline.calibrate(windows(), subject="S01", condition="eyes open",
                                   settings={"n_per_seg": 250, "bands": {"alpha": (8, 12)}})
-    path = baseline.save(Baseline.path_for(tmp_path, "S01"))
+    path = baseline.save(tmp_path / "S01.baseline.json")
     assert path.name == "S01.baseline.json" and path.stat().st_size < 20_000
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["features"]["alpha_v2"]["unit"] == "V²"

@@ -62,7 +62,13 @@ def test_replay_writes_a_finalised_session(tmp_path):
     assert meta["preset"] == "relax-alpha" and meta["clock"] == "virtual"
     assert meta["ended"] == "source finished"
     assert meta["versions"]["mne"] == mne.__version__
-    assert set(meta["latency"]) == {"sample_to_estimate_ms", "sample_to_engine_ms"}
+    # On the virtual clock sample times are synthetic: latencies are n/a, work times are not.
+    assert meta["latency"] == {}
+    latency = read_table(folder / "latency.tsv")
+    assert np.isnan(latency["sample_to_estimate_s"]).all()
+    assert np.all(latency["hop_work_s"] >= latency["estimator_work_s"])
+    assert np.all(latency["estimator_work_s"] > 0)
+    assert meta["summary"]["phases"] and "headline" in meta["summary"]
     raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", preload=True, verbose="error")
     original = mne.io.read_raw_fif(recording, preload=True, verbose="error")
     np.testing.assert_allclose(raw.get_data(), original.get_data(), rtol=1e-6, atol=1e-12)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 from neurofeed._check import check_option, check_range
 from neurofeed.bands.features import FEATURES, Features
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.home import check_subject
 
 _FORMAT = "neurofeed-baseline"
 _VERSION = 1
@@ -96,7 +96,7 @@ class Baseline:
         settings : mapping, optional
             The estimator settings (:attr:`FeatureExtractor.settings`).
         """
-        _check_subject(subject)
+        check_subject(subject)
         columns: dict[str, list[float]] = {name: [] for name in FEATURES}
         n_windows = 0
         for window in features:
@@ -158,12 +158,6 @@ class Baseline:
                 f"({shown}); calibrate again or use the same settings")
 
     # -- files ---------------------------------------------------------------------
-    @staticmethod
-    def path_for(directory: str | Path, subject: str) -> Path:
-        """Return the conventional file of a subject's baseline: ``<subject>.baseline.json``."""
-        _check_subject(subject)
-        return Path(directory) / f"{subject}.baseline.json"
-
     def save(self, path: str | Path) -> Path:
         """Write the baseline as a small JSON file and return its path."""
         document = {
@@ -211,12 +205,6 @@ class Baseline:
             raise InvalidArgumentError(
                 f"baseline file {path} is not a valid neurofeed baseline: {err}") from None
         return baseline
-
-
-def _check_subject(subject) -> None:
-    if not isinstance(subject, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", subject):
-        raise InvalidArgumentError(
-            f"subject must be letters, digits, '-' or '_' (it names a file), got {subject!r}")
 
 
 class ExponentialSmoother:
