@@ -42,17 +42,26 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bo
     lsl = parser.add_argument_group("LSL options")
     lsl.add_argument("--lsl-timeout", type=float, default=5.0, metavar="S",
                      help="seconds to wait for the LSL stream (default 5)")
+    add_replay_arguments(parser, default_speed="1")
+    parser.add_argument("--stall-timeout", type=float, default=2.0, metavar="S",
+                        help="seconds without data before the source reports itself stalled")
+
+
+def add_replay_arguments(parser: argparse.ArgumentParser, *, default_speed: str) -> None:
+    """Add the options of a file replay: --speed, --loop, --start, --stream, and (for a
+    BrainFlow CSV) --master-board where the board options have not added it."""
     replay = parser.add_argument_group("file replay options")
-    replay.add_argument("--speed", default="1", metavar="1|N|max",
+    replay.add_argument("--speed", default=default_speed, metavar="1|N|max",
                         help="replay speed: 1 is real time, N is N times faster, max is as fast "
-                             "as it is read (default 1)")
+                             f"as it is read (default {default_speed})")
     replay.add_argument("--loop", action="store_true", help="start again at the end of the file")
     replay.add_argument("--start", type=float, default=0.0, metavar="S",
                         help="start the replay this many seconds into the file")
     replay.add_argument("--stream", default=None, metavar="NAME",
                         help="which stream of an XDF file to replay (default: the EEG stream)")
-    parser.add_argument("--stall-timeout", type=float, default=2.0, metavar="S",
-                        help="seconds without data before the source reports itself stalled")
+    if not any("--master-board" in action.option_strings for action in parser._actions):
+        replay.add_argument("--master-board", default=None, metavar="B",
+                            help="the board that recorded a BrainFlow CSV file")
 
 
 def parse_speed(text: str) -> float | str:

@@ -6,6 +6,7 @@ import argparse
 
 from neurofeed.cli import example_epilog
 from neurofeed.cli._session_args import add_session_arguments, run_from_args
+from neurofeed.cli._source_args import add_replay_arguments
 
 
 def register(subparsers) -> None:
@@ -21,14 +22,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", metavar="FILE", help="the recording (any format 'record' reads)")
     add_session_arguments(parser)
-    parser.add_argument("--speed", default="max", metavar="1|N|max",
-                        help="max (default) runs as fast as possible on a virtual clock; 1 is "
-                             "real time, N is N times real time")
-    parser.add_argument("--start", type=float, default=0.0, metavar="S",
-                        help="start this many seconds into the file")
-    parser.add_argument("--master-board", default=None, metavar="B",
-                        help="the board that recorded a BrainFlow CSV file")
-    parser.add_argument("--stream", default=None, metavar="NAME", help="the EEG stream of an XDF file")
+    add_replay_arguments(parser, default_speed="max")
     parser.add_argument("--wav", default=None, metavar="PATH",
                         help="render the music here (default: audio.wav in the session folder)")
     parser.add_argument("--audio", default=None, metavar="auto|portaudio|jack|wav:PATH|none",
@@ -55,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         audio = AudioChoice.parse(args.audio or (f"wav:{args.wav}" if args.wav else "auto"))
     # At max speed each read is one hop of samples: the virtual clock's tick.
-    source = FileSource(args.file, speed=speed, start_s=args.start, board=args.master_board,
-                        stream=args.stream, chunk_s=0.1)
+    source = FileSource(args.file, speed=speed, loop=args.loop, start_s=args.start,
+                        board=args.master_board, stream=args.stream, chunk_s=0.1)
     return run_from_args(args, source, audio=audio, virtual=virtual)
