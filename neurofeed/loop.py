@@ -38,6 +38,8 @@ FEEDBACK_SOURCES = {
     "alpha_posterior": "alpha_v2", "theta_frontal": "theta_v2",
     "alpha_theta_ratio": "alpha_theta_ratio", "frontal_asymmetry": "faa",
 }
+#: A session's baseline needs at least this many windows with the feedback feature (2 s of hops).
+MIN_BASELINE_WINDOWS = 20
 #: Numbers the music row and the LSL stream carry from a MusicState.
 MUSIC_NUMBERS = ("tempo_bpm", "intensity", "brightness", "entrainment_frequency_hz",
                  "entrainment_level", "volume")
@@ -228,10 +230,11 @@ class ClosedLoop:
         if frame is not None:
             result.n_windows += 1
             self._n_flagged_windows += bool(frame.artifacts.bad.any())
-            if phase == "baseline" and self._baseline is None:
-                self._baseline_windows.append(frame.features)
-            elif self._baseline is None and self._baseline_windows:
-                self._calibrate(result, read_clock)
+            if self._baseline is None:
+                if phase != "baseline":
+                    self._calibrate(result, read_clock)
+                if self._baseline is None:
+                    self._baseline_windows.append(frame.features)
             if self._baseline is not None:
                 z_scores = self._latest_z = self._baseline.normalise(frame.features)
         feedback_z = None if z_scores is None else z_scores.get(self._feedback)
@@ -265,23 +268,32 @@ class ClosedLoop:
             When the windows hold no feature values (too short or all artifacts).
         """
         if self._baseline is None:
-            self._baseline = Baseline.calibrate(
-                self._baseline_windows, subject=self.subject, condition="calibration",
-                settings=self.extractor.settings)
+            self._baseline = self._baseline_from_windows("calibration")
         return self._baseline
 
+    def _baseline_from_windows(self, condition: str) -> Baseline:
+        return Baseline.calibrate(self._baseline_windows, subject=self.subject,
+                                  condition=condition, settings=self.extractor.settings)
+
     def _calibrate(self, result: LoopResult, clock: float) -> None:
-        """End of the baseline phase: summarise its windows into the session's baseline."""
+        """After the baseline phase: summarise its windows into the session's baseline.
+
+        When they hold no usable values (all artifacts, too short), the loop keeps adding
+        windows and tries again at the next one, with a marker saying so.
+        """
         try:
-            self._baseline = Baseline.calibrate(
-                self._baseline_windows, subject=self.subject, condition="session baseline",
-                settings=self.extractor.settings)
+            baseline = self._baseline_from_windows("session baseline")
+            stats = baseline.stats.get(self._feedback)
+            if stats is None or stats.n < MIN_BASELINE_WINDOWS or stats.std == 0:
+                raise InvalidArgumentError(
+                    f"{0 if stats is None else stats.n} windows with {self._feedback}, "
+                    f"{MIN_BASELINE_WINDOWS} with some spread needed")
         except InvalidArgumentError as err:
-            # Keep collecting through training until the windows give a baseline.
             if not any(m[2] == "baseline:insufficient" for m in result.markers):
                 self._marker(result, "baseline:insufficient", clock)
                 logger.warning("baseline not yet usable: %s", err)
             return
+        self._baseline = baseline
         self._baseline_windows = []
         self.protocol.calibrate(_baseline_means(self._baseline))
         self._marker(result, "baseline:calibrated", clock)

@@ -215,3 +215,20 @@ def test_bad_custom_preset_fails_before_anything_starts(tmp_path):
     result = run_cli("run", "--board", "synthetic", "--preset", str(preset), "--out", str(tmp_path / "o"))
     assert_one_line_error(result, "mine.toml: [feedback].reward_z = 50 is out of range", "-10 to 10")
     assert not (tmp_path / "o").exists()
+
+
+def test_unusable_baseline_is_calibrated_later_from_good_windows(tmp_path):
+    recording = write_alpha_step(tmp_path / "flat_raw.fif", seconds=30, step_at=40)
+    raw = mne.io.read_raw_fif(recording, preload=True, verbose="error")
+    raw._data[:, :int(12 * SFREQ)] = 0.0  # electrodes off for the whole 10 s baseline, and 2 s more
+    raw.save(recording, overwrite=True, verbose="error")
+    folder = replay(recording, tmp_path / "out", "--preset", "relax-alpha", "--baseline", "10s",
+                    "--audio", "none", "--no-report")
+    markers = read_table(folder / "markers.tsv")
+    assert markers["description"].index("baseline:insufficient") < \
+        markers["description"].index("baseline:calibrated")
+    calibrated_at = markers["onset"][markers["description"].index("baseline:calibrated")]
+    features = read_table(folder / "features.tsv")
+    z = features["alpha_posterior_z"]
+    assert np.isnan(z[features["lsl_time_s"] < calibrated_at]).all()
+    assert np.isfinite(z[features["time_s"] > 20]).all()
