@@ -30,7 +30,7 @@ from neurofeed.synth.state import MusicState
 log = logging.getLogger(__name__)
 
 #: Shortest glide accepted (seconds): anything faster is a jump, heard as a click or a lurch.
-MIN_GLIDE_S = 0.1
+MIN_GLIDE_S = 0.25
 # pyo allows one server per process.
 _ACTIVE = threading.Lock()
 # A real-time clock that has not moved for this long (seconds) means the audio server is gone.
@@ -63,7 +63,7 @@ class Engine:
     ceiling_dbfs : float
         Hard output ceiling, at most -1 dBFS.
     glide_s : float
-        Seconds over which continuous parameters glide to a new value (at least 0.1).
+        Seconds over which continuous parameters glide to a new value (at least 0.25).
     fade_in_s, fade_out_s : float
         Seconds of fade at start and at stop (and on a fault).
     max_volume_rate_per_s : float

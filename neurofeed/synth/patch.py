@@ -62,7 +62,8 @@ class Patch:
         self._glide_s = glide_s
         self._brightness = pyo.SigTo(state.brightness, time=glide_s, init=state.brightness)
         self._intensity = pyo.SigTo(state.intensity, time=glide_s, init=state.intensity)
-        self._cutoff = pyo.SigTo(cutoff_hz(state.brightness), time=glide_s, init=cutoff_hz(state.brightness))
+        # Computed from the gliding brightness, so the cutoff glides evenly in pitch, not in Hz.
+        self._cutoff = pyo.Pow(10.0, self._brightness, mul=cutoff_hz(0.0))
         self._music_gain = pyo.SigTo(music_gain(state.intensity), time=glide_s, init=music_gain(state.intensity))
         self._sharp = self._brightness * 0.5 + 0.25
         self._fm_index = self._brightness * 2.5 + 0.6
@@ -103,7 +104,6 @@ class Patch:
         self._intensity.value = state.intensity
         self._music_gain.value = music_gain(state.intensity)
         self._brightness.value = state.brightness
-        self._cutoff.value = cutoff_hz(state.brightness)
         self.entrainment.set(state.entrainment)
         self.master.set_volume(state.volume)
 
