@@ -112,6 +112,7 @@ class Engine:
         self._patch: Patch | None = None
         self._sequencer: Sequencer | None = None
         self._jack = None
+        self._xruns_at_stop: int | None = None
         self._pending: MusicState | None = None
         self._taken: MusicState | None = None
         self._block = 0
@@ -157,7 +158,6 @@ class Engine:
             self._wav_path.parent.mkdir(parents=True, exist_ok=True)
             self._server.recordOptions(filename=str(self._wav_path), fileformat=0, sampletype=1)
             self._server.recstart()
-        self._patch.master.fade(1.0, self._fade_in_s)
         if self.backend == "jack":
             from neurofeed.synth.jack import JackClient
 
@@ -191,6 +191,7 @@ class Engine:
             if self.backend in REALTIME:
                 time.sleep(0.05)  # let the audio thread leave its last callback
         if self._jack is not None:
+            self._xruns_at_stop = self._jack.xruns
             self._jack.close()
             self._jack = None
         if self._switch_interval is not None:
@@ -233,8 +234,8 @@ class Engine:
 
     @property
     def xruns(self) -> int | None:
-        """Xruns reported by the JACK server since start; None for other backends."""
-        return None if self._jack is None else self._jack.xruns
+        """Xruns the JACK server reported since start (kept after stop); None for other backends."""
+        return self._xruns_at_stop if self._jack is None else self._jack.xruns
 
     @property
     def output_latency_s(self) -> float:
@@ -312,6 +313,10 @@ class Engine:
         time_s = (start + latency) / self._sr
         # Only apply() writes _pending and only this thread writes _taken, so comparing
         # identities never loses a state that arrives while this block is prepared.
+        if self._block == 0:
+            # Started here rather than before the server starts: JACK may run the graph for a
+            # few cycles before the first block we count, and the fade must not start in them.
+            self._patch.master.fade(1.0, self._fade_in_s)
         state = self._pending
         if state is not self._taken:
             self._taken = state

@@ -115,12 +115,14 @@ class ScoreLog:
         tick = _seconds_to_ticks(tempo_map, ticks_per_beat)
         conductor: list[tuple[int, int, mido.MetaMessage | mido.Message]] = []
         voice_events: dict[str, list] = {voice: [] for voice in MIDI_VOICES}
+        conductor += [(tick(t), 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+                      for t, bpm in tempo_map]
+        signature_times = sorted({c.time_s for c in changes if c.name in ("bar_key", "bar_mode")})
+        conductor += [(tick(t), 1, _key_signature(changes, t)) for t in signature_times]
         for change in changes:
             t = tick(change.time_s)
-            if change.name == "beat_tempo_bpm":
-                conductor.append((t, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(change.value))))
-            elif change.name == "bar_key" or change.name == "bar_mode":
-                conductor.append((t, 1, _key_signature(changes, change.time_s)))
+            if change.name in ("beat_tempo_bpm", "bar_key", "bar_mode"):
+                continue
             elif change.name == "chord":
                 conductor.append((t, 2, mido.MetaMessage("marker", text=str(change.value))))
             else:
@@ -152,9 +154,12 @@ class ScoreLog:
 
 
 def _tempo_map(changes: list[Change]) -> list[tuple[float, float]]:
-    """``(time_s, bpm)`` for every beat tempo change, starting at time 0."""
-    tempos = [(c.time_s, float(c.value)) for c in changes if c.name == "beat_tempo_bpm"]
-    return [(0.0, tempos[0][1])] + tempos if tempos else [(0.0, 120.0)]
+    """``(time_s, bpm)`` for every beat tempo change; the first tempo holds from time 0."""
+    tempo_map: list[tuple[float, float]] = []
+    for c in changes:
+        if c.name == "beat_tempo_bpm" and (not tempo_map or tempo_map[-1][1] != c.value):
+            tempo_map.append((c.time_s if tempo_map else 0.0, float(c.value)))
+    return tempo_map or [(0.0, 120.0)]
 
 
 def _seconds_to_ticks(tempo_map: list[tuple[float, float]], ticks_per_beat: int):
