@@ -17,6 +17,9 @@ from neurofeed.recorder import (EEG_FILE, EEG_INFO_FILE, EEG_TIMES_FILE, SESSION
                                 STATUS_FINALISED, write_json)
 
 RAW_FILE = "eeg_raw.fif"
+SCORE_NOTES_FILE = "score.tsv"
+SCORE_CHANGES_FILE = "score_changes.tsv"
+SCORE_MIDI_FILE = "score.mid"
 LATENCY_PERCENTILES = (50, 90, 95, 99)
 
 
@@ -38,13 +41,13 @@ def read_session_json(folder: Path) -> dict:
 def read_table(path: Path) -> dict[str, np.ndarray | list]:
     """Read a session TSV into columns: numeric columns as float arrays, others as lists.
 
-    A last line cut short by a crash is ignored.
+    A last line cut short by a crash (no line end) is ignored.
     """
     path = Path(path)
     if not path.exists():
         return {}
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f, delimiter="\t"))
+    text = path.read_text(encoding="utf-8")
+    rows = list(csv.reader(text[:text.rfind("\n") + 1].splitlines(), delimiter="\t"))
     if not rows:
         return {}
     header, body = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
@@ -90,11 +93,37 @@ def latency_percentiles(latency: dict) -> dict:
     return stats
 
 
+def write_score_midi(folder: Path) -> Path | None:
+    """Write ``score.mid`` from the score tables; return its path (None: no music was played)."""
+    from neurofeed.synth.score import Change, Note, ScoreLog
+
+    notes, changes = read_table(folder / SCORE_NOTES_FILE), read_table(folder / SCORE_CHANGES_FILE)
+    if not len(notes.get("time_s", [])) and not len(changes.get("time_s", [])):
+        return None
+    score = ScoreLog.from_records(
+        [Note(float(t), int(p), int(v), float(d), str(voice)) for t, p, v, d, voice in
+         zip(*(notes.get(k, []) for k in ("time_s", "pitch", "velocity", "duration_s", "voice")))],
+        [Change(float(t), str(name), _number_or_text(value)) for t, name, value in
+         zip(*(changes.get(k, []) for k in ("time_s", "name", "value")))])
+    return score.to_midi(folder / SCORE_MIDI_FILE)
+
+
+def _number_or_text(value) -> float | str:
+    """A table cell as the engine logged it: a number where it reads as one, else the text."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return float(value)
+
+
 def finalise_session(folder) -> Path:
-    """Write ``eeg_raw.fif`` with annotations and complete session.json; return the FIF path.
+    """Write ``eeg_raw.fif`` with annotations, ``score.mid`` and complete session.json.
 
     Markers (``markers.tsv``) become annotations at their LSL onsets; acquisition
-    gaps are zero-filled and annotated ``BAD_ACQ_SKIP``. Safe to run again.
+    gaps are zero-filled and annotated ``BAD_ACQ_SKIP``. The score tables, when the
+    session played music, become a MIDI file. Safe to run again. Returns the FIF path.
     """
     import mne
 
@@ -113,6 +142,7 @@ def finalise_session(folder) -> Path:
     raw = to_raw(info, data, timestamps, events)
     raw.info["description"] = f"neurofeed session {meta.get('session_id', folder.name)}"
     path = write_raw(raw, folder / RAW_FILE, overwrite=True)
+    write_score_midi(folder)
     meta.update(status=STATUS_FINALISED, n_samples=int(timestamps.size),
                 duration_s=round(float(raw.times[-1] + 1 / raw.info["sfreq"]), 6),
                 first_sample_lsl_s=float(timestamps[0]),

@@ -22,6 +22,7 @@ from pylsl import local_clock
 
 from neurofeed.bands import Baseline, FeatureExtractor, Frame
 from neurofeed.errors import AudioError, InvalidArgumentError
+from neurofeed.export import GAP_THRESHOLD_S
 from neurofeed.protocol import Protocol, ProtocolStep
 
 logger = logging.getLogger("neurofeed.loop")
@@ -126,11 +127,14 @@ class ClosedLoop:
     virtual : bool
         Use the virtual clock: the source must deliver as fast as it is read (a replay at
         ``speed="max"``) and the engine, if any, must use the ``manual`` backend.
+    speed : float
+        For a real-time replay at N times real time: hops come every ``hop_s / speed``
+        seconds and session time is EEG time (latencies are then not recorded).
     duration_s : float or None
         Stop after this much session time, in seconds; default the preset's total.
     baseline : Baseline or None
-        A stored baseline: the session uses it and skips its own baseline phase. Without
-        one, the baseline phase calibrates one from its windows.
+        A stored baseline (calibrated with the extractor's settings): the session uses it
+        and skips its own baseline phase. Without one, the baseline phase calibrates one.
     subject : str
         The subject, for the calibrated baseline.
     outlets : neurofeed.publish.SessionOutlets or None
@@ -141,7 +145,7 @@ class ClosedLoop:
 
     def __init__(self, source, protocol: Protocol, recorder, *, engine=None,
                  extractor: FeatureExtractor | None = None, hop_s: float = 0.1,
-                 virtual: bool = False, duration_s: float | None = None,
+                 virtual: bool = False, speed: float = 1.0, duration_s: float | None = None,
                  baseline: Baseline | None = None, subject: str = "anonymous", outlets=None,
                  on_hop: Callable[[HopStatus], None] | None = None):
         self.source = source
@@ -151,6 +155,10 @@ class ClosedLoop:
         self.extractor = extractor or FeatureExtractor.from_info(source.info, hop_s=hop_s)
         self.hop_s = hop_s
         self.virtual = virtual
+        self.speed = float(speed)
+        # EEG time drives the session on the virtual clock and in faster replays; wall time
+        # drives it live, where it must run on through a stall.
+        self._eeg_time = virtual or self.speed != 1.0
         total = protocol.preset.phases.total_s
         self.duration_s = total if duration_s is None else min(duration_s, total)
         self.subject = subject
@@ -159,17 +167,19 @@ class ClosedLoop:
         self._feedback = FEEDBACK_SOURCES[protocol.preset.feedback.feature]
         self._baseline = baseline
         if baseline is not None:
-            baseline.check_settings(self.extractor.settings)
             protocol.calibrate(_baseline_means(baseline))
         self._baseline_windows: list = []
         self._n_flagged_windows = 0
         self._latest_z: dict | None = None
         self._audio = "off" if engine is None else "on"
+        self._newest_time = 0.0  # LSL time of the newest sample read: markers go there
+        self._score_cursor = (0, 0)  # notes and changes of the engine's score already recorded
 
     def run(self) -> LoopResult:
         """Run until the phases end, ``duration_s`` passes, the replay ends, or Ctrl-C."""
         result = LoopResult(ended="done", baseline=self._baseline)
         n_samples, start_clock, phase, was_stalled = 0, local_clock(), None, False
+        last_fed = None
         next_hop = time.monotonic()
         try:
             while True:
@@ -178,7 +188,11 @@ class ClosedLoop:
                 read_clock = local_clock()
                 frame, estimator_s = None, 0.0
                 if chunk.timestamps.size:
+                    self._newest_time = float(chunk.timestamps[-1])
                     self.recorder.write_eeg(chunk.data, chunk.timestamps)
+                    if last_fed is not None and chunk.timestamps[0] - last_fed > GAP_THRESHOLD_S:
+                        self.extractor.reset()  # no window may span an acquisition gap
+                    last_fed = self._newest_time
                     estimator_start = time.perf_counter()
                     frame = self.extractor.update(chunk.data, chunk.timestamps)
                     estimator_s = time.perf_counter() - estimator_start
@@ -187,30 +201,29 @@ class ClosedLoop:
                     self._marker(result, event.description, event.onset, event.duration)
                 if self.source.stalled != was_stalled:
                     was_stalled = self.source.stalled
-                    self._marker(result, "stall" if was_stalled else "resume", read_clock)
-                    if not was_stalled:
-                        self.extractor.reset()  # the window must not span the gap
-                session_time = (n_samples / self.source.sfreq if self.virtual
+                    gap = self.source.gaps[-1]
+                    self._marker(result, "stall" if was_stalled else "resume",
+                                 gap.start if was_stalled else gap.end)
+                session_time = (n_samples / self.source.sfreq if self._eeg_time
                                 else read_clock - start_clock)
-                if session_time > self.duration_s:
-                    break
+                last_hop = session_time >= self.duration_s
+                session_time = min(session_time, self.duration_s)
                 new_phase = self.protocol.phase_at(session_time)
                 if new_phase != phase:
                     phase = new_phase
-                    self._marker(result, f"phase:{phase}",
-                                 chunk.timestamps[-1] if chunk.timestamps.size else read_clock)
-                step = self._hop(result, session_time, frame, read_clock, hop_start, estimator_s)
+                    self._marker(result, f"phase:{phase}", self._newest_time or read_clock)
+                step = self._hop(result, session_time, frame, hop_start, estimator_s)
                 result.n_hops += 1
                 result.duration_s = session_time
                 if self.on_hop is not None:
                     self.on_hop(self._status(result, step, session_time, was_stalled))
-                if session_time >= self.duration_s:
+                if last_hop:
                     break
                 if self.source.finished:
                     result.ended = "source finished"
                     break
                 if not self.virtual:
-                    next_hop += self.hop_s
+                    next_hop += self.hop_s / self.speed
                     delay = next_hop - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
@@ -224,7 +237,7 @@ class ClosedLoop:
 
     # -- one hop -----------------------------------------------------------------------
     def _hop(self, result: LoopResult, session_time: float, frame: Frame | None,
-             read_clock: float, hop_start: float, estimator_s: float) -> ProtocolStep:
+             hop_start: float, estimator_s: float) -> ProtocolStep:
         phase = self.protocol.phase_at(session_time)
         z_scores = None
         if frame is not None:
@@ -232,7 +245,7 @@ class ClosedLoop:
             self._n_flagged_windows += bool(frame.artifacts.bad.any())
             if self._baseline is None:
                 if phase != "baseline":
-                    self._calibrate(result, read_clock)
+                    self._calibrate(result, frame.time)
                 if self._baseline is None:
                     self._baseline_windows.append(frame.features)
             if self._baseline is not None:
@@ -240,15 +253,18 @@ class ClosedLoop:
         feedback_z = None if z_scores is None else z_scores.get(self._feedback)
         step = self.protocol.step(session_time, feedback_z)
         ready_clock = local_clock()
-        applied_clock = self._apply(result, step, session_time, read_clock)
+        applied_clock = self._apply(result, step, session_time)
         self.recorder.write_row("music", {"time_s": session_time, **_music_row(step)})
+        self.record_score()
         if self.outlets is not None:
-            self.outlets.push_values(self._lsl_values(frame, z_scores, step), ready_clock)
+            self.outlets.push_values(self._lsl_values(frame, z_scores, step),
+                                     frame.time if frame is not None else self._newest_time)
         if frame is not None:
             result.n_estimates += self._record_window(session_time, phase, frame, z_scores, step)
-            # On the virtual clock, sample times are synthetic and run ahead of the wall clock:
-            # a latency would be meaningless. Work times (perf counter) say where a hop's time goes.
-            live = not self.virtual
+            # In replays on the virtual clock or faster than real time, sample times are
+            # synthetic and run ahead of the wall clock: a latency would be meaningless.
+            # Work times (perf counter) say where a hop's time goes.
+            live = not self._eeg_time
             self.recorder.write_row("latency", {
                 "time_s": session_time, "newest_sample_lsl_s": frame.time,
                 "estimate_ready_lsl_s": ready_clock, "engine_applied_lsl_s": applied_clock,
@@ -272,8 +288,11 @@ class ClosedLoop:
         return self._baseline
 
     def _baseline_from_windows(self, condition: str) -> Baseline:
-        return Baseline.calibrate(self._baseline_windows, subject=self.subject,
-                                  condition=condition, settings=self.extractor.settings)
+        """Calibrate from the windows so far, or raise if the feedback feature is not usable."""
+        baseline = Baseline.calibrate(self._baseline_windows, subject=self.subject,
+                                      condition=condition, settings=self.extractor.settings)
+        check_baseline(baseline, self._feedback)
+        return baseline
 
     def _calibrate(self, result: LoopResult, clock: float) -> None:
         """After the baseline phase: summarise its windows into the session's baseline.
@@ -283,11 +302,6 @@ class ClosedLoop:
         """
         try:
             baseline = self._baseline_from_windows("session baseline")
-            stats = baseline.stats.get(self._feedback)
-            if stats is None or stats.n < MIN_BASELINE_WINDOWS or stats.std == 0:
-                raise InvalidArgumentError(
-                    f"{0 if stats is None else stats.n} windows with {self._feedback}, "
-                    f"{MIN_BASELINE_WINDOWS} with some spread needed")
         except InvalidArgumentError as err:
             if not any(m[2] == "baseline:insufficient" for m in result.markers):
                 self._marker(result, "baseline:insufficient", clock)
@@ -298,8 +312,7 @@ class ClosedLoop:
         self.protocol.calibrate(_baseline_means(self._baseline))
         self._marker(result, "baseline:calibrated", clock)
 
-    def _apply(self, result: LoopResult, step: ProtocolStep, session_time: float,
-               clock: float) -> float | None:
+    def _apply(self, result: LoopResult, step: ProtocolStep, session_time: float) -> float | None:
         """Hand the state to the engine; return the LSL time of the hand-over (None: no audio)."""
         if self.engine is None:
             return None
@@ -312,10 +325,30 @@ class ClosedLoop:
             return applied
         except AudioError as err:
             logger.error("audio lost: %s; recording continues", err)
-            self._marker(result, "audio:lost", clock)
+            self._marker(result, "audio:lost", self._newest_time)
             self._audio = "lost"
             self.engine = None
             return None
+
+    def record_score(self) -> None:
+        """Append the notes and changes the engine logged since the last call.
+
+        The loop calls it every hop; call it once more after the engine stopped, for the
+        notes of the fade-out. Rows go to ``score.tsv`` and ``score_changes.tsv``, which
+        finalising turns into ``score.mid``.
+        """
+        if self.engine is None:
+            return
+        score = self.engine.score
+        n_notes, n_changes = len(score.notes), len(score.changes)
+        for note in score.notes[self._score_cursor[0]:n_notes]:
+            self.recorder.write_row("score", {"time_s": note.time_s, "pitch": note.pitch,
+                                              "velocity": note.velocity,
+                                              "duration_s": note.duration_s, "voice": note.voice})
+        for change in score.changes[self._score_cursor[1]:n_changes]:
+            self.recorder.write_row("score_changes", {"time_s": change.time_s, "name": change.name,
+                                                      "value": change.value})
+        self._score_cursor = (n_notes, n_changes)
 
     def _record_window(self, session_time, phase, frame: Frame, z_scores, step: ProtocolStep) -> bool:
         """Append the window's features and artifacts; return whether it gave an estimate."""
@@ -359,6 +392,17 @@ class ClosedLoop:
                          step=step, alpha_z=z.get("alpha_v2"), theta_z=z.get("theta_v2"),
                          artifact_percent=100.0 * self._n_flagged_windows / max(result.n_windows, 1),
                          stalled=stalled, audio=self._audio)
+
+
+def check_baseline(baseline: Baseline, feedback: str) -> None:
+    """Raise unless ``baseline`` has :data:`MIN_BASELINE_WINDOWS` values of the bands feature
+    ``feedback`` with some spread: without them its z-scores would be undefined."""
+    stats = baseline.stats.get(feedback)
+    if stats is None or stats.n < MIN_BASELINE_WINDOWS or stats.std == 0:
+        have = 0 if stats is None else stats.n
+        raise InvalidArgumentError(
+            f"the baseline has {have} windows with {feedback}; at least {MIN_BASELINE_WINDOWS} "
+            "with some spread are needed (a longer or cleaner baseline period)")
 
 
 def lsl_channels() -> list[tuple[str, str]]:

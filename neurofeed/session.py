@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from neurofeed.bands import Baseline, FeatureExtractor
+from neurofeed.bands.features import ASYMMETRY_PAIRS
 from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.finalise import finalise_session
 from neurofeed.home import data_home, library_versions, session_folder, subject_dir
-from neurofeed.loop import ClosedLoop, LoopResult, lsl_channels
+from neurofeed.loop import FEEDBACK_SOURCES, ClosedLoop, LoopResult, check_baseline, lsl_channels
 from neurofeed.protocol import Preset, Protocol, preset_fields
 from neurofeed.recorder import SessionRecorder
 
@@ -64,7 +65,8 @@ def stored_baseline_path(subject: str) -> Path:
 
 def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path | None = None,
                 audio: AudioChoice = AudioChoice("auto"), seed: int = 0, virtual: bool = False,
-                hop_s: float = 0.1, baseline: Baseline | None = None, lsl_out: str | None = None,
+                speed: float = 1.0, hop_s: float = 0.1, baseline: Baseline | None = None,
+                lsl_out: str | None = None,
                 on_hop=None, calibrate: bool = False,
                 regions: dict[str, list[str]] | None = None) -> SessionOutcome:
     """Run one session and return where it went.
@@ -86,6 +88,8 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
         deterministic.
     virtual : bool
         Use the virtual clock (replay at "max").
+    speed : float
+        A real-time replay's speed factor (1 for live sources).
     hop_s : float
         Seconds per hop.
     baseline : Baseline or None
@@ -103,15 +107,24 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     started = datetime.now(timezone.utc)
     with source:
         extractor = FeatureExtractor.from_info(source.info, hop_s=hop_s, regions=regions)
+        feedback = FEEDBACK_SOURCES[preset.feedback.feature]
+        if feedback == "faa" and extractor.settings["asymmetry_pair"] is None:
+            names = source.info["ch_names"]
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            raise InvalidArgumentError(
+                f"preset {preset.name!r} feeds back frontal alpha asymmetry, but the montage "
+                f"({shown}) has none of the pairs "
+                f"{', '.join('/'.join(pair) for pair in ASYMMETRY_PAIRS)}; choose another preset")
         if baseline is not None:
             baseline.check_settings(extractor.settings)
+            check_baseline(baseline, feedback)
         folder = session_folder(out or data_home(), subject,
                                 "calibrate" if calibrate else preset.name, started)
         meta = {"session_id": folder.name, "subject": subject, "preset": preset.name,
                 "preset_config": preset_fields(preset), "kind": "calibrate" if calibrate else "session",
                 "started_utc": started.isoformat(timespec="seconds"),
                 "source": getattr(source, "description", {"kind": type(source).__name__}),
-                "seed": seed, "hop_s": hop_s, "clock": "virtual" if virtual else "real time",
+                "seed": seed, "hop_s": hop_s, "clock": _clock_label(virtual, speed),
                 "baseline": "stored" if baseline is not None else "calibrated in session",
                 "estimator": extractor.settings, "versions": library_versions()}
         with SessionRecorder(folder, source.info, meta) as recorder:
@@ -127,12 +140,11 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                             SessionOutlets(lsl_out, lsl_channels(), 1.0 / hop_s, folder.name))
                     loop = ClosedLoop(source, Protocol(preset), recorder, engine=engine,
                                       extractor=extractor, hop_s=hop_s, virtual=virtual,
+                                      speed=speed,
                                       baseline=baseline, subject=subject, outlets=outlets,
                                       on_hop=on_hop)
                     result = loop.run()
-                # Leaving the block faded the music out and stopped it: the score is complete.
-                if engine is not None:
-                    _write_score(folder, engine)
+                loop.record_score()  # the engine has faded out and stopped: its last notes
                 if calibrate:
                     result.baseline = loop.finish_baseline()
                     result.baseline.save(_mkdirs(stored_baseline_path(subject)))
@@ -148,6 +160,13 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     finalise_session(folder)
     _store_summary(folder)
     return SessionOutcome(folder, result, audio_used)
+
+
+def _clock_label(virtual: bool, speed: float) -> str:
+    """session.json's ``clock``: ``virtual``, ``real time``, or ``Nx real time`` (replays)."""
+    if virtual:
+        return "virtual"
+    return "real time" if speed == 1.0 else f"{speed:g}x real time"
 
 
 def _store_summary(folder: Path) -> None:
@@ -187,18 +206,6 @@ def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path,
     wav = audio.path or folder / "audio.wav"
     engine = stack.enter_context(Engine("manual", seed=seed, wav_path=wav))
     return engine, f"wav:{wav}"
-
-
-def _write_score(folder: Path, engine) -> None:
-    from dataclasses import asdict
-
-    engine.score.to_midi(folder / "score.mid")
-    from neurofeed.recorder import TableWriter
-
-    notes = TableWriter(folder / "score.tsv")
-    for note in engine.score.notes:
-        notes.append(asdict(note))
-    notes.close()
 
 
 def _summary(result: LoopResult, source) -> dict:

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import mido
 import mne
 import numpy as np
 import pytest
@@ -125,6 +126,15 @@ def test_replay_is_deterministic(tmp_path):
     a, b = (tmp_path / "a.wav").read_bytes(), (tmp_path / "b.wav").read_bytes()
     assert len(a) > 30 * 44100 and a == b
     assert (first / "score.mid").read_bytes() == (second / "score.mid").read_bytes()
+    # The MIDI score is the score tables, fade-out included: every note, none twice.
+    notes = read_table(first / "score.tsv")
+    midi = mido.MidiFile(first / "score.mid")
+    note_ons = [m.note for track in midi.tracks for m in track if m.type == "note_on" and m.velocity]
+    assert len(note_ons) == notes["pitch"].size > 30
+    assert sorted(note_ons) == sorted(notes["pitch"].astype(int))
+    assert notes["time_s"].max() > read_table(first / "music.tsv")["time_s"].max()
+    changes = read_table(first / "score_changes.tsv")
+    assert "beat_tempo_bpm" in changes["name"] and "chord" in changes["name"]
 
 
 def test_stored_baseline_from_calibrate_is_used(tmp_path):
@@ -145,6 +155,17 @@ def test_stored_baseline_from_calibrate_is_used(tmp_path):
     features = read_table(folder / "features.tsv")
     assert set(features["phase"]) == {"training"}
     assert np.isfinite(features["alpha_posterior_z"]).all()
+    # Asking for a baseline phase calibrates a fresh one, the stored one untouched.
+    stored_bytes = stored.read_bytes()
+    fresh = run_cli("replay", str(recording), "--preset", "relax-alpha", "--subject", "S07",
+                    "--baseline", "10s", "--audio", "none", "--no-status", "--no-report",
+                    "--out", str(tmp_path / "fresh"), env=env)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "used the stored baseline" not in fresh.stdout
+    folder = session_dir(tmp_path / "fresh")
+    assert json.loads((folder / "session.json").read_text())["baseline"] == "calibrated in session"
+    assert set(read_table(folder / "features.tsv")["phase"]) == {"baseline", "training"}
+    assert stored.read_bytes() == stored_bytes
 
 
 def test_real_recording_rewards_eyes_closed_alpha(tmp_path, shared_eeg):
@@ -232,3 +253,46 @@ def test_unusable_baseline_is_calibrated_later_from_good_windows(tmp_path):
     z = features["alpha_posterior_z"]
     assert np.isnan(z[features["lsl_time_s"] < calibrated_at]).all()
     assert np.isfinite(z[features["time_s"] > 20]).all()
+
+
+def test_replay_at_n_times_real_time_runs_on_the_recordings_time(tmp_path):
+    recording = write_alpha_step(tmp_path / "fast_raw.fif", seconds=12, step_at=6)
+    folder = replay(recording, tmp_path / "out", "--preset", "relax-alpha", "--speed", "8",
+                    "--baseline", "4s", "--audio", "none", "--no-report")
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["clock"] == "8x real time" and meta["ended"] == "source finished"
+    # Session time is EEG time: 12 s of EEG is 12 s of session, however fast it went by.
+    music = read_table(folder / "music.tsv")
+    assert music["time_s"].max() == pytest.approx(12.0, abs=0.15)
+    assert music["time_s"].size == pytest.approx(120, abs=3)
+    raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error")
+    onsets = dict(zip(raw.annotations.description, raw.annotations.onset))
+    assert onsets["phase:training"] == pytest.approx(4.0, abs=0.11)
+    # Replayed sample times are synthetic: no latency is claimed.
+    assert meta["latency"] == {}
+    assert np.isnan(read_table(folder / "latency.tsv")["sample_to_estimate_s"]).all()
+
+
+def test_calibrate_too_short_for_a_baseline_fails_and_keeps_the_recording(tmp_path):
+    recording = write_alpha_step(tmp_path / "short_raw.fif", seconds=10, step_at=20)
+    home = tmp_path / "home"
+    result = run_cli("calibrate", "--subject", "S09", "--file", str(recording), "--speed", "max",
+                     "--duration", "3s", "--audio", "none", "--no-status", env={"NEUROFEED_HOME": str(home)})
+    assert_one_line_error(result, "the baseline has", "at least 20", "longer or cleaner baseline")
+    assert not (home / "subjects" / "S09" / "baseline.json").exists()
+    folder = session_dir(home, "_calibrate")
+    assert json.loads((folder / "session.json").read_text())["status"] == "finalised"
+    assert mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error").times[-1] >= 2.9
+
+
+def test_asymmetry_preset_on_a_montage_without_a_pair_fails_first(tmp_path):
+    names = ["Cz", "Pz", "O1", "O2"]
+    raw = mne.io.RawArray(np.random.default_rng(0).normal(scale=5e-6, size=(4, 2500)),
+                          mne.create_info(names, SFREQ, "eeg"), verbose="error")
+    recording = tmp_path / "noasym_raw.fif"
+    raw.save(recording, verbose="error")
+    result = run_cli("replay", str(recording), "--preset", "mood-asymmetry", "--audio", "none",
+                     "--out", str(tmp_path / "out"))
+    assert_one_line_error(result, "preset 'mood-asymmetry' feeds back frontal alpha asymmetry",
+                          "Cz, Pz, O1, O2", "F4/F3")
+    assert not (tmp_path / "out").exists()

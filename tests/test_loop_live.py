@@ -68,6 +68,18 @@ def test_session_survives_its_lsl_outlet_dying_and_returning(tmp_path):
     # LSL clock-offset updates may nudge a timestamp by tens of microseconds.
     np.testing.assert_allclose(np.diff(times)[steps == 1], 1 / 250, atol=1e-4)
 
+    # The markers sit on the samples either side of the gap, and no window spans it: after
+    # the gap the estimator starts afresh and gives nothing until a whole window is new.
+    gap_start, gap_end = times[jumps[0]], times[jumps[0] + 1]
+    onsets = dict(zip(markers["description"], markers["onset"]))
+    assert onsets["stall"] == pytest.approx(gap_start, abs=1e-6)
+    assert onsets["resume"] == pytest.approx(gap_end, abs=1e-6)
+    est = meta["estimator"]
+    window_s = (est["n_per_seg"] + (est["n_segments"] - 1) * est["n_hop"]) / est["sfreq"]
+    newest = read_table(folder / "features.tsv")["lsl_time_s"]
+    after = newest[newest > gap_start]
+    assert after.size and after.min() >= gap_end + window_s - 1 / 250 - 1e-6
+
     raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error")
     gaps = [(o, d) for o, d, t in zip(raw.annotations.onset, raw.annotations.duration,
                                       raw.annotations.description) if t == "BAD_ACQ_SKIP"]

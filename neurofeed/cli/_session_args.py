@@ -38,7 +38,9 @@ def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: b
                        help="session length, e.g. 20m or 90s; the preset's phases are scaled "
                             "to fit (default: the preset's own length)")
     group.add_argument("--baseline", default=None, metavar="T",
-                       help="length of the baseline phase, e.g. 60s (default: the preset's share)")
+                       help="length of the baseline phase, e.g. 60s; given, the session calibrates its "
+                            "own baseline even if the subject has a stored one (default: the "
+                            "preset's share, or none with a stored baseline)")
     group.add_argument("--fresh-baseline", action="store_true",
                        help="calibrate a baseline in this session even if the subject has a "
                             "stored one (from 'neurofeed calibrate')")
@@ -113,9 +115,11 @@ def parse_regions(texts: list[str]) -> dict[str, list[str]]:
     return regions
 
 
-def run_from_args(args: argparse.Namespace, source, *, audio, virtual: bool,
-                  calibrate: bool = False) -> int:
-    """Validate the session options, run the session, and print where everything went."""
+def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = False) -> int:
+    """Validate the session options, run the session, and print where everything went.
+
+    A file replayed at "max" runs on the virtual clock; at N times real time, on EEG time.
+    """
     from neurofeed.bands import Baseline
     from neurofeed.home import check_subject
     from neurofeed.protocol import fit_phases, load_preset
@@ -131,14 +135,16 @@ def run_from_args(args: argparse.Namespace, source, *, audio, virtual: bool,
     if calibrate:
         duration_s = baseline_s or duration_s or preset.phases.baseline_s
         baseline_s = duration_s
-    elif stored.exists() and not args.fresh_baseline:
+    elif stored.exists() and not args.fresh_baseline and baseline_s is None:
         baseline = Baseline.load(stored)
         baseline_s = 0.0
     preset = fit_phases(preset, duration_s, baseline_s)
+    speed = getattr(source, "speed", 1.0)
     printer = None if args.no_status else StatusPrinter()
     try:
         outcome = run_session(source, preset, subject=subject, out=args.out, audio=audio,
-                              seed=args.seed, virtual=virtual, baseline=baseline,
+                              seed=args.seed, virtual=speed == "max",
+                              speed=1.0 if speed == "max" else speed, baseline=baseline,
                               lsl_out=args.lsl_out, on_hop=printer, calibrate=calibrate,
                               regions=regions)
     finally:

@@ -34,4 +34,4 @@ def run(args: argparse.Namespace) -> int:
     audio = AudioChoice.parse(args.audio)
     if virtual and audio.kind not in ("wav", "none"):
         audio = AudioChoice("none")
-    return run_from_args(args, source_from_args(args), audio=audio, virtual=virtual, calibrate=True)
+    return run_from_args(args, source_from_args(args), audio=audio, calibrate=True)

@@ -51,4 +51,4 @@ def run(args: argparse.Namespace) -> int:
     # At max speed each read is one hop of samples: the virtual clock's tick.
     source = FileSource(args.file, speed=speed, loop=args.loop, start_s=args.start,
                         board=args.master_board, stream=args.stream, chunk_s=0.1)
-    return run_from_args(args, source, audio=audio, virtual=virtual)
+    return run_from_args(args, source, audio=audio)

@@ -33,4 +33,4 @@ def run(args: argparse.Namespace) -> int:
     from neurofeed.session import AudioChoice
 
     audio = AudioChoice.parse(args.audio)
-    return run_from_args(args, source_from_args(args), audio=audio, virtual=False)
+    return run_from_args(args, source_from_args(args), audio=audio)

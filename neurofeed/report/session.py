@@ -149,7 +149,8 @@ def build_report(folder, *, out_dir=None) -> Path:
         html.section("Music over time", made.get("music", absent)),
         html.section("Spectra", made.get("spectra", absent)),
         html.section("Latency", made.get("latency", html.paragraph(
-            "Not measured: this session was replayed on a virtual clock, as fast as possible."
+            "Not measured: this session was replayed faster than real time, where sample times "
+            "are synthetic."
             if summary.virtual_clock else "Not recorded in this session.", "note"))),
         html.section("Definitions", html.paragraph(f"{DEFINITIONS} Every number is in {SUMMARY_FILE} "
                                                    "beside this page.", "note")),

@@ -166,10 +166,10 @@ class SessionSummary:
     latency_ms : dict
         Percentiles in milliseconds of each of :data:`LATENCY_COLUMNS`, as
         :func:`neurofeed.finalise.latency_percentiles` computes them (``sample_to_engine_ms``...);
-        empty when the session ran on a virtual clock, where latency is not measured.
+        empty when the session ran on synthetic sample times, where latency is not measured.
     virtual_clock : bool
-        Whether the session ran on a virtual clock (a replay as fast as possible;
-        session.json ``clock``).
+        Whether the session ran on synthetic sample times: a replay as fast as possible or
+        faster than real time (session.json ``clock`` other than ``real time``).
     """
 
     session_id: str
@@ -399,7 +399,8 @@ def summarise(data: SessionData) -> SessionSummary:
     reward_z = float(feedback.get("reward_z", math.nan))
     estimate = data.features["estimate"]
     reasons = data.features.get("reason", ["n/a"] * estimate.size)
-    virtual = meta.get("clock") == "virtual"
+    # Sample times of a replay on the virtual clock or faster than real time are synthetic.
+    virtual = meta.get("clock", "real time") != "real time"
     return SessionSummary(
         session_id=str(meta.get("session_id", data.folder.name)), subject=str(meta.get("subject", "?")),
         preset=str(meta.get("preset", "?")), started_utc=str(meta.get("started_utc", "")),

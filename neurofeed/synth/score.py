@@ -80,6 +80,14 @@ class ScoreLog:
         self.states: list[tuple[float, MusicState]] = []
         self._last: dict[str, float | str] = {}
 
+    @classmethod
+    def from_records(cls, notes: list[Note], changes: list[Change]) -> "ScoreLog":
+        """A score from notes and changes read back, e.g. from a session's score tables."""
+        score = cls()
+        score.notes = sorted(notes, key=lambda n: n.time_s)
+        score.changes = sorted(changes, key=lambda c: c.time_s)
+        return score
+
     def add_note(self, note: Note) -> None:
         self.notes.append(note)
 
