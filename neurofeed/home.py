@@ -13,7 +13,8 @@ from neurofeed.errors import InvalidArgumentError
 
 #: Environment variable that moves the data home away from ./recordings.
 HOME_VARIABLE = "NEUROFEED_HOME"
-_SUBJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Names that are safe as folder names everywhere: subjects and presets.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def data_home() -> Path:
@@ -23,7 +24,7 @@ def data_home() -> Path:
 
 def check_subject(subject: str) -> str:
     """Return ``subject`` if it is a safe folder name, else raise naming what is accepted."""
-    if not isinstance(subject, str) or not _SUBJECT.match(subject):
+    if not isinstance(subject, str) or not SAFE_NAME.match(subject):
         raise InvalidArgumentError(f"--subject {subject!r} is not accepted; use 1-64 letters, "
                                    "digits, '-' or '_', starting with a letter or digit")
     return subject

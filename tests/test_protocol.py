@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurofeed.protocol import PresetError, Protocol, list_presets, load_preset
+from neurofeed.protocol.mapping import STALE_S
 from neurofeed.synth.state import MODES
 from _cli import assert_one_line_error, run_cli
 
@@ -62,9 +63,15 @@ def test_built_in_presets_load():
     (("[limits]", "[limitz]"), ["unknown table [limitz]"]),
     (("kind = \"feedback\"", "kind = \"magic\""), ["kind = 'magic' is not accepted", "feedback, iso"]),
     (("[phases]", "[phases"), ["is not valid TOML"]),
+    (("score_z = [-0.5, 1.5]", "score_z = [1.0, 1.0]"), ["[feedback].score_z = [1.0, 1.0] maps nothing",
+                                                         "two different numbers"]),
+    (("name = \"relax-alpha\"", "name = \"../etc\""), ["name = '../etc'", "letters, digits"]),
+    (("arousal_ratio = [0.5, 2.0]", "arousal_ratio = [2, 2]"), ["[iso].arousal_ratio = [2, 2] maps nothing"]),
+    (("valence_asymmetry = [-0.2, 0.2]", "valence_asymmetry = [0, 0]"),
+     ["[iso].valence_asymmetry = [0, 0] maps nothing"]),
 ])
 def test_bad_preset_names_key_and_accepted_values(tmp_path, edit, fragments):
-    text = load_preset("relax-alpha").path.read_text()
+    text = load_preset("iso-lift" if "[iso]" in fragments[0] else "relax-alpha").path.read_text()
     assert edit[0] in text
     path = tmp_path / "bad.toml"
     path.write_text(text.replace(edit[0], edit[1], 1))
@@ -138,7 +145,13 @@ def test_no_estimate_holds_then_eases_to_neutral(tmp_path):
     preset = load_preset(_short("relax-alpha", tmp_path, baseline_s=0))
     protocol = Protocol(preset)
     before = _run(protocol, lambda t: 2.0, 0, 30)[-1]
-    held = _run(protocol, lambda t: None, 30, 32)
+    gap = _run(protocol, lambda t: None, 30, 32)
+    last_estimate = 30 - HOP
+    grace = [s for s in gap if s.time_s - last_estimate <= STALE_S]
+    held = [s for s in gap if s.time_s - last_estimate > STALE_S]
+    # A hop that brings no new window (a late chunk) is not a dropout: feedback stays on ...
+    assert len(grace) == round(STALE_S / HOP) and all(not s.held and s.reward for s in grace)
+    # ... until the estimates have been missing for longer than STALE_S.
     assert all(s.held and not s.reward for s in held)
     assert held[-1].state.tempo_bpm == pytest.approx(before.state.tempo_bpm)
     eased = _run(protocol, lambda t: None, 32, 60)

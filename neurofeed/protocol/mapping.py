@@ -16,6 +16,9 @@ from neurofeed.protocol.presets import Preset
 from neurofeed.synth.state import Entrainment, MusicState, mode_from_valence
 
 PHASES = ("baseline", "training", "cooldown", "done")
+#: How long after the last estimate the feedback still counts as current, in seconds:
+#: chunks from a device or network arrive unevenly, so a hop may bring no new window.
+STALE_S = 0.5
 #: How long the music holds its last good state when features stop, in seconds,
 #: before it eases toward neutral.
 HOLD_S = 2.0
@@ -156,7 +159,7 @@ class Protocol:
             z = feature_z if feedback.direction == "up" else -feature_z
             self._smoothed = self._smoother.update({"z": z}, time_s)["z"]
             self._last_estimate_time = time_s
-        held = phase in ("training", "cooldown") and time_s - self._last_estimate_time > 0
+        held = phase in ("training", "cooldown") and time_s - self._last_estimate_time > STALE_S
         fresh = not held and self._smoothed is not None
         score = _unit(self._smoothed, feedback.score_z) if fresh else None
         if fresh:

@@ -124,14 +124,15 @@ class Preset:
     path: Path
 
 
-# table -> key -> (kind, spec). Kinds: "number" (low, high), "pair" (low, high), "choice" (values),
-# "text" (None), "key" (validated by MusicState).
+# table -> key -> (kind, spec). Kinds: "number" (low, high), "pair" (low, high), "span" (a pair
+# with distinct ends: it is divided by), "choice" (values), "name" (a safe folder name: sessions
+# are filed under it), "text" (None), "key" (validated by MusicState).
 _SCHEMA = {
-    "": {"name": ("text", None), "description": ("text", None), "kind": ("choice", ("feedback", "iso"))},
+    "": {"name": ("name", None), "description": ("text", None), "kind": ("choice", ("feedback", "iso"))},
     "phases": {"baseline_s": ("number", (0, 3600)), "training_s": ("number", (1, 4 * 3600)),
                "cooldown_s": ("number", (0, 3600))},
     "feedback": {"feature": ("choice", FEEDBACK_FEATURES), "direction": ("choice", ("up", "down")),
-                 "score_z": ("pair", (-10, 10)), "reward_z": ("number", (-10, 10)),
+                 "score_z": ("span", (-10, 10)), "reward_z": ("number", (-10, 10)),
                  "hysteresis_z": ("number", (0, 5)), "smoothing_s": ("number", (0, 60))},
     "music": {"key": ("key", None), "tempo_bpm": ("pair", (40, 120)), "valence": ("pair", (-1, 1)),
               "intensity": ("pair", (0, 1)), "brightness": ("pair", (0, 1)), "volume": ("number", (0, 1))},
@@ -139,7 +140,7 @@ _SCHEMA = {
                     "frequency_hz": ("number", (0.5, 40)), "level": ("number", (0, 1))},
     "limits": {"tempo_bpm_per_s": ("number", (0.01, 20)), "valence_per_s": ("number", (0.001, 2)),
                "intensity_per_s": ("number", (0.001, 2)), "brightness_per_s": ("number", (0.001, 2))},
-    "iso": {"arousal_ratio": ("pair", (0.01, 100)), "valence_asymmetry": ("pair", (-5, 5)),
+    "iso": {"arousal_ratio": ("span", (0.01, 100)), "valence_asymmetry": ("span", (-5, 5)),
             "target_tempo_bpm": ("number", (40, 120)), "target_valence": ("number", (-1, 1)),
             "follow_z": ("number", (-10, 10)), "pause_z": ("number", (-10, 10))},
 }
@@ -227,11 +228,22 @@ def _value(name: str, value, kind: str, spec):
 
     if kind == "number":
         return number(value, *spec)
-    if kind == "pair":
+    if kind in ("pair", "span"):
         if not isinstance(value, list) or len(value) != 2:
             raise PresetError(f"{name} = {value!r}; accepted: two numbers [first, second] "
                               f"from {spec[0]:g} to {spec[1]:g}")
-        return (number(value[0], *spec), number(value[1], *spec))
+        pair = (number(value[0], *spec), number(value[1], *spec))
+        if kind == "span" and pair[0] == pair[1]:
+            raise PresetError(f"{name} = {value!r} maps nothing; accepted: two different numbers "
+                              f"from {spec[0]:g} to {spec[1]:g}")
+        return pair
+    if kind == "name":
+        from neurofeed.home import SAFE_NAME
+
+        if not isinstance(value, str) or not SAFE_NAME.match(value):
+            raise PresetError(f"{name} = {value!r}; accepted: 1-64 letters, digits, '-' or '_', "
+                              "starting with a letter or digit (sessions are filed under it)")
+        return value
     if kind == "choice":
         if value not in spec:
             raise PresetError(f"{name} = {value!r} is not accepted; accepted: {', '.join(spec)}")
