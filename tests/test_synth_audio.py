@@ -13,6 +13,7 @@ import scipy.signal as sg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _audio import peak_hz
 from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth.state import ENTRAINMENT_KINDS
 from neurofeed.synth.theory import KEYS, MODES, scale
@@ -85,21 +86,6 @@ def chroma(x: np.ndarray, sr: int, start_s: float, stop_s: float) -> np.ndarray:
     pitch_class = np.round(12 * np.log2(f[band] / 440.0) + 69).astype(int) % 12
     out = np.bincount(pitch_class, weights=energy[band], minlength=12)
     return out / out.sum()
-
-
-def peak_hz(signal: np.ndarray, sr: int, low: float, high: float) -> float:
-    """Frequency of the strongest spectral peak in [low, high] Hz, to a few mHz.
-
-    Hann window over the whole signal, zero-padded 16 times, and a parabola through the
-    log-magnitudes of the three bins around the maximum.
-    """
-    n = len(signal)
-    spectrum = np.abs(np.fft.rfft(signal * np.hanning(n), 16 * n))
-    freqs = np.fft.rfftfreq(16 * n, 1 / sr)
-    band = np.flatnonzero((freqs >= low) & (freqs <= high))
-    i = band[spectrum[band].argmax()]
-    a, b, c = np.log(spectrum[i - 1:i + 2])
-    return freqs[i] + 0.5 * (a - c) / (a - 2 * b + c) * (freqs[1] - freqs[0])
 
 
 def largest_step(x: np.ndarray, start: int, stop: int) -> float:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
+from pathlib import Path
 
 from neurofeed._check import check_range
 from neurofeed.cli import example_epilog
+from neurofeed.errors import AudioError, InvalidArgumentError
 
 #: Longest audition `play` accepts, in seconds.
 MAX_DURATION_S = 4 * 3600
+#: Lowest --ceiling accepted (dBFS); the highest is the master's MAX_CEILING_DBFS.
+MIN_CEILING_DBFS = -60.0
+# A WAV file no longer than its header holds no audio.
+_WAV_HEADER_BYTES = 44
 
 
 def register(subparsers) -> None:
@@ -54,42 +61,105 @@ def register(subparsers) -> None:
                         help="real-time output when not rendering (default auto: JACK, then PortAudio)")
     parser.add_argument("--device", type=int, metavar="N", help="PortAudio output device (see 'neurofeed devices')")
     parser.add_argument("--ceiling", type=float, default=-3.0, metavar="DBFS",
-                        help="hard output ceiling in dBFS, at most -1 (default -3)")
+                        help=f"hard output ceiling in dBFS, {MIN_CEILING_DBFS:g} to -1 (default -3)")
     parser.set_defaults(func=run, command="play")
+
+
+def _not_accepted(flag: str, value, accepted: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"{flag} {value!r} is not accepted; accepted: {accepted}")
 
 
 def _state_from_args(args):
     from neurofeed.synth.state import RANGES, Entrainment, MusicState
+    from neurofeed.synth.theory import KEYS, MODES, normalise_key, normalise_mode
 
     for flag, field in (("--tempo", "tempo_bpm"), ("--intensity", "intensity"), ("--brightness", "brightness"),
                         ("--volume", "volume"), ("--entrainment-level", "entrainment_level")):
         low, high, unit = RANGES[field]
         check_range(flag, getattr(args, flag[2:].replace("-", "_")), low, high, unit=unit)
-    return MusicState(tempo_bpm=args.tempo, key=args.key, mode=args.mode, intensity=args.intensity,
+    try:
+        key = normalise_key(args.key)
+    except InvalidArgumentError:
+        raise _not_accepted("--key", args.key, f"{', '.join(KEYS)} (or a sharp or flat such as C#)") from None
+    try:
+        mode = normalise_mode(args.mode)
+    except InvalidArgumentError:
+        close = difflib.get_close_matches(str(args.mode).lower(), MODES, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise InvalidArgumentError(f"--mode {args.mode!r} is not accepted{hint}; "
+                                   f"accepted: {', '.join(MODES)}") from None
+    return MusicState(tempo_bpm=args.tempo, key=key, mode=mode, intensity=args.intensity,
                       brightness=args.brightness, volume=args.volume,
-                      entrainment=Entrainment.parse(args.entrainment, args.entrainment_level))
+                      entrainment=Entrainment.parse(args.entrainment, args.entrainment_level,
+                                                    name="--entrainment"))
+
+
+def _voices_from_args(text: str) -> list[str]:
+    from neurofeed.synth.patch import VOICES
+
+    voices = [v.strip().lower() for v in text.split(",") if v.strip()]
+    unknown = [v for v in voices if v not in VOICES]
+    if unknown:
+        what = "is not a voice" if len(unknown) == 1 else "are not voices"
+        raise InvalidArgumentError(f"--voices {text!r}: {', '.join(map(repr, unknown))} {what}; "
+                                   f"accepted: a comma-separated list of {', '.join(VOICES)}")
+    return voices
+
+
+def _check_writable(flag: str, path: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """Fail before any audio is computed if ``path`` cannot be written (its folder is made if missing)."""
+    target = Path(path)
+    if suffixes and target.suffix.lower() not in suffixes:
+        raise _not_accepted(flag, path, f"a file name ending in {' or '.join(suffixes)}")
+    if target.is_dir():
+        raise _not_accepted(flag, path, "a file name, not a folder")
+    folder = next(p for p in (target.parent, *target.parent.parents) if p.exists())
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"{flag} {path!r} cannot be written: {str(folder)!r} is a file, not a folder")
+    existed = target.exists()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "ab"):
+            pass
+    except OSError as err:
+        raise InvalidArgumentError(f"{flag} {path!r} cannot be written ({err.strerror or err}); "
+                                   "accepted: a file in a folder you can write to") from None
+    if not existed:
+        target.unlink()
+    return target
 
 
 def run(args: argparse.Namespace) -> int:
     from neurofeed.synth.engine import Engine
+    from neurofeed.synth.master import MAX_CEILING_DBFS
 
     duration_s = check_range("--duration", args.duration, 0, MAX_DURATION_S, unit=" s", low_inclusive=False)
     state = _state_from_args(args)
-    voices = [v.strip() for v in args.voices.split(",") if v.strip()]
-    backend = "offline" if args.wav else args.backend
-    engine = Engine(backend, state=state, seed=args.seed, wav_path=args.wav, voices=voices,
-                    device=args.device, ceiling_dbfs=args.ceiling)
+    voices = _voices_from_args(args.voices)
+    ceiling = check_range("--ceiling", args.ceiling, MIN_CEILING_DBFS, MAX_CEILING_DBFS, unit=" dBFS")
+    wav = _check_writable("--wav", args.wav, (".wav",)) if args.wav else None
+    if args.midi:
+        _check_writable("--midi", args.midi)
+    backend = "offline" if wav else args.backend
+    engine = Engine(backend, state=state, seed=args.seed, wav_path=wav, voices=voices,
+                    device=args.device, ceiling_dbfs=ceiling)
     interrupted = False
+    music_s = 0.0
     with engine:
         try:
             engine.advance(duration_s)
         except KeyboardInterrupt:
             interrupted = True
+        music_s = engine.time_s
+    if wav is not None and (not wav.is_file() or wav.stat().st_size <= _WAV_HEADER_BYTES):
+        raise AudioError(f"--wav {args.wav!r} was not written (the audio server could not open it)")
     if args.midi:
         engine.score.to_midi(args.midi)
-    where = args.wav if args.wav else f"{engine.backend} output"
+    where = args.wav if wav else f"{engine.backend} output"
     xruns = f", {engine.xruns} xruns" if engine.xruns else ""
     midi = f", score -> {args.midi}" if args.midi else ""
-    print(f"played {engine.time_s:.1f} s, {len(engine.score.notes)} notes, {state.key} {state.mode} at "
-          f"{state.tempo_bpm:g} BPM{xruns} -> {where}{midi}", file=sys.stdout)
+    stopped = " (interrupted)" if interrupted else ""
+    print(f"played {music_s:.1f} s{stopped} + {engine.time_s - music_s:.1f} s fade-out, "
+          f"{len(engine.score.notes)} notes, {state.key} {state.mode} at {state.tempo_bpm:g} BPM{xruns} "
+          f"-> {where}{midi}", file=sys.stdout)
     return 130 if interrupted else 0

@@ -75,15 +75,25 @@ class Entrainment:
         object.__setattr__(self, "level", _finite("entrainment level", self.level))
 
     @classmethod
-    def parse(cls, text: str, level: float = 0.3) -> Entrainment:
-        """Parse ``"off"``, ``"binaural:6"`` or ``"isochronic:10.5"`` (kind, then Hz)."""
+    def parse(cls, text: str, level: float = 0.3, *, name: str = "entrainment") -> Entrainment:
+        """Parse ``"off"``, ``"binaural:6"`` or ``"isochronic:10.5"`` (kind, then Hz).
+
+        ``name`` is what errors call the text (e.g. ``"--entrainment"``).
+        """
         kind, _, freq = str(text).strip().lower().partition(":")
         if kind == "off" and not freq:
             return cls("off", level=level)
+        low, high, unit = RANGES["entrainment_frequency_hz"]
+        accepted = "accepted: off, binaural:HZ, isochronic:HZ"
         if kind not in ENTRAINMENT_KINDS[1:] or not freq:
-            raise InvalidArgumentError(
-                f"entrainment {text!r} is not accepted; accepted: off, binaural:HZ, isochronic:HZ")
-        return cls(kind, _check("entrainment_frequency_hz", freq), level)
+            raise InvalidArgumentError(f"{name} {text!r} is not accepted; {accepted} "
+                                       f"(HZ from {low:g} to {high:g})")
+        try:
+            hz = _check("entrainment_frequency_hz", freq)
+        except InvalidArgumentError:
+            raise InvalidArgumentError(f"{name} {text!r}: {freq.strip()!r} is not a frequency from "
+                                       f"{low:g} to {high:g}{unit}; {accepted}") from None
+        return cls(kind, hz, level)
 
 
 @dataclass(frozen=True)
