@@ -221,8 +221,8 @@ def no_sound_device():
 def test_play_without_a_sound_device_fails_cleanly(no_sound_device, tmp_path, backend):
     result = run_cli("play", "--backend", backend, "--duration", "1", env=NO_JACK, cwd=tmp_path, timeout=60)
     assert result.returncode == 2, (result.returncode, result.stderr)  # a segfault would be -11
-    fragments = {"portaudio": ["no audio output device", "PortAudio finds none", "--backend jack", "--wav PATH"],
-                 "auto": ["no audio output", "no JACK server", "PortAudio finds no output device", "--wav PATH"]}
+    fragments = {"portaudio": ["no audio output device", "PortAudio finds none", "JACK server", "WAV file"],
+                 "auto": ["no audio output", "no JACK server", "PortAudio finds no output device", "WAV file"]}
     assert_one_line_error(result, *fragments[backend])
     assert result.stdout == ""
 
@@ -251,10 +251,10 @@ def test_engine_without_a_sound_device_raises_audio_error(no_sound_device, tmp_p
     assert result.returncode == 0, (result.returncode, result.stderr)  # a segfault would be -11
     kind, message, rendered = result.stdout.strip().splitlines()
     assert kind == "neurofeed.errors.AudioError"
-    expected = {"portaudio": "no audio output device: PortAudio finds none on this machine; use --backend jack "
-                             "with a running JACK server, or render to a file with --wav PATH",
+    expected = {"portaudio": "no audio output device: PortAudio finds none on this machine; start a JACK "
+                             "server (the jack backend), or render to a WAV file",
                 "auto": "no audio output: no JACK server is running and PortAudio finds no output device; "
-                        "render to a file with --wav PATH"}
+                        "render to a WAV file"}
     assert message == expected[backend]
     assert rendered.startswith("rendered 0.5")
 

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 BACKENDS: tuple[str, ...] = ("auto", "portaudio", "jack", "manual", "offline")
 REALTIME: tuple[str, ...] = ("portaudio", "jack")
 
-_NO_OUTPUT = ("use --backend jack with a running JACK server, or render to a file with --wav PATH")
+# Advice without flags: the API, 'play' (--backend, --wav) and sessions (--audio) all raise these.
+_NO_OUTPUT = "start a JACK server (the jack backend), or render to a WAV file"
 
 
 def resolve_backend(backend: str) -> str:
@@ -33,7 +34,7 @@ def resolve_backend(backend: str) -> str:
     if any(o.default for o in portaudio_outputs()):
         return "portaudio"
     raise AudioError("no audio output: no JACK server is running and PortAudio finds no output "
-                     "device; render to a file with --wav PATH")
+                     "device; render to a WAV file")
 
 
 def check_portaudio_device(device: int | None) -> None:
@@ -42,7 +43,7 @@ def check_portaudio_device(device: int | None) -> None:
     if not outputs or (device is None and not any(o.default for o in outputs)):
         raise AudioError(f"no audio output device: PortAudio finds none on this machine; {_NO_OUTPUT}")
     if device is not None and device not in [o.index for o in outputs]:
-        raise InvalidArgumentError(f"device={device!r} is not an output device; accepted: "
+        raise InvalidArgumentError(f"audio device {device!r} is not an output device; accepted: "
                                    + ", ".join(f"{o.index} ({o.name})" for o in outputs))
 
 
