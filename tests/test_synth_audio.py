@@ -105,15 +105,22 @@ def test_onsets_give_the_tempo(tmp_path, bpm):
 
 
 def test_score_note_ons_agree_with_the_audio(tmp_path):
-    sr, x, engine = render(tmp_path / "s.wav", 24, MusicState(tempo_bpm=70, key="A", mode="aeolian"))
-    times, strengths = onset_times(x, sr)
-    # Pad notes swell in over a second and have no onset to hear; the analysis window needs
-    # half a window of signal before the first onset it can see.
-    score = np.array(sorted({n.time_s for n in engine.score.notes if n.voice != "pad" and n.time_s > 0.1}))
-    heard = np.array([np.abs(times - s).min() for s in score])
+    # Pooled over several seeds: in one render, partials that happen to beat (the oscillators'
+    # phases are arbitrary) can outrank a soft note as an onset, and over seeds the fraction
+    # of strongest onsets that are score notes spreads over about 0.7-0.95 around 0.84.
+    heard, in_score = [], []
+    for seed in range(1, 7):
+        sr, x, engine = render(tmp_path / f"s{seed}.wav", 24, MusicState(tempo_bpm=70, key="A", mode="aeolian"),
+                               seed=seed)
+        times, strengths = onset_times(x, sr)
+        # Pad notes swell in over a second and have no onset to hear; the analysis window needs
+        # half a window of signal before the first onset it can see.
+        score = np.array(sorted({n.time_s for n in engine.score.notes if n.voice != "pad" and n.time_s > 0.1}))
+        heard.append(np.array([np.abs(times - s).min() for s in score]))
+        strongest = times[np.argsort(strengths)[::-1][:len(score)]]
+        in_score.append(np.array([np.abs(score - t).min() for t in strongest]))
+    heard, in_score = np.concatenate(heard), np.concatenate(in_score)
     assert np.mean(heard < 0.010) >= 0.8, np.round(heard * 1000, 1)
-    strongest = times[np.argsort(strengths)[::-1][:len(score)]]
-    in_score = np.array([np.abs(score - t).min() for t in strongest])
     assert np.mean(in_score < 0.010) >= 0.8, np.round(in_score * 1000, 1)
     assert np.median(heard) < 0.004
 
@@ -237,7 +244,9 @@ def test_loudest_settings_never_pass_the_ceiling_nor_click(tmp_path, start, scri
 
 def test_click_measure_catches_a_click(tmp_path):
     sr, x, _ = render(tmp_path / "q.wav", 6.0, MusicState(intensity=1.0, volume=1.0))
-    at = 4 * sr
+    # A gain step jumps by a tenth of the signal where it lands: put it on the loudest sample
+    # of the block at 4 s, so that the check does not hang on the waveform's phase at one sample.
+    at = 4 * sr + int(np.abs(x[4 * sr:4 * sr + BLOCK]).max(axis=1).argmax())
     clicked = x.copy()
     clicked[at:] *= 0.9  # a gain step of 0.9 dB with no glide
     assert step_caused_by_change(x, x, at) == 0.0

@@ -4,6 +4,12 @@ Each voice is an oscillator under a ``Linseg`` envelope. A note is started from 
 callback with an envelope whose first segment is silent for the note's offset into the block,
 so onsets fall on the exact sample whatever the block size. A voice is reused only after its
 release has ended; when every voice is busy the note is dropped rather than cut (a cut clicks).
+
+Idle voices are stopped, so that they cost no CPU: pyo computes every playing object in every
+block, and the oscillators are most of the patch's cost while most voices of a pool are silent
+most of the time. A voice starts with its note; at the instrument's next note, every voice
+whose envelope ended before the block is stopped (it outputs exact zeros by then, so nothing
+audible changes).
 """
 
 from __future__ import annotations
@@ -86,7 +92,8 @@ class Instrument:
         Peak amplitude of a note at velocity 127.
     make_voice : callable
         ``make_voice(freq, env) -> (output, [pyo objects to keep])``: the oscillator for one
-        voice, given its frequency ``Sig`` (Hz) and its envelope (amplitude 0-``gain``).
+        voice, given its frequency ``Sig`` (Hz) and its envelope (amplitude 0-``gain``). The
+        objects to keep are the voice's own: they are stopped while the voice is idle.
     sample_rate : float
         Hz.
     """
@@ -99,12 +106,19 @@ class Instrument:
         self._keep = [obj for _, objs in built for obj in objs]
         self._free_at = [0] * voices  # first sample at which each voice is silent again
         self.output = pyo.Mix([out for out, _ in built], voices=1)
+        # What each voice runs while it sounds: its envelope, then its own objects.
+        self._parts = [[env, *objs] for env, (_, objs) in zip(self._envs, built)]
+        self._running: set[int] = set()
+        for parts in self._parts:
+            for obj in parts:
+                obj.stop()
 
     def play(self, note: Note, onset: int, block_start: int) -> bool:
         """Start ``note`` at sample ``onset`` (in the block that starts at ``block_start``).
 
         Returns False, and plays nothing, when every voice is still sounding.
         """
+        self._stop_idle(block_start)
         voice = min(range(len(self._free_at)), key=self._free_at.__getitem__)
         if self._free_at[voice] > onset:
             return False
@@ -114,5 +128,14 @@ class Instrument:
         self._freqs[voice].value = midi_to_hz(note.pitch)
         env = self._envs[voice]
         env.list = points
-        env.play()
+        for obj in self._parts[voice]:
+            obj.play()  # the envelope (first) restarts from its new points
+        self._running.add(voice)
         return True
+
+    def _stop_idle(self, block_start: int) -> None:
+        """Stop the voices that are silent from ``block_start`` on (their envelopes have ended)."""
+        for voice in [v for v in self._running if self._free_at[v] <= block_start]:
+            for obj in self._parts[voice]:
+                obj.stop()
+            self._running.discard(voice)
