@@ -93,3 +93,44 @@ def test_auto_backend_picks_a_running_jack_server(jack_server, tmp_path):  # noq
 
     jack = [o for o in list_audio_outputs() if o.backend == "jack"]
     assert len(jack) == 1 and jack[0].default and jack[0].sample_rate == SAMPLE_RATE
+
+
+def _first_sound(wav: np.ndarray, start: int) -> int:
+    """Index of the first sample at or after ``start`` that is not digital silence."""
+    return start + int(np.flatnonzero(np.any(wav[start:] != 0, axis=1))[0])
+
+
+@pytest.mark.realtime
+@pytest.mark.slow
+def test_jack_changes_sound_within_two_blocks(jack_server, tmp_path):  # noqa: F811
+    """Measured in the audio itself: a tone switched on after digital silence starts sounding
+    at most 2 blocks after the block that was playing when apply() was called."""
+    on = MusicState(tempo_bpm=64, entrainment=Entrainment("binaural", 6, 0.5))
+    off = MusicState(tempo_bpm=64, entrainment=Entrainment("binaural", 6, 0.0))
+    options = dict(voices=[], state=on, glide_s=0.25, fade_in_s=0.1, fade_out_s=0.1)
+    # Where the fade-in first sounds on the manual clock: it marks block 0 in JACK's recording,
+    # which may hold a few cycles from before the engine's first block.
+    with Engine("manual", wav_path=tmp_path / "reference.wav", **options) as reference:
+        reference.process_blocks(50)
+        latency = round(reference.output_latency_s * SAMPLE_RATE)
+    first_reference = _first_sound(read_wav(tmp_path / "reference.wav"), 0)
+    calls = []
+    with Engine("jack", wav_path=tmp_path / "live.wav", **options) as engine:
+        time.sleep(0.5)
+        for _ in range(10):
+            engine.apply(off)
+            time.sleep(0.6)  # the tone glides out in 0.25 s, then it is silent
+            calls.append(round(engine.time_s * SAMPLE_RATE / PERIOD))  # the block playing now
+            engine.apply(on)
+            time.sleep(0.4)
+    live = read_wav(tmp_path / "live.wav")
+    offset = _first_sound(live, 0) - first_reference
+    assert offset % PERIOD == 0 and offset >= 0, offset
+    lags = []
+    for block in calls:
+        silent_from = offset + (block - 20) * PERIOD  # inside the silence before the switch
+        assert not np.any(live[silent_from:silent_from + PERIOD])
+        sounding = _first_sound(live, silent_from) - offset - latency
+        lags.append(sounding // PERIOD - block)
+    print(f"\nblocks from apply() to sound: {lags}")
+    assert 0 <= min(lags) and max(lags) <= 2, lags
