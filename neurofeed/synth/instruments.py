@@ -93,7 +93,8 @@ class Instrument:
     make_voice : callable
         ``make_voice(freq, env) -> (output, [pyo objects to keep])``: the oscillator for one
         voice, given its frequency ``Sig`` (Hz) and its envelope (amplitude 0-``gain``). The
-        objects to keep are the voice's own: they are stopped while the voice is idle.
+        objects to keep are the voice's own: they are stopped while the voice is idle. A third
+        item, ``on_note(hz)``, if given, is called as each note starts on the voice.
     sample_rate : float
         Hz.
     """
@@ -103,6 +104,8 @@ class Instrument:
         self._freqs = [pyo.Sig(440.0) for _ in range(voices)]
         self._envs = [pyo.Linseg([(0.0, 0.0), (0.001, 0.0)]) for _ in range(voices)]
         built = [make_voice(f, e) for f, e in zip(self._freqs, self._envs)]
+        self._on_note = [b[2] if len(b) > 2 else None for b in built]
+        built = [b[:2] for b in built]
         self._keep = [obj for _, objs in built for obj in objs]
         self._free_at = [0] * voices  # first sample at which each voice is silent again
         self.output = pyo.Mix([out for out, _ in built], voices=1)
@@ -125,7 +128,10 @@ class Instrument:
         peak = self._gain * (note.velocity / 127.0) ** 1.5
         points = envelope_points(self.shape, (onset - block_start) / self._sr, note.duration_s, peak)
         self._free_at[voice] = block_start + math.ceil(points[-1][0] * self._sr) + 1
-        self._freqs[voice].value = midi_to_hz(note.pitch)
+        hz = midi_to_hz(note.pitch)
+        self._freqs[voice].value = hz
+        if self._on_note[voice] is not None:
+            self._on_note[voice](hz)
         env = self._envs[voice]
         env.list = points
         for obj in self._parts[voice]:

@@ -11,6 +11,8 @@ Every method here runs in the audio thread's block callback (or before the serve
 
 from __future__ import annotations
 
+import numpy as np
+
 from neurofeed.synth.entrainment import EntrainmentVoice
 from neurofeed.synth.instruments import Instrument, Shape
 from neurofeed.synth.master import Master, db_to_amp
@@ -26,6 +28,14 @@ _POOLS = {
     "bass": (3, Shape(attack_s=0.02, sustain=0.8, release_s=0.4), 0.48, 0.5),
     "pulse": (2, Shape(attack_s=0.003, sustain=0.0, release_s=0.15), 1.3, 0.44),
 }
+# The pad's saw is pyo's band-limited LFO saw, computed as ``p - tanh(n * p)`` (p the phase from -1
+# to 1, n its number of harmonics) from a Phasor and a tanh table (Lookup), which costs a third as
+# much as LFO's two tanh per sample. LFO divides by tanh(n), which is 1 in single precision for
+# n >= 15.5 (always here), and caps n at int(sr / 4 / freq), which each note sets.
+_TANH_SPAN = 40.0  # the tanh table covers -40..40; n * p stays within +-38.5
+_TANH_POINTS = 16384
+# The bass and pulse triangles are LFO type 3 (never capped in their ranges), read from tables.
+_TRIANGLE_POINTS = 8192
 #: Peak amplitude of a sine as loud (RMS) as the music at intensity 0.5, before the master.
 MUSIC_REFERENCE = 0.125
 
@@ -65,7 +75,11 @@ class Patch:
         # Computed from the gliding brightness, so the cutoff glides evenly in pitch, not in Hz.
         self._cutoff = pyo.Pow(10.0, self._brightness, mul=cutoff_hz(0.0))
         self._music_gain = pyo.SigTo(music_gain(state.intensity), time=glide_s, init=music_gain(state.intensity))
-        self._sharp = self._brightness * 0.5 + 0.25
+        # The pad's n (sharp * 46 + 4, sharp = 0.25-0.75 with brightness) over the tanh table's span.
+        self._saw_n = self._brightness * (23.0 / _TANH_SPAN) + 15.5 / _TANH_SPAN
+        self._tanh_table = pyo.DataTable(_TANH_POINTS, init=np.tanh(
+            np.arange(_TANH_POINTS) * (2 * _TANH_SPAN / _TANH_POINTS) - _TANH_SPAN).tolist())
+        self._sample_rate = float(sample_rate)
         self._fm_index = self._brightness * 2.5 + 0.6
         makers = {"pad": self._pad_voice, "melody": self._melody_voice,
                   "bass": self._bass_voice, "pulse": self._pulse_voice}
@@ -82,11 +96,17 @@ class Patch:
             self.instruments[name] = inst
         self._keep += panned
         self._mixed = pyo.Mix(panned, voices=2) if panned else pyo.Sig([0.0, 0.0])
-        # FM at a 1:1 ratio has a sideband at 0 Hz.
-        self._dry = pyo.DCBlock(self._mixed)
-        self._reverb = pyo.STRev(self._dry, inpos=[0.3, 0.7], revtime=2.6, cutoff=5000, bal=0.3,
-                                 roomSize=1.1, firstRefGain=-6)
-        self._music = pyo.Mix(self._reverb, voices=2, mul=self._music_gain)
+        # FM at a 1:1 ratio has a sideband at 0 Hz. The dry signal leaves here at 0.28 and crosses
+        # 0.21 of the mono sum into each side, so the reverb sees (and the dry path hears) what
+        # one STRev per input channel (inpos 0.3 and 0.7, bal 0.3) used to give: its comb network
+        # is linear and the same in both, so one STRev fed the sum at inpos 0.5, all wet, equals
+        # the pair for a centred mix at half the cost. The tiny offset keeps the reverb's
+        # feedback out of denormal numbers in silence (which made it ~4x slower); DC, -300 dB.
+        self._dry = pyo.DCBlock(self._mixed, mul=0.28)
+        self._mono = pyo.Mix(self._dry, voices=1, mul=0.75, add=1e-15)
+        self._reverb = pyo.STRev(self._mono, inpos=0.5, revtime=2.6, cutoff=5000, bal=1.0,
+                                 roomSize=1.1, firstRefGain=-6, mul=0.3 / 0.21, add=self._mono)
+        self._music = pyo.Mix([self._reverb, self._dry], voices=2, mul=self._music_gain)
         self.entrainment = EntrainmentVoice(pyo, key=state.key, entrainment=state.entrainment,
                                             reference=MUSIC_REFERENCE, glide_s=glide_s)
         self._mix = self._music + self.entrainment.output
@@ -108,9 +128,19 @@ class Patch:
         self.master.set_volume(state.volume)
 
     def _pad_voice(self, pyo):
+        quarter_sr = self._sample_rate / 4.0
+
         def make(freq, env):
-            osc = pyo.LFO(freq=freq, sharp=self._sharp, type=0, mul=env)
-            return osc, [osc]
+            phase = pyo.Phasor(freq=freq, phase=0.5, mul=2.0, add=-1.0)
+            n = pyo.Clip(self._saw_n, min=0.0, max=1.0)
+            index = phase * n
+            saw = pyo.Lookup(self._tanh_table, index, mul=-1.0, add=phase)
+            out = saw * env
+
+            def on_note(hz):
+                n.max = int(quarter_sr / hz) / _TANH_SPAN
+
+            return out, [phase, n, index, saw, out], on_note
         return make
 
     def _melody_voice(self, pyo):
@@ -122,13 +152,20 @@ class Patch:
         return make
 
     def _bass_voice(self, pyo):
-        def make(freq, env):
-            osc = pyo.LFO(freq=freq, sharp=0.2, type=3, mul=env)  # a soft triangle
-            return osc, [osc]
-        return make
+        return self._triangle_voice(pyo, 0.2)  # a soft triangle
 
     def _pulse_voice(self, pyo):
+        return self._triangle_voice(pyo, 0.45)
+
+    def _triangle_voice(self, pyo, sharp):
+        """pyo's LFO triangle (type 3) at ``sharp``, as a table read by an Osc."""
+        phase = np.arange(_TRIANGLE_POINTS) / _TRIANGLE_POINTS
+        rounded = np.tan(np.sin(2 * np.pi * phase)) / (np.pi / 2)
+        straight = 4.0 * (0.5 - np.abs((phase + 0.25) % 1.0 - 0.5)) - 1.0
+        table = pyo.DataTable(_TRIANGLE_POINTS, init=(rounded * (1 - sharp) + straight * sharp).tolist())
+        self._keep.append(table)
+
         def make(freq, env):
-            osc = pyo.LFO(freq=freq, sharp=0.45, type=3, mul=env)
+            osc = pyo.Osc(table, freq=freq, mul=env)
             return osc, [osc]
         return make
