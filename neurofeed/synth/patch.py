@@ -100,12 +100,15 @@ class Patch:
         # 0.21 of the mono sum into each side, so the reverb sees (and the dry path hears) what
         # one STRev per input channel (inpos 0.3 and 0.7, bal 0.3) used to give: its comb network
         # is linear and the same in both, so one STRev fed the sum at inpos 0.5, all wet, equals
-        # the pair for a centred mix at half the cost. The tiny offset keeps the reverb's
-        # feedback out of denormal numbers in silence (which made it ~4x slower); DC, -300 dB.
+        # the pair for a centred mix at half the cost. The pair's two random delay modulations
+        # partly cancelled, so the single tail is 1.5 dB louder (measured): the wet gain takes
+        # that back. The tiny offset (DC, -300 dB) is meant to keep the reverb's feedback out
+        # of denormal numbers after long silence, which made it ~4x slower; not yet measured.
         self._dry = pyo.DCBlock(self._mixed, mul=0.28)
         self._mono = pyo.Mix(self._dry, voices=1, mul=0.75, add=1e-15)
         self._reverb = pyo.STRev(self._mono, inpos=0.5, revtime=2.6, cutoff=5000, bal=1.0,
-                                 roomSize=1.1, firstRefGain=-6, mul=0.3 / 0.21, add=self._mono)
+                                 roomSize=1.1, firstRefGain=-6, mul=0.3 / 0.21 * 10 ** (-1.5 / 20),
+                                 add=self._mono)
         self._music = pyo.Mix([self._reverb, self._dry], voices=2, mul=self._music_gain)
         self.entrainment = EntrainmentVoice(pyo, key=state.key, entrainment=state.entrainment,
                                             reference=MUSIC_REFERENCE, glide_s=glide_s)
