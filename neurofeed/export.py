@@ -95,7 +95,10 @@ def to_raw(info, data: np.ndarray, timestamps: np.ndarray, events: Sequence = ()
         durations.append(event.duration)
         descriptions.append(event.description)
     if onsets:
-        onsets = np.clip(onsets, 0.0, data.shape[1] / sfreq)
+        # An event at the newest sample (a session's last marker) may land a hair past the
+        # last sample time when the device's clock runs fast of its nominal rate: MNE would
+        # drop it, so it is kept on the last sample.
+        onsets = np.clip(onsets, 0.0, (data.shape[1] - 1) / sfreq)
         # An annotation running past the last sample (a file event cut by --duration) is
         # cropped by MNE; that is what we want, so its warning is not shown.
         raw.set_annotations(mne.Annotations(onsets, durations, descriptions,

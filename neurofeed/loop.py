@@ -160,7 +160,9 @@ class ClosedLoop:
         # drives it live, where it must run on through a stall.
         self._eeg_time = virtual or self.speed != 1.0
         total = protocol.preset.phases.total_s
-        self.duration_s = total if duration_s is None else min(duration_s, total)
+        # Phases scaled to fit a duration add up to it only to rounding: ending at their
+        # total, not a hair before, makes the last hop's phase "done".
+        self.duration_s = total if duration_s is None or duration_s > total - 1e-6 else duration_s
         self.subject = subject
         self.outlets = outlets
         self.on_hop = on_hop

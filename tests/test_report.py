@@ -153,3 +153,22 @@ def test_finalised_folder_without_its_fif_is_incomplete(tmp_path):
 def test_folder_that_is_not_a_session(tmp_path):
     with pytest.raises(SessionFolderError, match="is not a session folder"):
         build_report(tmp_path)
+
+
+def test_spectra_leave_out_gaps_and_stretches_shorter_than_a_segment():
+    from scipy.signal import welch
+
+    sfreq, n = 250.0, 5000
+    t = np.arange(n) / sfreq
+    data = np.random.default_rng(1).normal(scale=1e-6, size=(2, n)) + 5e-6 * np.sin(2 * np.pi * 10 * t)
+    data[:, 2500:3000] = data[:, 3075:3575] = 1.0  # inside the gaps: must not count
+    raw = mne.io.RawArray(data, mne.create_info(["O1", "O2"], sfreq, "eeg"), verbose="error")
+    # 10 s good, a 2 s gap, 0.3 s good (shorter than a segment's overlap), a 2 s gap, 5.7 s good.
+    raw.set_annotations(mne.Annotations([10.0, 12.3], [2.0, 2.0], ["BAD_ACQ_SKIP"] * 2))
+    spectra = phase_spectra(raw, [("training", 0.0, t[-1])], "alpha_posterior")
+    freqs, first = welch(data[:, :2500], sfreq, window="hamming", nperseg=500, noverlap=250)
+    _, last = welch(data[:, 3575:], sfreq, window="hamming", nperseg=500, noverlap=250)
+    expected = (9 * first.mean(axis=0) + 4 * last.mean(axis=0)) / 13 * 1e12  # 2 s segments in each
+    keep = (freqs >= spectra.freqs_hz[0]) & (freqs <= spectra.freqs_hz[-1])
+    np.testing.assert_allclose(spectra.psd_uv2_per_hz["training"], expected[keep], rtol=1e-9)
+    assert spectra.freqs_hz[np.argmax(spectra.psd_uv2_per_hz["training"])] == pytest.approx(10.0)

@@ -161,5 +161,10 @@ def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = 
     if not (calibrate or args.no_report):
         from neurofeed.report import build_report
 
-        print(f"report: {build_report(outcome.folder)}")
+        try:
+            print(f"report: {build_report(outcome.folder)}")
+        except Exception as err:  # noqa: BLE001 - the session is saved; a report bug must not hide that
+            print(f"neurofeed: the report could not be built ({type(err).__name__}: {err}); the "
+                  f"session is saved; retry with 'neurofeed report {outcome.folder}'", file=sys.stderr)
+            return 1
     return 130 if result.ended == "interrupted" else 0

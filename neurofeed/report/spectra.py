@@ -99,16 +99,29 @@ def phase_spectra(raw, spans, target: str, estimator: dict | None = None) -> Spe
     estimator : dict, optional
         session.json's ``estimator``, naming the region's channels (see :func:`region_channels`).
     """
+    from mne.time_frequency import psd_array_welch
+
     region, channels = region_channels(raw.ch_names, target, estimator)
-    n_fft = int(round(SEGMENT_S * raw.info["sfreq"]))
+    sfreq = raw.info["sfreq"]
+    n_fft = int(round(SEGMENT_S * sfreq))
+    n_step = n_fft - n_fft // 2
     freqs, psds = np.empty(0), {}
     for name, start, end in spans:
         end = min(end, raw.times[-1])
         if end - start < SEGMENT_S:
             continue
-        spectrum = raw.compute_psd(method="welch", fmin=FMIN_HZ, fmax=FMAX_HZ, tmin=start, tmax=end,
-                                   picks=channels, n_fft=n_fft, n_overlap=n_fft // 2,
-                                   reject_by_annotation=True, verbose="error")
-        freqs = spectrum.freqs
-        psds[name] = spectrum.get_data().mean(axis=0) * 1e12
+        data = raw.get_data(picks=channels, tmin=start, tmax=end, reject_by_annotation="NaN")
+        # Each stretch between gaps is its own Welch estimate, weighted by its segments. (MNE
+        # splits at gaps too, but fails on a stretch not longer than the overlap.)
+        good = np.concatenate(([False], np.isfinite(data).all(axis=0), [False]))
+        edges = np.flatnonzero(np.diff(good.astype(np.int8)))
+        estimates, weights = [], []
+        for a, b in zip(edges[::2], edges[1::2]):
+            if b - a >= n_fft:
+                psd, freqs = psd_array_welch(data[:, a:b], sfreq, fmin=FMIN_HZ, fmax=FMAX_HZ,
+                                             n_fft=n_fft, n_overlap=n_fft // 2, verbose="error")
+                estimates.append(psd.mean(axis=0))
+                weights.append(1 + (b - a - n_fft) // n_step)
+        if estimates:
+            psds[name] = np.average(estimates, axis=0, weights=weights) * 1e12
     return Spectra(region, tuple(channels), freqs, psds)
