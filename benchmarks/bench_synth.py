@@ -211,13 +211,13 @@ def main() -> None:
     load_pyo()
     import_s = time.perf_counter() - t0
     rows = {f"engine, {kind}": [] for kind in STATES}
-    rows["anchor: bare pyo, same graph, all voices on"] = []
+    rows["anchor: plain pyo, stock objects, all voices on"] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for _ in range(args.rounds):
             for kind, state in STATES.items():
                 rows[f"engine, {kind}"].append(engine_round(state, args.seconds, tmp))
-            rows["anchor: bare pyo, same graph, all voices on"].append(anchor_round(args.seconds, tmp))
+            rows["anchor: plain pyo, stock objects, all voices on"].append(anchor_round(args.seconds, tmp))
 
     summary = {}
     for name, rounds in rows.items():
@@ -225,7 +225,7 @@ def main() -> None:
         summary[name] = {"mean": cpu.mean(), "p50": np.percentile(cpu, 50), "p99": np.percentile(cpu, 99),
                          "n": cpu.size,
                          **{key: statistics.median(r[key] for r in rounds) for key in ("manual", "offline", "startup")}}
-    anchor = summary["anchor: bare pyo, same graph, all voices on"]
+    anchor = summary["anchor: plain pyo, stock objects, all voices on"]
 
     print(f"\nSynth, full patch (pad, melody, bass, pulse; reverb; limiter), intensity 1, {SR} Hz, "
           f"{BLOCK}-sample blocks (budget {BUDGET_MS:.3f} ms); {args.rounds} rounds of {args.seconds:g} s")
