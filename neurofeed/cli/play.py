@@ -13,13 +13,12 @@ from neurofeed.errors import AudioError, InvalidArgumentError
 
 #: Longest audition `play` accepts, in seconds.
 MAX_DURATION_S = 4 * 3600
-#: Lowest --ceiling accepted (dBFS); the highest is the master's MAX_CEILING_DBFS.
-MIN_CEILING_DBFS = -60.0
 # A WAV file no longer than its header holds no audio.
 _WAV_HEADER_BYTES = 44
 
 
 def register(subparsers) -> None:
+    from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
     from neurofeed.synth.state import RANGES
     from neurofeed.synth.theory import KEYS, MODES
 
@@ -61,7 +60,7 @@ def register(subparsers) -> None:
                         help="real-time output when not rendering (default auto: JACK, then PortAudio)")
     parser.add_argument("--device", type=int, metavar="N", help="PortAudio output device (see 'neurofeed devices')")
     parser.add_argument("--ceiling", type=float, default=-3.0, metavar="DBFS",
-                        help=f"hard output ceiling in dBFS, {MIN_CEILING_DBFS:g} to -1 (default -3)")
+                        help=f"hard output ceiling in dBFS, {MIN_CEILING_DBFS:g} to {MAX_CEILING_DBFS:g} (default -3)")
     parser.set_defaults(func=run, command="play")
 
 
@@ -131,7 +130,7 @@ def _check_writable(flag: str, path: str, suffixes: tuple[str, ...] = ()) -> Pat
 
 def run(args: argparse.Namespace) -> int:
     from neurofeed.synth.engine import Engine
-    from neurofeed.synth.master import MAX_CEILING_DBFS
+    from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
 
     duration_s = check_range("--duration", args.duration, 0, MAX_DURATION_S, unit=" s", low_inclusive=False)
     state = _state_from_args(args)

@@ -11,6 +11,8 @@ from neurofeed._check import check_range
 
 #: The ceiling may be set no higher than this (dBFS).
 MAX_CEILING_DBFS = -1.0
+#: The ceiling may be set no lower than this (dBFS): below it the music is inaudible.
+MIN_CEILING_DBFS = -60.0
 # The limiter starts this far below the ceiling, so the clip rarely has anything to do.
 _LIMITER_HEADROOM_DB = 1.5
 # The limiter's look-ahead delays the whole output by this much (pyo truncates it to whole samples).
@@ -45,7 +47,7 @@ class Master:
 
     def __init__(self, pyo, source, *, sample_rate: float, ceiling_dbfs: float, volume: float,
                  glide_s: float, max_volume_rate_per_s: float):
-        self.ceiling = db_to_amp(check_range("ceiling_dbfs", ceiling_dbfs, -60.0, MAX_CEILING_DBFS, unit=" dBFS"))
+        self.ceiling = db_to_amp(check_range("ceiling_dbfs", ceiling_dbfs, MIN_CEILING_DBFS, MAX_CEILING_DBFS, unit=" dBFS"))
         self._glide_s = glide_s
         self._max_rate = check_range("max_volume_rate_per_s", max_volume_rate_per_s, 0.0, 1000.0,
                                      unit=" per s", low_inclusive=False)
