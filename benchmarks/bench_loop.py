@@ -55,7 +55,7 @@ def run_loop(recording: Path, out: Path, audio: AudioChoice):
     source = FileSource(recording, speed="max", chunk_s=0.1)
     preset = fit_phases(load_preset("relax-alpha"), None, 60.0)
     start = time.perf_counter()
-    outcome = run_session(source, preset, out=out, audio=audio, virtual=True)
+    outcome = run_session(source, preset, out=out, audio=audio)
     elapsed = time.perf_counter() - start
     latency = read_table(outcome.folder / "latency.tsv")
     overhead_us = (latency["hop_work_s"] - latency["estimator_work_s"]) * 1e6

@@ -3,8 +3,9 @@
 Each hop reads the source, updates the estimator, computes features, steps the
 protocol, applies the music to the engine, records, and publishes. Two clocks:
 
-- **real time** (live boards, LSL, replay at 1x or Nx): a hop every ``hop_s`` of wall
-  time, session time from the LSL clock;
+- **real time** (live boards, LSL, replay at 1x): a hop every ``hop_s`` of wall time,
+  session time from the LSL clock (a replay at Nx: a hop every ``hop_s / N``, session
+  time counted in EEG samples);
 - **virtual** (replay as fast as possible): a hop per chunk read, session time counted
   in EEG samples, and the engine (``manual`` backend) advanced in lockstep, so EEG time
   and audio time agree exactly and a session is a pure function of file, preset and seed.
@@ -16,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from pylsl import local_clock
 
@@ -124,12 +125,6 @@ class ClosedLoop:
         The estimator; by default one for the source's channels at ``hop_s``.
     hop_s : float
         Seconds between hops (real time); the estimator's hop in both clocks.
-    virtual : bool
-        Use the virtual clock: the source must deliver as fast as it is read (a replay at
-        ``speed="max"``) and the engine, if any, must use the ``manual`` backend.
-    speed : float
-        For a real-time replay at N times real time: hops come every ``hop_s / speed``
-        seconds and session time is EEG time (latencies are then not recorded).
     duration_s : float or None
         Stop after this much session time, in seconds; default the preset's total.
     baseline : Baseline or None
@@ -145,7 +140,7 @@ class ClosedLoop:
 
     def __init__(self, source, protocol: Protocol, recorder, *, engine=None,
                  extractor: FeatureExtractor | None = None, hop_s: float = 0.1,
-                 virtual: bool = False, speed: float = 1.0, duration_s: float | None = None,
+                 duration_s: float | None = None,
                  baseline: Baseline | None = None, subject: str = "anonymous", outlets=None,
                  on_hop: Callable[[HopStatus], None] | None = None):
         self.source = source
@@ -154,11 +149,12 @@ class ClosedLoop:
         self.engine = engine
         self.extractor = extractor or FeatureExtractor.from_info(source.info, hop_s=hop_s)
         self.hop_s = hop_s
-        self.virtual = virtual
-        self.speed = float(speed)
-        # EEG time drives the session on the virtual clock and in faster replays; wall time
-        # drives it live, where it must run on through a stall.
-        self._eeg_time = virtual or self.speed != 1.0
+        # The clock follows the source (Source.speed): a replay at "max" runs on the virtual
+        # clock, with the engine (``manual`` backend) advanced in lockstep.
+        self.virtual = source.speed == "max"
+        # EEG time drives the session on the virtual clock and in faster replays (where no
+        # latency is recorded); wall time drives it live, where it must run on through a stall.
+        self._eeg_time = source.speed != 1.0
         total = protocol.preset.phases.total_s
         # Phases scaled to fit a duration add up to it only to rounding: ending at their
         # total, not a hair before, makes the last hop's phase "done".
@@ -174,14 +170,13 @@ class ClosedLoop:
         self._n_flagged_windows = 0
         self._latest_z: dict | None = None
         self._audio = "off" if engine is None else "on"
-        self._newest_time = 0.0  # LSL time of the newest sample read: markers go there
+        self._newest_time = 0.0  # LSL time of the newest sample read (0: none yet): markers go there
         self._score_cursor = (0, 0)  # notes and changes of the engine's score already recorded
 
     def run(self) -> LoopResult:
         """Run until the phases end, ``duration_s`` passes, the replay ends, or Ctrl-C."""
         result = LoopResult(ended="done", baseline=self._baseline)
         n_samples, start_clock, phase, was_stalled = 0, local_clock(), None, False
-        last_fed = None
         next_hop = time.monotonic()
         try:
             while True:
@@ -190,11 +185,11 @@ class ClosedLoop:
                 read_clock = local_clock()
                 frame, estimator_s = None, 0.0
                 if chunk.timestamps.size:
-                    self._newest_time = float(chunk.timestamps[-1])
                     self.recorder.write_eeg(chunk.data, chunk.timestamps)
-                    if last_fed is not None and chunk.timestamps[0] - last_fed > GAP_THRESHOLD_S:
+                    gap_s = chunk.timestamps[0] - self._newest_time
+                    if self._newest_time and gap_s > GAP_THRESHOLD_S:
                         self.extractor.reset()  # no window may span an acquisition gap
-                    last_fed = self._newest_time
+                    self._newest_time = float(chunk.timestamps[-1])
                     estimator_start = time.perf_counter()
                     frame = self.extractor.update(chunk.data, chunk.timestamps)
                     estimator_s = time.perf_counter() - estimator_start
@@ -225,7 +220,7 @@ class ClosedLoop:
                     result.ended = "source finished"
                     break
                 if not self.virtual:
-                    next_hop += self.hop_s / self.speed
+                    next_hop += self.hop_s / self.source.speed
                     delay = next_hop - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
@@ -344,12 +339,9 @@ class ClosedLoop:
         score = self.engine.score
         n_notes, n_changes = len(score.notes), len(score.changes)
         for note in score.notes[self._score_cursor[0]:n_notes]:
-            self.recorder.write_row("score", {"time_s": note.time_s, "pitch": note.pitch,
-                                              "velocity": note.velocity,
-                                              "duration_s": note.duration_s, "voice": note.voice})
+            self.recorder.write_row("score", asdict(note))
         for change in score.changes[self._score_cursor[1]:n_changes]:
-            self.recorder.write_row("score_changes", {"time_s": change.time_s, "name": change.name,
-                                                      "value": change.value})
+            self.recorder.write_row("score_changes", asdict(change))
         self._score_cursor = (n_notes, n_changes)
 
     def _record_window(self, session_time, phase, frame: Frame, z_scores, step: ProtocolStep) -> bool:

@@ -64,17 +64,16 @@ def stored_baseline_path(subject: str) -> Path:
 
 
 def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path | None = None,
-                audio: AudioChoice = AudioChoice("auto"), seed: int = 0, virtual: bool = False,
-                speed: float = 1.0, hop_s: float = 0.1, baseline: Baseline | None = None,
-                lsl_out: str | None = None,
-                on_hop=None, calibrate: bool = False,
-                regions: dict[str, list[str]] | None = None) -> SessionOutcome:
+                audio: AudioChoice = AudioChoice("auto"), seed: int = 0, hop_s: float = 0.1,
+                baseline: Baseline | None = None, lsl_out: str | None = None, on_hop=None,
+                calibrate: bool = False, regions: dict[str, list[str]] | None = None) -> SessionOutcome:
     """Run one session and return where it went.
 
     Parameters
     ----------
     source : neurofeed.acquire.Source
-        An unopened source; the session opens and closes it.
+        An unopened source; the session opens and closes it. Its ``speed`` sets the clock:
+        a replay at ``"max"`` runs on the virtual clock, at N on the recording's time.
     preset : Preset
         The protocol, with phases already fitted (:func:`neurofeed.protocol.fit_phases`).
     subject : str
@@ -86,10 +85,6 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     seed : int
         Seeds the music; with a replay on the virtual clock the session is then
         deterministic.
-    virtual : bool
-        Use the virtual clock (replay at "max").
-    speed : float
-        A real-time replay's speed factor (1 for live sources).
     hop_s : float
         Seconds per hop.
     baseline : Baseline or None
@@ -124,13 +119,14 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 "preset_config": preset_fields(preset), "kind": "calibrate" if calibrate else "session",
                 "started_utc": started.isoformat(timespec="seconds"),
                 "source": getattr(source, "description", {"kind": type(source).__name__}),
-                "seed": seed, "hop_s": hop_s, "clock": _clock_label(virtual, speed),
+                "seed": seed, "hop_s": hop_s, "clock": _clock_label(source.speed),
                 "baseline": "stored" if baseline is not None else "calibrated in session",
                 "estimator": extractor.settings, "versions": library_versions()}
         with SessionRecorder(folder, source.info, meta) as recorder:
             try:
                 with contextlib.ExitStack() as audio_stack:
-                    engine, audio_used = _start_engine(audio_stack, audio, folder, seed, virtual)
+                    engine, audio_used = _start_engine(audio_stack, audio, folder, seed,
+                                                       virtual=source.speed == "max")
                     recorder.update_metadata(audio=audio_used)
                     outlets = None
                     if lsl_out:
@@ -139,9 +135,7 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                         outlets = audio_stack.enter_context(
                             SessionOutlets(lsl_out, lsl_channels(), 1.0 / hop_s, folder.name))
                     loop = ClosedLoop(source, Protocol(preset), recorder, engine=engine,
-                                      extractor=extractor, hop_s=hop_s, virtual=virtual,
-                                      speed=speed,
-                                      baseline=baseline, subject=subject, outlets=outlets,
+                                      extractor=extractor, hop_s=hop_s, baseline=baseline, subject=subject, outlets=outlets,
                                       on_hop=on_hop)
                     result = loop.run()
                 loop.record_score()  # the engine has faded out and stopped: its last notes
@@ -162,9 +156,10 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     return SessionOutcome(folder, result, audio_used)
 
 
-def _clock_label(virtual: bool, speed: float) -> str:
-    """session.json's ``clock``: ``virtual``, ``real time``, or ``Nx real time`` (replays)."""
-    if virtual:
+def _clock_label(speed: float | str) -> str:
+    """session.json's ``clock`` for a source's speed: ``virtual`` (replay at max),
+    ``real time``, or ``Nx real time`` (a faster replay)."""
+    if speed == "max":
         return "virtual"
     return "real time" if speed == 1.0 else f"{speed:g}x real time"
 
@@ -185,7 +180,7 @@ def _mkdirs(path: Path) -> Path:
     return path
 
 
-def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path, seed: int,
+def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path, seed: int, *,
                   virtual: bool):
     """Start the engine the choice asks for; return ``(engine or None, what was used)``."""
     if audio.kind == "none":

@@ -86,6 +86,11 @@ class Source(abc.ABC):
         Seconds without a new sample after which the source reports itself stalled.
     """
 
+    #: How fast the source delivers: 1.0 (real time) for live sources; a file replay sets N
+    #: times real time or ``"max"`` (as fast as it is read, which runs a session on the
+    #: virtual clock).
+    speed: float | str = 1.0
+
     def __init__(self, *, stall_timeout_s: float = 2.0):
         self.stall_timeout_s = check_range("stall_timeout_s", stall_timeout_s, 0, 3600,
                                            unit=" s", low_inclusive=False)

@@ -139,12 +139,10 @@ def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = 
         baseline = Baseline.load(stored)
         baseline_s = 0.0
     preset = fit_phases(preset, duration_s, baseline_s)
-    speed = getattr(source, "speed", 1.0)
     printer = None if args.no_status else StatusPrinter()
     try:
         outcome = run_session(source, preset, subject=subject, out=args.out, audio=audio,
-                              seed=args.seed, virtual=speed == "max",
-                              speed=1.0 if speed == "max" else speed, baseline=baseline,
+                              seed=args.seed, baseline=baseline,
                               lsl_out=args.lsl_out, on_hop=printer, calibrate=calibrate,
                               regions=regions)
     finally:
