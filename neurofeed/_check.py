@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable
+from pathlib import Path
 
 from neurofeed.errors import InvalidArgumentError
 
@@ -52,3 +53,41 @@ def check_option(name: str, value, allowed: Iterable) -> object:
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     shown = ", ".join(str(a) for a in allowed)
     raise InvalidArgumentError(f"{name}={value!r} is not accepted{hint}; accepted: {shown}")
+
+
+def check_writable_file(name: str, path, suffixes: tuple[str, ...] = ()) -> Path:
+    """Return ``path`` as a Path, or raise unless a file can be written there.
+
+    Checked before any work is done, because some writers (pyo's WAV recorder) fail silently.
+    A missing folder is created; the file itself is left as it was.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name as the user sees it (e.g. ``"--wav"``).
+    path : str or Path
+        The file to be written.
+    suffixes : tuple of str
+        Accepted lower-case suffixes (e.g. ``(".wav",)``); empty accepts any.
+    """
+    target, shown = Path(path), str(path)
+    if suffixes and target.suffix.lower() not in suffixes:
+        raise InvalidArgumentError(f"{name} {shown!r} is not accepted; accepted: a file name ending "
+                                   f"in {' or '.join(suffixes)}")
+    if target.is_dir():
+        raise InvalidArgumentError(f"{name} {shown!r} is not accepted; accepted: a file name, not a folder")
+    folder = next(p for p in (target.parent, *target.parent.parents) if p.exists())
+    if not folder.is_dir():
+        raise InvalidArgumentError(f"{name} {shown!r} cannot be written: {str(folder)!r} is a file, "
+                                   "not a folder")
+    existed = target.exists()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "ab"):
+            pass
+    except OSError as err:
+        raise InvalidArgumentError(f"{name} {shown!r} cannot be written ({err.strerror or err}); "
+                                   "accepted: a file in a folder you can write to") from None
+    if not existed:
+        target.unlink()
+    return target

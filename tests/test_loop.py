@@ -221,6 +221,10 @@ def test_kill_9_mid_session_then_recover(tmp_path):
     (["--preset", "relax-alpha", "--speed", "0"], ["--speed must be in (0,"]),
     (["--preset", "relax-alpha", "--duration", "60", "--baseline", "90s"],
      ["--baseline 90 s must be from 0 to the session's 60 s"]),
+    (["--preset", "relax-alpha", "--wav", "music.flac"],
+     ["audio file 'music.flac' is not accepted", "a file name ending in .wav"]),
+    (["--preset", "relax-alpha", "--audio", "wav:/proc/music.wav"],
+     ["audio file '/proc/music.wav' cannot be written", "a folder you can write to"]),
 ])
 def test_replay_bad_input(tmp_path, args, fragments):
     recording = write_alpha_step(tmp_path / "x_raw.fif", seconds=5, step_at=2)

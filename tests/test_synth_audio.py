@@ -264,3 +264,16 @@ def test_same_seed_and_script_render_identical_bytes(tmp_path):
     render(paths[2], 10, start, script=script, seed=12)
     assert paths[0].read_bytes() == paths[1].read_bytes()
     assert paths[0].read_bytes() != paths[2].read_bytes()
+
+
+@pytest.mark.parametrize("wav_path, fragment", [
+    ("music.aif", "wav_path 'music.aif' is not accepted; accepted: a file name ending in .wav"),
+    ("/proc/music.wav", "wav_path '/proc/music.wav' cannot be written"),
+])
+def test_a_wav_path_that_cannot_be_written_fails_before_rendering(wav_path, fragment):
+    # pyo's recorder would only log that it cannot open the file, and render to nowhere.
+    from neurofeed.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError) as err:
+        Engine("offline", wav_path=wav_path)
+    assert fragment in str(err.value)

@@ -120,6 +120,7 @@ def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = 
 
     A file replayed at "max" runs on the virtual clock; at N times real time, on EEG time.
     """
+    from neurofeed._check import check_writable_file
     from neurofeed.bands import Baseline
     from neurofeed.home import check_subject
     from neurofeed.protocol import fit_phases, load_preset
@@ -139,6 +140,8 @@ def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = 
         baseline = Baseline.load(stored)
         baseline_s = 0.0
     preset = fit_phases(preset, duration_s, baseline_s)
+    if audio.path is not None:
+        check_writable_file("audio file", audio.path, (".wav",))
     printer = None if args.no_status else StatusPrinter()
     try:
         outcome = run_session(source, preset, subject=subject, out=args.out, audio=audio,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from pathlib import Path
 
-from neurofeed._check import check_range
+from neurofeed._check import check_range, check_writable_file
 from neurofeed.cli import example_epilog
 from neurofeed.errors import AudioError, InvalidArgumentError
 
@@ -105,29 +104,6 @@ def _voices_from_args(text: str) -> list[str]:
     return voices
 
 
-def _check_writable(flag: str, path: str, suffixes: tuple[str, ...] = ()) -> Path:
-    """Fail before any audio is computed if ``path`` cannot be written (its folder is made if missing)."""
-    target = Path(path)
-    if suffixes and target.suffix.lower() not in suffixes:
-        raise _not_accepted(flag, path, f"a file name ending in {' or '.join(suffixes)}")
-    if target.is_dir():
-        raise _not_accepted(flag, path, "a file name, not a folder")
-    folder = next(p for p in (target.parent, *target.parent.parents) if p.exists())
-    if not folder.is_dir():
-        raise InvalidArgumentError(f"{flag} {path!r} cannot be written: {str(folder)!r} is a file, not a folder")
-    existed = target.exists()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "ab"):
-            pass
-    except OSError as err:
-        raise InvalidArgumentError(f"{flag} {path!r} cannot be written ({err.strerror or err}); "
-                                   "accepted: a file in a folder you can write to") from None
-    if not existed:
-        target.unlink()
-    return target
-
-
 def run(args: argparse.Namespace) -> int:
     from neurofeed.synth.engine import Engine
     from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
@@ -136,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
     state = _state_from_args(args)
     voices = _voices_from_args(args.voices)
     ceiling = check_range("--ceiling", args.ceiling, MIN_CEILING_DBFS, MAX_CEILING_DBFS, unit=" dBFS")
-    wav = _check_writable("--wav", args.wav, (".wav",)) if args.wav else None
+    wav = check_writable_file("--wav", args.wav, (".wav",)) if args.wav else None
     if args.midi:
-        _check_writable("--midi", args.midi)
+        check_writable_file("--midi", args.midi)
     backend = "offline" if wav else args.backend
     engine = Engine(backend, state=state, seed=args.seed, wav_path=wav, voices=voices,
                     device=args.device, ceiling_dbfs=ceiling)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from neurofeed._check import check_option, check_range
+from neurofeed._check import check_option, check_range, check_writable_file
 from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.synth._pyo import load_pyo
 from neurofeed.synth.backends import REALTIME, boot_server, resolve_backend
@@ -101,7 +101,7 @@ class Engine:
         self._fade_out_s = check_range("fade_out_s", fade_out_s, 0.0, 60.0, unit=" s")
         self._max_volume_rate = max_volume_rate_per_s
         self._max_tempo_rate = max_tempo_rate_bpm_per_s
-        self._wav_path = None if wav_path is None else Path(wav_path)
+        self._wav_path = None if wav_path is None else check_writable_file("wav_path", wav_path, (".wav",))
         self._initial = (state or MusicState.neutral()).clamped()
         self.voices = tuple(check_option("voices", v, VOICES) for v in voices)
         self._device = device
@@ -155,7 +155,6 @@ class Engine:
         self._pending = self._initial
         self._server.setCallback(self._on_block)
         if self._wav_path is not None:
-            self._wav_path.parent.mkdir(parents=True, exist_ok=True)
             self._server.recordOptions(filename=str(self._wav_path), fileformat=0, sampletype=1)
             self._server.recstart()
         if self.backend == "jack":
