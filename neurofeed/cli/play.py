@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 
-from neurofeed._check import check_range, check_writable_file
+from neurofeed._check import check_option, check_range, check_writable_file
 from neurofeed.cli import example_epilog
 from neurofeed.errors import AudioError, InvalidArgumentError
 
@@ -69,7 +68,7 @@ def _not_accepted(flag: str, value, accepted: str) -> InvalidArgumentError:
 
 def _state_from_args(args):
     from neurofeed.synth.state import RANGES, Entrainment, MusicState
-    from neurofeed.synth.theory import KEYS, MODES, normalise_key, normalise_mode
+    from neurofeed.synth.theory import KEYS, MODES, normalise_key
 
     for flag, field in (("--tempo", "tempo_bpm"), ("--intensity", "intensity"), ("--brightness", "brightness"),
                         ("--volume", "volume"), ("--entrainment-level", "entrainment_level")):
@@ -79,13 +78,7 @@ def _state_from_args(args):
         key = normalise_key(args.key)
     except InvalidArgumentError:
         raise _not_accepted("--key", args.key, f"{', '.join(KEYS)} (or a sharp or flat such as C#)") from None
-    try:
-        mode = normalise_mode(args.mode)
-    except InvalidArgumentError:
-        close = difflib.get_close_matches(str(args.mode).lower(), MODES, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise InvalidArgumentError(f"--mode {args.mode!r} is not accepted{hint}; "
-                                   f"accepted: {', '.join(MODES)}") from None
+    mode = check_option("--mode", str(args.mode).strip().lower(), MODES)
     return MusicState(tempo_bpm=args.tempo, key=key, mode=mode, intensity=args.intensity,
                       brightness=args.brightness, volume=args.volume,
                       entrainment=Entrainment.parse(args.entrainment, args.entrainment_level,
