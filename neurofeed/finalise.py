@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurofeed.errors import NeurofeedError
+from neurofeed.errors import SessionFolderError
 from neurofeed.recorder import (EEG_FILE, EEG_INFO_FILE, EEG_TIMES_FILE, SESSION_FILE,
                                 STATUS_FINALISED, write_json)
 
@@ -21,10 +21,6 @@ SCORE_NOTES_FILE = "score.tsv"
 SCORE_CHANGES_FILE = "score_changes.tsv"
 SCORE_MIDI_FILE = "score.mid"
 LATENCY_PERCENTILES = (50, 90, 95, 99)
-
-
-class SessionFolderError(NeurofeedError):
-    """A folder is not a session, or is not in the state an operation needs."""
 
 
 def read_session_json(folder: Path) -> dict:

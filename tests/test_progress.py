@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from neurofeed.finalise import SessionFolderError
+from neurofeed.errors import SessionFolderError
 from neurofeed.recorder import SessionRecorder
 from neurofeed.report import build_progress, session_summary
 from neurofeed.report.progress import ols_trend

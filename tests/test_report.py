@@ -12,7 +12,7 @@ import mne
 import numpy as np
 import pytest
 
-from neurofeed.finalise import SessionFolderError
+from neurofeed.errors import SessionFolderError
 from neurofeed.protocol import FEEDBACK_FEATURES
 from neurofeed.recorder import SessionRecorder
 from neurofeed.report import SessionIncompleteError, build_report

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import time
 
+from neurofeed.cli._status import StatusPrinter
 from neurofeed.errors import InvalidArgumentError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(h|m|min|s)?\s*$")
 _UNIT_S = {"h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, None: 1.0}
 #: Longest session, in seconds.
 MAX_SESSION_S = 4 * 3600
-#: Without a terminal, a status line is printed this often, in seconds of session time.
-LOG_STATUS_EVERY_S = 10.0
 
 
 def parse_duration(text: str, name: str = "--duration") -> float:
@@ -59,47 +57,6 @@ def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: b
     group.add_argument("--no-report", action="store_true",
                        help="do not build the HTML report at the end (build it later with "
                             "'neurofeed report DIR')")
-
-
-class StatusPrinter:
-    """Prints the live status: rewritten in place on a terminal, a line every 10 s otherwise."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stdout
-        self.live = self.stream.isatty()
-        self._next_log_s = 0.0
-        self._last_draw = 0.0
-
-    def __call__(self, status) -> None:
-        now = time.monotonic()
-        if self.live:
-            if now - self._last_draw < 0.2:
-                return
-            self._last_draw = now
-            self.stream.write("\r" + format_status(status) + "\033[K")
-            self.stream.flush()
-        elif status.time_s >= self._next_log_s:
-            self._next_log_s = status.time_s + LOG_STATUS_EVERY_S
-            print(format_status(status), file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self.live:
-            self.stream.write("\n")
-
-
-def format_status(status) -> str:
-    """One line: phase, time left, alpha/theta z, music, reward, artifacts, source and audio."""
-    step, state = status.step, status.step.state
-
-    def z(value):
-        return "  n/a" if value is None else f"{value:+5.2f}"
-    minutes, seconds = divmod(int(round(status.remaining_s)), 60)
-    flags = " STALLED" if status.stalled else ""
-    flags += " AUDIO LOST" if status.audio == "lost" else ""
-    return (f"{step.phase:<8} {minutes:2d}:{seconds:02d} left | alpha z {z(status.alpha_z)} "
-            f"theta z {z(status.theta_z)} | {state.tempo_bpm:5.1f} BPM {state.key} {state.mode:<10} "
-            f"| reward {'ON ' if step.reward else 'off'} | artifacts {status.artifact_percent:3.0f}%"
-            f"{flags}")
 
 
 def parse_regions(texts: list[str]) -> dict[str, list[str]]:
@@ -164,7 +121,7 @@ def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = 
 
         try:
             print(f"report: {build_report(outcome.folder)}")
-        except Exception as err:  # noqa: BLE001 - the session is saved; a report bug must not hide that
+        except Exception as err:
             print(f"neurofeed: the report could not be built ({type(err).__name__}: {err}); the "
                   f"session is saved; retry with 'neurofeed report {outcome.folder}'", file=sys.stderr)
             return 1

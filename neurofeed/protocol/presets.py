@@ -12,17 +12,13 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from neurofeed.errors import NeurofeedError
+from neurofeed.errors import PresetError
 
 #: Where the built-in presets live (the repository's configs/ folder).
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
 
 #: Features a protocol can be driven by (see neurofeed.bands), each as a baseline z-score.
 FEEDBACK_FEATURES = ("alpha_posterior", "theta_frontal", "alpha_theta_ratio", "frontal_asymmetry")
-
-
-class PresetError(NeurofeedError):
-    """A preset is missing, unreadable, or has a key that is unknown or out of range."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ The numbers come from :mod:`neurofeed.report.summary`, which needs no matplotlib
 
 import importlib
 
-from neurofeed.report.summary import SessionIncompleteError, session_summary
+from neurofeed.errors import SessionIncompleteError
+from neurofeed.report.summary import session_summary
 
 # Imported on first use: they bring in matplotlib and MNE.
 _LAZY = {"build_report": "neurofeed.report.session", "build_progress": "neurofeed.report.progress"}

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from neurofeed._check import check_option
-from neurofeed.finalise import SessionFolderError
+from neurofeed.errors import SessionFolderError, SessionIncompleteError
 from neurofeed.home import check_subject, data_home, subject_dir
 from neurofeed.recorder import SESSION_FILE, TableWriter
 from neurofeed.report import figures, html
 from neurofeed.report.session import DEFINITIONS
 from neurofeed.report.style import report_style, save_png
-from neurofeed.report.summary import (FEATURES, SessionIncompleteError, SessionSummary, format_percent,
+from neurofeed.report.summary import (FEATURES, SessionSummary, format_percent,
                                       format_started, session_summary)
 
 PROGRESS_FILE = "progress.html"

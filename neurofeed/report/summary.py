@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from neurofeed.finalise import (RAW_FILE, SessionFolderError, latency_percentiles, read_session_json,
-                                read_table)
+from neurofeed.errors import SessionFolderError, SessionIncompleteError
+from neurofeed.finalise import RAW_FILE, latency_percentiles, read_session_json, read_table
 from neurofeed.recorder import STATUS_FINALISED
 
 PHASES = ("baseline", "training", "cooldown")
@@ -42,10 +42,6 @@ ARTIFACT_FLAGS = ("nonfinite", "flat", "railed", "amplitude", "muscle", "line")
 BASELINE_FILE = "baseline.json"
 #: latency.tsv's latencies, in seconds (its other columns are times on the LSL clock).
 LATENCY_COLUMNS = ("sample_to_estimate_s", "sample_to_engine_s")
-
-
-class SessionIncompleteError(SessionFolderError):
-    """A session folder was never finalised (the session crashed and was not recovered)."""
 
 
 @dataclass(frozen=True)
