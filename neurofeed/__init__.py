@@ -7,7 +7,8 @@ pyo engine (:mod:`neurofeed.synth`).
 """
 
 from neurofeed.errors import NeurofeedError
+from neurofeed.log import set_log_level
 
 __version__ = "0.1.0"
 
-__all__ = ["NeurofeedError", "__version__"]
+__all__ = ["NeurofeedError", "__version__", "set_log_level"]
