@@ -45,6 +45,8 @@ class FeatureDef:
     relative_change : bool
         True: its change from baseline is a percentage of the baseline mean; False: a
         difference (for log ratios, whose baseline mean can be zero or negative).
+    description : str
+        How it is computed, in one line (documentation, and baseline files' readers).
     """
 
     key: str
@@ -54,6 +56,7 @@ class FeatureDef:
     regions: tuple[str, ...]
     feedback: str | None = None
     relative_change: bool = True
+    description: str = ""
 
     @property
     def z_column(self) -> str:
@@ -83,17 +86,32 @@ class FeatureDef:
 #: Every recorded feature, in features.tsv and LSL channel order.
 FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef("alpha_v2", "alpha_posterior_v2", "Posterior alpha", "V²", ("posterior",),
-               feedback="alpha_posterior"),
+               feedback="alpha_posterior",
+               description="alpha power, mean over the good channels of the posterior region"),
     FeatureDef("theta_v2", "theta_frontal_v2", "Frontal theta", "V²", ("frontal_midline",),
-               feedback="theta_frontal"),
-    FeatureDef("alpha_rel", "alpha_rel_posterior", "Posterior relative alpha", "1", ("posterior",)),
-    FeatureDef("theta_rel", "theta_rel_frontal", "Frontal relative theta", "1", ("frontal_midline",)),
+               feedback="theta_frontal",
+               description="theta power, mean over the good channels of the frontal-midline "
+                           "region"),
+    FeatureDef("alpha_rel", "alpha_rel_posterior", "Posterior relative alpha", "1", ("posterior",),
+               description="alpha power over total-range power, mean over the posterior region"),
+    FeatureDef("theta_rel", "theta_rel_frontal", "Frontal relative theta", "1", ("frontal_midline",),
+               description="theta power over total-range power, mean over the frontal-midline "
+                           "region"),
     FeatureDef("alpha_theta_ratio", "alpha_theta_ratio", "Alpha/theta ratio", "1", ("posterior",),
-               feedback="alpha_theta_ratio"),
+               feedback="alpha_theta_ratio",
+               description="alpha power over theta power, both averaged over the good posterior "
+                           "channels"),
     FeatureDef("faa", "frontal_asymmetry", "Frontal alpha asymmetry", "ln", ("asymmetry_pair",),
-               feedback="frontal_asymmetry", relative_change=False),
-    FeatureDef("iaf_hz", "alpha_peak_hz", "Alpha peak frequency", "Hz", ("posterior",)),
-    FeatureDef("beta_alpha_ratio", "beta_alpha_ratio", "Beta/alpha ratio", "1", ("frontal_midline",)),
+               feedback="frontal_asymmetry", relative_change=False,
+               description="frontal alpha asymmetry: ln(alpha right) - ln(alpha left), F4 and F3 "
+                           "where present; positive when the right is higher"),
+    FeatureDef("iaf_hz", "alpha_peak_hz", "Alpha peak frequency", "Hz", ("posterior",),
+               description="individual alpha peak frequency: the interpolated peak, within 7-13 "
+                           "Hz, of the posterior PSD averaged over about 10 s, if it stands above "
+                           "the 1/f background"),
+    FeatureDef("beta_alpha_ratio", "beta_alpha_ratio", "Beta/alpha ratio", "1", ("frontal_midline",),
+               description="beta power over alpha power, both averaged over the good "
+                           "frontal-midline channels (an arousal index)"),
 )
 
 #: The features a preset can feed back, by their preset name.

@@ -101,7 +101,7 @@ def test_bad_calibrations_are_named(tmp_path):
         Baseline.calibrate([Features()] * 5, subject="S01")
 
 
-def test_extractor_normalises_against_its_baseline_and_checks_settings(tmp_path):
+def test_a_baseline_normalises_extractor_features_and_checks_settings(tmp_path):
     t = np.arange(2500) / 250.0
     rng = np.random.default_rng(3)
     calm = np.array([10e-6 * np.sin(2 * np.pi * 10 * t) + rng.normal(scale=3e-6, size=t.size)
@@ -112,15 +112,17 @@ def test_extractor_normalises_against_its_baseline_and_checks_settings(tmp_path)
     baseline = Baseline.calibrate(period, subject="S01", settings=extractor.settings)
     baseline = Baseline.load(baseline.save(tmp_path / "S01.json"))
 
-    extractor = FeatureExtractor(names, 250.0, baseline=baseline, smooth_tau_s=0)
+    extractor = FeatureExtractor(names, 250.0)
+    baseline.check_settings(extractor.settings)
     strong = 3 * calm
     frame = [f for s in range(0, 2500, 25) if (f := extractor.update(strong[:, s:s + 25]))][-1]
-    assert frame.scale == "z"
-    assert frame.smoothed == baseline.normalise(frame.features, "z")
-    assert frame.smoothed["alpha_v2"] > 10
+    z = baseline.normalise(frame.features, "z")
+    stats = baseline.stats["alpha_v2"]
+    assert z["alpha_v2"] == pytest.approx((frame.features.alpha_v2 - stats.mean) / stats.std)
+    assert z["alpha_v2"] > 10
 
     with pytest.raises(InvalidArgumentError, match="n_per_seg: baseline 250, now 500"):
-        FeatureExtractor(names, 250.0, segment_s=2.0, window_s=4.0, baseline=baseline)
+        baseline.check_settings(FeatureExtractor(names, 250.0, segment_s=2.0, window_s=4.0).settings)
 
 
 def test_smoothing_follows_a_step_by_63_percent_after_tau_whatever_the_hop():

@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from neurofeed.bands import (DEFAULT_BANDS, FEATURES, Band, BandSet, FeatureExtractor, Features,
-                             resolve_region)
+from neurofeed.bands import DEFAULT_BANDS, Band, BandSet, FeatureExtractor, Features, resolve_region
+from neurofeed.bands.features import ASYMMETRY_PAIRS, REGION_RULES
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.registry import BY_KEY, FEATURES, REGIONS
 
 SFREQ = 250.0
 
@@ -122,9 +123,15 @@ def test_regions_can_be_chosen():
 
 
 # -- features ----------------------------------------------------------------------------
-def test_features_are_documented_with_units():
-    assert list(FEATURES) == list(Features().as_dict())
-    assert FEATURES["alpha_v2"].unit == "V²" and FEATURES["iaf_hz"].unit == "Hz"
+def test_features_are_the_registrys():
+    # Every field of Features is a registry key, in registry (features.tsv) order.
+    assert list(Features().as_dict()) == [f.key for f in FEATURES]
+    assert BY_KEY["alpha_v2"].unit == "V²" and BY_KEY["iaf_hz"].unit == "Hz"
+    assert all(f.description for f in FEATURES)
+    # The regions' standard sites are the registry's.
+    assert REGION_RULES["posterior"][0] == REGIONS["posterior"][1]
+    assert REGION_RULES["frontal_midline"][0] == REGIONS["frontal_midline"][1]
+    assert ASYMMETRY_PAIRS[0] == REGIONS["asymmetry_pair"][1]
 
 
 def test_region_features_ratio_and_asymmetry():
@@ -197,5 +204,5 @@ def test_frames_carry_time_and_their_own_arrays():
     assert frames[0].window_s == 2.0
     assert frames[0].power_v2 is not frames[1].power_v2
     assert not np.shares_memory(frames[0].power_v2, extractor.welch.band_power)
-    assert frames[-1].scale == "raw" and frames[-1].smoothed["alpha_v2"] is not None
+    assert frames[-1].features.alpha_v2 is not None
     assert extractor.update(data[:, :10], times[:10] + 100) is None  # less than a hop

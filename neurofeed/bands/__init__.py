@@ -7,16 +7,14 @@ one :class:`Frame` per window out. Its parts can be used alone:
 :class:`Baseline` and :class:`ExponentialSmoother`.
 """
 
-from neurofeed.bands.artifacts import (ARTIFACT_KINDS, ArtifactDetector, ArtifactFlags,
-                                       ArtifactThresholds)
+from neurofeed.bands.artifacts import ARTIFACT_KINDS, ArtifactDetector, ArtifactFlags, ArtifactThresholds
 from neurofeed.bands.bandset import DEFAULT_BANDS, DEFAULT_TOTAL, Band, BandSet
 from neurofeed.bands.baseline import Baseline, ExponentialSmoother, FeatureStats
 from neurofeed.bands.extractor import FeatureExtractor, Frame
-from neurofeed.bands.features import (FEATURES, FeatureComputer, FeatureInfo, Features,
-                                      Region, resolve_region)
+from neurofeed.bands.features import FeatureComputer, Features, Region, resolve_region
 from neurofeed.bands.welch import StreamingWelch
 
-__all__ = ["ARTIFACT_KINDS", "DEFAULT_BANDS", "DEFAULT_TOTAL", "FEATURES", "ArtifactDetector",
+__all__ = ["ARTIFACT_KINDS", "DEFAULT_BANDS", "DEFAULT_TOTAL", "ArtifactDetector",
            "ArtifactFlags", "ArtifactThresholds", "Band", "BandSet", "Baseline",
-           "ExponentialSmoother", "FeatureComputer", "FeatureExtractor", "FeatureInfo",
-           "FeatureStats", "Features", "Frame", "Region", "StreamingWelch", "resolve_region"]
+           "ExponentialSmoother", "FeatureComputer", "FeatureExtractor", "FeatureStats",
+           "Features", "Frame", "Region", "StreamingWelch", "resolve_region"]

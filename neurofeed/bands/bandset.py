@@ -90,7 +90,7 @@ class BandSet:
     def __getitem__(self, name: str) -> Band:
         return self.bands[self.index(name)]
 
-    def __add__(self, other: "BandSet") -> "BandSet":
+    def __add__(self, other: BandSet) -> BandSet:
         return BandSet(self.bands + other.bands)
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ exponential smoothing with a time constant in seconds."""
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -13,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from neurofeed._check import check_option, check_range
-from neurofeed.bands.features import FEATURES, Features
+from neurofeed.bands.features import Features
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.home import check_subject
+from neurofeed.registry import BY_KEY
 
 _FORMAT = "neurofeed-baseline"
 _VERSION = 1
@@ -45,7 +47,7 @@ class FeatureStats:
     percentiles: tuple[float, ...]
 
     @classmethod
-    def of(cls, values: np.ndarray) -> "FeatureStats":
+    def of(cls, values: np.ndarray) -> FeatureStats:
         """Summarise finite values (at least one)."""
         return cls(int(values.size), float(np.mean(values)), float(np.std(values)),
                    tuple(float(q) for q in np.percentile(values, PERCENTILES)))
@@ -81,7 +83,7 @@ class Baseline:
 
     @classmethod
     def calibrate(cls, features: Iterable[Features], *, subject: str, condition: str = "",
-                  settings: Mapping[str, object] | None = None) -> "Baseline":
+                  settings: Mapping[str, object] | None = None) -> Baseline:
         """Summarise the features of a baseline period.
 
         Parameters
@@ -97,7 +99,7 @@ class Baseline:
             The estimator settings (:attr:`FeatureExtractor.settings`).
         """
         check_subject(subject)
-        columns: dict[str, list[float]] = {name: [] for name in FEATURES}
+        columns: dict[str, list[float]] = {key: [] for key in BY_KEY}
         n_windows = 0
         for window in features:
             n_windows += 1
@@ -110,7 +112,7 @@ class Baseline:
                 "without an estimate); record a longer or cleaner period")
         stats = {name: FeatureStats.of(np.asarray(values))
                  for name, values in columns.items() if values}
-        created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         try:  # as they will read back from the file: tuples become lists
             settings = json.loads(json.dumps(dict(settings or {})))
         except (TypeError, ValueError) as err:
@@ -164,7 +166,7 @@ class Baseline:
             "format": _FORMAT, "version": _VERSION, "subject": self.subject,
             "condition": self.condition, "created": self.created,
             "settings": dict(self.settings),
-            "features": {name: {"unit": FEATURES[name].unit, "n": s.n, "mean": s.mean,
+            "features": {name: {"unit": BY_KEY[name].unit, "n": s.n, "mean": s.mean,
                                 "std": s.std, "percentiles": list(s.percentiles)}
                          for name, s in self.stats.items()},
         }
@@ -173,7 +175,7 @@ class Baseline:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Baseline":
+    def load(cls, path: str | Path) -> Baseline:
         """Read a baseline written by :meth:`save`."""
         path = Path(path)
         try:
@@ -188,13 +190,13 @@ class Baseline:
                                  f"{document['version']!r}, not {_FORMAT!r} {_VERSION}")
             stats = {}
             for name, entry in document["features"].items():
-                if name not in FEATURES:
+                if name not in BY_KEY:
                     raise ValueError(f"unknown feature {name!r}")
                 percentiles = tuple(float(q) for q in entry["percentiles"])
                 numbers = (entry["mean"], entry["std"], *percentiles)
                 if (len(percentiles) != len(PERCENTILES)
                         or not all(math.isfinite(v) for v in numbers)
-                        or any(b < a for a, b in zip(percentiles, percentiles[1:]))
+                        or any(b < a for a, b in itertools.pairwise(percentiles))
                         or entry["std"] < 0 or int(entry["n"]) < 1):
                     raise ValueError(f"feature {name!r} has invalid statistics")
                 stats[name] = FeatureStats(int(entry["n"]), float(entry["mean"]),

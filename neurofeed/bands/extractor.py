@@ -1,4 +1,8 @@
-"""One hop of the bands stage: estimator, artifact flags, features, normalisation."""
+"""One hop of the bands stage: estimator, artifact flags, features.
+
+Normalising features against a baseline is not done here but by the loop's calibrator
+(:meth:`neurofeed.bands.Baseline.normalise`), the one place a session does it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurofeed._check import check_option
 from neurofeed.bands.artifacts import ArtifactDetector, ArtifactFlags, ArtifactThresholds
 from neurofeed.bands.bandset import DEFAULT_BANDS, DEFAULT_TOTAL, Band, BandSet
-from neurofeed.bands.baseline import NORMALISATIONS, Baseline, ExponentialSmoother
 from neurofeed.bands.features import FeatureComputer, Features
 from neurofeed.bands.welch import StreamingWelch
 from neurofeed.errors import InvalidArgumentError
@@ -42,12 +44,6 @@ class Frame:
         Artifact flags per channel.
     features : Features
         Named features of this window, each a number or None with a reason.
-    smoothed : dict of str to float or None
-        The features on the scale :attr:`scale`, exponentially smoothed over windows.
-        None where the window's feature is None.
-    scale : {"z", "percentile", "raw"}
-        ``"z"`` or ``"percentile"`` against the extractor's baseline; ``"raw"`` (the
-        features' own units) when it has none.
     """
 
     time: float
@@ -59,8 +55,6 @@ class Frame:
     total_v2: np.ndarray
     artifacts: ArtifactFlags
     features: Features
-    smoothed: dict[str, float | None]
-    scale: str
 
     def band(self, name: str, *, relative: bool = False) -> np.ndarray:
         """Return one band's power per channel (V², or relative)."""
@@ -91,30 +85,21 @@ class FeatureExtractor:
         The range relative power is taken over; default ``[1, 40)`` Hz.
     window_s, segment_s, hop_s, window, detrend
         Welch settings, see :class:`StreamingWelch`.
-    thresholds : ArtifactThresholds
-        Artifact thresholds.
+    thresholds : ArtifactThresholds or None
+        Artifact thresholds; None for the defaults.
     regions, asymmetry_pair, iaf_range_hz, iaf_tau_s, min_peak_ratio, min_good_channels
         Feature settings, see :class:`FeatureComputer`.
-    baseline : Baseline, optional
-        If given, :attr:`Frame.smoothed` holds the features against it.
-    normalisation : {"z", "percentile"}
-        How features are expressed against the baseline.
-    smooth_tau_s : float
-        Time constant in seconds of the exponential smoothing of :attr:`Frame.smoothed`
-        (0: none).
     """
 
     def __init__(self, ch_names: Sequence[str], sfreq: float, *,
                  bands: BandSet = DEFAULT_BANDS, total: Band = DEFAULT_TOTAL,
                  window_s: float = 2.0, segment_s: float = 1.0, hop_s: float = 0.1,
                  window="hann", detrend="constant",
-                 thresholds: ArtifactThresholds = ArtifactThresholds(),
+                 thresholds: ArtifactThresholds | None = None,
                  regions: Mapping[str, Sequence[str]] | None = None,
                  asymmetry_pair: tuple[str, str] | None = None,
                  iaf_range_hz: tuple[float, float] = (7.0, 13.0), iaf_tau_s: float = 10.0,
-                 min_peak_ratio: float = 1.5, min_good_channels: int = 1,
-                 baseline: Baseline | None = None, normalisation: str = "z",
-                 smooth_tau_s: float = 1.0):
+                 min_peak_ratio: float = 1.5, min_good_channels: int = 1):
         self.ch_names = tuple(ch_names)
         if not isinstance(bands, BandSet) or any(n.startswith("_") for n in bands.names):
             raise InvalidArgumentError(
@@ -123,7 +108,8 @@ class FeatureExtractor:
             raise InvalidArgumentError(f"total must be a Band, got {total!r}")
         self.bands = bands
         self.total = total
-        self._detector = ArtifactDetector(thresholds, sfreq)
+        self._detector = ArtifactDetector(ArtifactThresholds() if thresholds is None else thresholds,
+                                         sfreq)
         lo, hi = iaf_range_hz
         # Every power the hop needs, in one matrix product: the bands, the total range,
         # the artifact bands, and a band that keeps the alpha peak's bins in the PSD.
@@ -139,14 +125,9 @@ class FeatureExtractor:
             self.ch_names, bands.names, self.welch.freqs, regions=regions,
             asymmetry_pair=asymmetry_pair, iaf_range_hz=iaf_range_hz, iaf_tau_s=iaf_tau_s,
             min_peak_ratio=min_peak_ratio, min_good_channels=min_good_channels)
-        self.normalisation = check_option("normalisation", normalisation, NORMALISATIONS)
-        self.smoother = ExponentialSmoother(smooth_tau_s)
-        self.baseline = baseline
-        if baseline is not None:
-            baseline.check_settings(self.settings)
 
     @classmethod
-    def from_info(cls, info, **kwargs) -> "FeatureExtractor":
+    def from_info(cls, info, **kwargs) -> FeatureExtractor:
         """Build one for a source's ``mne.Info`` (channel names and sampling rate)."""
         return cls(info["ch_names"], info["sfreq"], **kwargs)
 
@@ -177,7 +158,6 @@ class FeatureExtractor:
         """Forget the stream (after a gap): the next frame comes once a window refills."""
         self.welch.reset()
         self._computer.reset()
-        self.smoother.reset()
 
     def update(self, data: np.ndarray, timestamps: np.ndarray | None = None) -> Frame | None:
         """Feed one chunk.
@@ -209,10 +189,5 @@ class FeatureExtractor:
         time = w.time if w.time is not None else (w.stop - 1) / w.sfreq
         features = self._computer.compute(power_v2, relative, w.psd(), artifacts.bad,
                                           artifacts.describe, time)
-        if self.baseline is None:
-            scale, values = "raw", features.as_dict()
-        else:
-            scale, values = self.normalisation, self.baseline.normalise(features,
-                                                                        self.normalisation)
         return Frame(time, w.window_s, self.ch_names, self.bands.names, power_v2, relative,
-                     total_v2, artifacts, features, self.smoother.update(values, time), scale)
+                     total_v2, artifacts, features)

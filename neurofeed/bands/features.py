@@ -16,42 +16,13 @@ import numpy as np
 
 from neurofeed._check import check_option, check_range
 from neurofeed.errors import InvalidArgumentError
-
-
-@dataclass(frozen=True)
-class FeatureInfo:
-    """What a feature is: its unit and a one-line description."""
-
-    unit: str
-    description: str
-
-
-#: Every feature, in order, with its unit.
-FEATURES: Mapping[str, FeatureInfo] = MappingProxyType({
-    "alpha_v2": FeatureInfo("V²", "alpha power, mean over the good channels of the "
-                                  "posterior region"),
-    "theta_v2": FeatureInfo("V²", "theta power, mean over the good channels of the "
-                                  "frontal-midline region"),
-    "alpha_rel": FeatureInfo("1", "alpha power over total-range power, mean over the "
-                                  "posterior region"),
-    "theta_rel": FeatureInfo("1", "theta power over total-range power, mean over the "
-                                  "frontal-midline region"),
-    "alpha_theta_ratio": FeatureInfo("1", "alpha power over theta power, both averaged "
-                                          "over the good posterior channels"),
-    "beta_alpha_ratio": FeatureInfo("1", "beta power over alpha power, both averaged over "
-                                         "the good frontal-midline channels (an arousal "
-                                         "index)"),
-    "faa": FeatureInfo("1", "frontal alpha asymmetry: ln(alpha right) - ln(alpha left), "
-                            "F4 and F3 where present; positive when the right is higher"),
-    "iaf_hz": FeatureInfo("Hz", "individual alpha peak frequency: the interpolated peak, "
-                                "within 7-13 Hz, of the posterior PSD averaged over about "
-                                "10 s, if it stands above the 1/f background"),
-})
+from neurofeed.registry import BY_KEY, REGIONS
 
 
 @dataclass(frozen=True)
 class Features:
-    """The features of one window. See :data:`FEATURES` for units and definitions.
+    """The features of one window. :data:`neurofeed.registry.FEATURES` gives each one's
+    unit, definition and names elsewhere (its fields are the registry's keys).
 
     Attributes
     ----------
@@ -82,8 +53,8 @@ class Features:
     reasons: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float | None]:
-        """Return ``{name: value}`` for every feature, in :data:`FEATURES` order."""
-        return {name: getattr(self, name) for name in FEATURES}
+        """Return ``{key: value}`` for every feature, in registry order."""
+        return {key: getattr(self, key) for key in BY_KEY}
 
 
 def _key(name: str) -> str:
@@ -110,15 +81,15 @@ class Region:
     how: str
 
 
-#: Sites looked for first, then name patterns, then every channel.
+#: Sites looked for first (the registry's), then name patterns, then every channel.
 REGION_RULES = {
-    "posterior": (("O1", "Oz", "O2", "P3", "Pz", "P4"), r"(po|o|p|i)(\d+|z)",
-                  "occipital or parietal"),
-    "frontal_midline": (("Fz", "FCz", "Cz"), r"(af|f|fc)(\d+|z)", "frontal"),
+    "posterior": (REGIONS["posterior"][1], r"(po|o|p|i)(\d+|z)", "occipital or parietal"),
+    "frontal_midline": (REGIONS["frontal_midline"][1], r"(af|f|fc)(\d+|z)", "frontal"),
 }
 
-#: Right/left pairs for frontal alpha asymmetry, the first pair present is used.
-ASYMMETRY_PAIRS = (("F4", "F3"), ("F8", "F7"), ("AF4", "AF3"), ("FC4", "FC3"))
+#: Right/left pairs for frontal alpha asymmetry, the first pair present is used: the
+#: registry's pair, then its neighbours outward and inward.
+ASYMMETRY_PAIRS = (REGIONS["asymmetry_pair"][1], ("F8", "F7"), ("AF4", "AF3"), ("FC4", "FC3"))
 
 
 def resolve_region(name: str, ch_names: Sequence[str],
