@@ -35,12 +35,12 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import mne  # noqa: E402
-import numpy as np  # noqa: E402
-import scipy.signal  # noqa: E402
-from brainflow.data_filter import DataFilter  # noqa: E402
+import mne
+import numpy as np
+import scipy.signal
+from brainflow.data_filter import DataFilter
 
-from neurofeed.bands import DEFAULT_BANDS, FeatureExtractor, StreamingWelch  # noqa: E402
+from neurofeed.bands import DEFAULT_BANDS, FeatureExtractor, StreamingWelch
 
 CONFIGS = {"A": (8, 250.0, 2.0), "B": (16, 250.0, 4.0), "C": (64, 1000.0, 2.0)}
 SEGMENT_S, HOP_S = 1.0, 0.1

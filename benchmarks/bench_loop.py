@@ -26,12 +26,12 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("PYO_GUI_WX", "0")
 
-import mne  # noqa: E402
-import numpy as np  # noqa: E402
+import mne
+import numpy as np
 
-from neurofeed.acquire import FileSource  # noqa: E402
-from neurofeed.protocol import fit_phases, load_preset  # noqa: E402
-from neurofeed.session import AudioChoice, run_session  # noqa: E402
+from neurofeed.acquire import FileSource
+from neurofeed.protocol import fit_phases, load_preset
+from neurofeed.session import AudioChoice, run_session
 
 CHANNELS = ["Fz", "F3", "F4", "FC1", "FC2", "C3", "Cz", "C4", "CP1", "CP2", "P3", "Pz", "P4",
             "O1", "Oz", "O2"]
@@ -89,7 +89,8 @@ def main() -> None:
     p50, p99 = np.percentile(overhead, [50, 99])
     print(f"\nClosed loop, {args.minutes:g} min of 16 ch x 250 Hz, relax-alpha, 0.1 s hops, virtual clock")
     print(f"{'configuration':<58}{'x real time':>12}{'ratio to anchor':>17}")
-    print(f"{'neurofeed loop, music rendered to WAV in lockstep':<58}{with_audio:>12.0f}{with_audio / anchor:>17.2f}")
+    print(f"{'neurofeed loop, music rendered to WAV in lockstep':<58}{with_audio:>12.0f}"
+          f"{with_audio / anchor:>17.2f}")
     print(f"{'neurofeed loop, no audio':<58}{without:>12.0f}{without / anchor:>17.2f}")
     print(f"{'anchor: psd_array_welch of the whole window every hop':<58}{anchor:>12.0f}{1.0:>17.2f}")
     print(f"\nper-hop overhead excluding the estimator: p50 {p50:.0f} us, p99 {p99:.0f} us "
