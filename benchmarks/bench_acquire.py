@@ -25,11 +25,11 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import mne  # noqa: E402
-import numpy as np  # noqa: E402
-from pylsl import StreamInlet, local_clock, resolve_byprop, set_config_content  # noqa: E402
+import mne
+import numpy as np
+from pylsl import StreamInlet, local_clock, resolve_byprop, set_config_content
 
-from neurofeed.acquire import FileSource, LSLSource  # noqa: E402
+from neurofeed.acquire import FileSource, LSLSource
 
 HERE = Path(__file__).resolve().parent
 
@@ -95,7 +95,7 @@ def bench_lsl(n_chunks: int) -> dict[str, np.ndarray]:
                 inlet = StreamInlet(resolve_byprop("name", name, timeout=10)[0])
                 inlet.open_stream(timeout=5)
 
-                def pull():
+                def pull(inlet=inlet):
                     _, stamps = inlet.pull_chunk(timeout=0.0)
                     return np.asarray(stamps)
                 results[label] = _latencies(pull, n_chunks)

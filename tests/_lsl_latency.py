@@ -17,8 +17,7 @@ import time
 import uuid
 
 import numpy as np
-from pylsl import (StreamInfo, StreamInlet, StreamOutlet, local_clock, proc_clocksync,
-                   resolve_byprop)
+from pylsl import StreamInfo, StreamInlet, StreamOutlet, local_clock, proc_clocksync, resolve_byprop
 
 from neurofeed.acquire import LSLSource
 
@@ -74,7 +73,7 @@ def main() -> None:
                 inlet = StreamInlet(found, processing_flags=proc_clocksync)
                 inlet.open_stream(10)
                 inlet.time_correction(10)
-                values = measure(lambda: inlet.pull_chunk(timeout=0.0, as_numpy=True)[1],
+                values = measure(lambda inlet=inlet: inlet.pull_chunk(timeout=0.0, as_numpy=True)[1],
                                  args.chunks)
         finally:
             child.wait(timeout=60 + args.chunks * INTERVAL_S * 2)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import mne
 import numpy as np
 import pytest
+from _cli import assert_one_line_error, run_cli
+from _files_xdf import XdfStream, write_xdf
 from pylsl import local_clock
 
 from neurofeed.acquire import FileSource, read_recording
 from neurofeed.acquire.files import MNE_SUFFIXES
 from neurofeed.errors import FileFormatError, InvalidArgumentError
-from _cli import assert_one_line_error, run_cli
-from _files_xdf import XdfStream, write_xdf
 
 NAMES = ["Fz", "Cz", "Pz", "Oz"]
 SFREQ = 256.0
@@ -24,7 +24,7 @@ SFREQ = 256.0
 def known_raw(sfreq=SFREQ, seconds=8.0, names=NAMES, first_samp=0,
               annotations=([1.0, 3.5], [0.0, 2.0], ["blink", "T1"])):
     """Sines plus noise of about 20 µV, by default with a blink and a 2 s annotation."""
-    n = int(round(seconds * sfreq))
+    n = round(seconds * sfreq)
     t = np.arange(n) / sfreq
     rng = np.random.default_rng(7)
     freqs = np.arange(len(names))[:, None] * 3.0 + 6.0
@@ -103,7 +103,7 @@ def test_fif_keeps_eeg_only_and_places_annotations_after_first_samp(tmp_path):
                             mne.create_info(["EOG1", "STI"], SFREQ, ["eog", "stim"]),
                             first_samp=1000, verbose="error")
     raw = eeg.copy().add_channels([other])
-    raw.set_meas_date(datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc))
+    raw.set_meas_date(datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
     raw.set_annotations(mne.Annotations([2.0], [0.5], ["go"]))  # relative to the first sample
     path = write(raw, tmp_path / "mixed_raw.fif")
     data, timestamps, _, events = replay_all(FileSource(path, speed="max"))
@@ -129,7 +129,7 @@ def test_start_offset_without_loop_finishes_at_the_end(tmp_path):
     raw = known_raw(sfreq=100.0, seconds=3.0, annotations=([1.0], [0.0], ["before start"]))
     path = write(raw, tmp_path / "offset_raw.fif")
     source = FileSource(path, speed="max", start_s=2.5)
-    data, timestamps, sizes, events = replay_all(source)
+    data, _timestamps, sizes, events = replay_all(source)
     np.testing.assert_array_equal(data, raw.get_data()[:, 250:])
     assert sizes == [10, 10, 10, 10, 10] and events == []
     with source:
@@ -149,7 +149,7 @@ def test_description_and_repr(tmp_path):
     path = write(known_raw(), tmp_path / "describe_raw.fif")
     source = FileSource(path, speed=4, loop=True, start_s=1.5)
     assert source.description == {
-        "kind": "file", "file": str(path.resolve()), "speed": 4.0, "loop": True,
+        "kind": "file", "file": "describe_raw.fif", "speed": 4.0, "loop": True,
         "start_s": 1.5, "board": None, "stream": None, "duration_s": 8.0, "sfreq": SFREQ,
         "n_channels": 4}
     assert repr(source) == "FileSource('describe_raw.fif', 4 ch, 256 Hz, speed 4x)"
@@ -332,12 +332,18 @@ def test_physionet_style_labels_are_standardised(tmp_path):
     assert read_recording(path).ch_names == ["FC5", "Fpz", "Oz", "Iz"]
 
 
-def test_truncated_edf_loads_its_complete_records_as_mne_does(tmp_path):
+def test_truncated_edf_loads_its_complete_records_with_a_warning(tmp_path, caplog):
     raw = known_raw()
     path = write(raw, tmp_path / "crashed.edf")
     path.write_bytes(path.read_bytes()[:-3000])
+    with caplog.at_level("WARNING", logger="neurofeed.acquire"):
+        source = FileSource(path, speed="max")
+    held = source.duration_s
+    assert 0 < held < 8.0 and held == int(held)  # whole records of 1 s
+    assert source.description["truncated"] == {"declared_s": 8.0, "actual_s": held}
+    assert (f"crashed.edf is truncated: its header declares 8.000 s, the file holds "
+            f"{held:.3f} s" in caplog.text)
     loaded = read_recording(path)
-    assert 0 < loaded.n_times < raw.n_times and loaded.n_times % 256 == 0
     np.testing.assert_allclose(loaded.get_data(), raw.get_data()[:, :loaded.n_times],
                                atol=np.ptp(raw.get_data()) / 65535)
 
@@ -410,7 +416,7 @@ BAD_FILES = {
                ["notes.wav' has an unsupported suffix; accepted: .fif, .fif.gz, .edf",
                 ".xdf, .xdfz, .csv, .txt"]),
     "garbage edf": (_garbage("noise.edf"), {},
-                    ["noise.edf' is unreadable, corrupt or truncated (read with MNE): "]),
+                    ["noise.edf' is unreadable, corrupt or truncated (EDF/BDF header): its "]),
     "garbage fif": (_garbage("noise_raw.fif"), {}, ["noise_raw.fif' is unreadable"]),
     "garbage set": (_garbage("noise.set"), {}, ["noise.set' is unreadable"]),
     "truncated fif": (_truncated(_fif, lambda size: size // 2), {},

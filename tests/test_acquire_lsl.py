@@ -11,16 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _cli import assert_one_line_error, run_cli
 from pylsl import local_clock
 
 from neurofeed.acquire import EEGOutlet, LSLSource
-from neurofeed.acquire.lsl import volts_per_unit
+from neurofeed.acquire.units import volts_per_unit
 from neurofeed.errors import InvalidArgumentError, SourceError
-from _cli import assert_one_line_error, run_cli
 
 HELPER = Path(__file__).with_name("_lsl_outlet.py")
 RATE = 250.0
-EXPECTED_NAMES = ["Counter", "Fz", "Cz", "Pz", "O1", "EEG6"]
+EXPECTED_NAMES = ["Counter", "Fz", "Cz", "Pz", "O1", "EEG006"]
 #: Every EEG channel of the helper carries 50 µV, whatever unit it is written in.
 EEG_VOLTS = 50e-6
 

@@ -64,12 +64,38 @@ class Gap(NamedTuple):
     end: float | None
 
 
-def channel_names(labels, n: int) -> list[str]:
-    """Return ``labels`` if they are ``n`` distinct non-empty names, else ``EEG001``, ``EEG002``, ..."""
+def channel_names(labels, n: int, *, origin: str = "") -> list[str]:
+    """Return ``n`` channel names from a file's or stream's labels.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        The labels as the file or stream gives them, one per channel.
+    n : int
+        The number of channels.
+    origin : str
+        What the labels come from (a file or stream), named in the warning below.
+
+    Returns
+    -------
+    names : list of str
+        Each label stripped, with ``EEG001``, ``EEG002``, ... (numbered from 1 by
+        position) where a label is empty. If the labels are not one per channel, or a
+        name repeats, every channel is numbered, with a warning.
+    """
     labels = [str(label).strip() for label in labels]
-    if len(labels) == n and all(labels) and len(set(labels)) == n:
-        return labels
-    return [f"EEG{i + 1:03d}" for i in range(n)]
+    names = [label or _default_name(i) for i, label in enumerate(labels)]
+    if len(names) == n and len(set(names)) == n:
+        return names
+    if any(labels):
+        logger.warning("%s: %d channel labels for %d channels, or repeated labels; naming the "
+                       "channels %s to %s", origin or "channel labels", len(labels), n,
+                       _default_name(0), _default_name(n - 1))
+    return [_default_name(i) for i in range(n)]
+
+
+def _default_name(index: int) -> str:
+    return f"EEG{index + 1:03d}"
 
 
 class Source(abc.ABC):
@@ -155,7 +181,7 @@ class Source(abc.ABC):
         """int: The number of EEG channels."""
         return len(self.info["ch_names"])
 
-    def open(self) -> "Source":
+    def open(self) -> Source:
         """Open the source; a no-op when it is already open."""
         if not self._is_open:
             self._open()
@@ -169,7 +195,7 @@ class Source(abc.ABC):
             self._is_open = False
             self._close()
 
-    def __enter__(self) -> "Source":
+    def __enter__(self) -> Source:
         return self.open()
 
     def __exit__(self, *exc) -> None:

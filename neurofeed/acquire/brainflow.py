@@ -5,16 +5,19 @@ from __future__ import annotations
 import difflib
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from pylsl import local_clock
 
 from neurofeed.acquire.base import Source, channel_names
+from neurofeed.acquire.units import MICROVOLTS_TO_VOLTS
 from neurofeed.errors import InvalidArgumentError, SourceError
 
-#: BrainFlow delivers EEG in microvolts; the engine works in volts, as MNE does.
-MICROVOLTS_TO_VOLTS = 1e-6
 _MIN_TIMESTAMP_STEP_S = 1e-6
+#: What BrainFlow's synthetic board sends, said in every description of it so that the status
+#: line and the report never present its signal as a person's EEG.
+SYNTHETIC_SIGNAL = "synthetic test signal (sines 5-80 Hz), not EEG"
 
 
 def board_names() -> dict[str, int]:
@@ -101,9 +104,10 @@ def board_layout(board_id: int) -> BoardLayout:
     descr = BoardShim.get_board_descr(board_id)
     rows = tuple(descr.get("eeg_channels", ()))
     names = descr.get("eeg_names", "")
+    labels = names.split(",") if names else [""] * len(rows)
     return BoardLayout(name=descr.get("name", str(board_id)), sfreq=float(descr["sampling_rate"]),
                        num_rows=int(descr["num_rows"]), eeg_rows=rows,
-                       ch_names=tuple(channel_names(names.split(",") if names else [], len(rows))),
+                       ch_names=tuple(channel_names(labels, len(rows), origin=f"board {board_id}")),
                        timestamp_row=int(descr["timestamp_channel"]),
                        marker_row=descr.get("marker_channel"))
 
@@ -185,12 +189,22 @@ class BrainFlowSource(Source):
 
     @property
     def description(self) -> dict:
-        """dict: Board name, id and the input parameters in use, for session metadata."""
-        return {"kind": "brainflow", "board": self._board_name, "board_id": self.board_id,
-                "master_board": self._params.master_board, "serial_port": self._params.serial_port,
-                "mac_address": self._params.mac_address, "ip_address": self._params.ip_address,
-                "ip_port": self._params.ip_port, "file": self._params.file,
-                "sfreq": self.sfreq, "n_channels": self.n_channels}
+        """dict: Board name, id and the input parameters in use, for session metadata.
+
+        A playback file is named without its folder, which may name the person or the date.
+
+        For BrainFlow's synthetic board (or a recording of it played back), ``signal`` is
+        :data:`SYNTHETIC_SIGNAL`: what it sends is sines from 5 to 80 Hz, not EEG.
+        """
+        description = {
+            "kind": "brainflow", "board": self._board_name, "board_id": self.board_id,
+            "master_board": self._params.master_board, "serial_port": self._params.serial_port,
+            "mac_address": self._params.mac_address, "ip_address": self._params.ip_address,
+            "ip_port": self._params.ip_port, "file": Path(self._params.file).name,
+            "sfreq": self.sfreq, "n_channels": self.n_channels}
+        if board_names()["synthetic"] in (self.board_id, self._params.master_board):
+            description["signal"] = SYNTHETIC_SIGNAL
+        return description
 
     def __repr__(self) -> str:
         return f"BrainFlowSource({self._board_name!r}, {self.n_channels} ch, {self.sfreq:g} Hz)"

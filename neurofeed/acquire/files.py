@@ -18,7 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from neurofeed.acquire.base import channel_names
-from neurofeed.acquire.brainflow import MICROVOLTS_TO_VOLTS, board_layout, resolve_board
+from neurofeed.acquire.brainflow import board_layout, resolve_board
+from neurofeed.acquire.headers import (
+    bytes_on_disk,
+    check_n_channels,
+    check_samples_fit,
+    check_sfreq,
+    declared_truncation,
+    warn_truncated,
+)
+from neurofeed.acquire.units import MICROVOLTS_TO_VOLTS, is_known_unit, volts_per_unit
 from neurofeed.errors import FileFormatError, InvalidArgumentError
 
 logger = logging.getLogger("neurofeed.acquire")
@@ -35,15 +44,7 @@ XDF_SUFFIXES = (".xdf", ".xdfz")
 TEXT_SUFFIXES = (".csv", ".txt")
 ACCEPTED_SUFFIXES = MNE_SUFFIXES + XDF_SUFFIXES + TEXT_SUFFIXES
 
-#: Scale from an XDF channel unit (lower case) to volts. A missing unit means
-#: microvolts, the unit the LSL/XDF metadata conventions prescribe for EEG. Both the
-#: micro sign (U+00B5) and the Greek mu (U+03BC) occur in the wild.
-XDF_UNIT_TO_VOLTS = {"v": 1.0, "volt": 1.0, "volts": 1.0,
-                     "mv": 1e-3, "millivolt": 1e-3, "millivolts": 1e-3,
-                     "uv": 1e-6, "\u00b5v": 1e-6, "\u03bcv": 1e-6, "microvolt": 1e-6,
-                     "microvolts": 1e-6, "": 1e-6}
-
-_OPENBCI_RATE = re.compile(r"^%\s*Sample Rate\s*=\s*([0-9.]+)", re.IGNORECASE)
+_OPENBCI_RATE = re.compile(r"^%\s*Sample Rate\s*=\s*(\S+)", re.IGNORECASE)
 _OPENBCI_EXG = re.compile(r"^EXG Channel (\d+)$", re.IGNORECASE)
 
 
@@ -67,14 +68,19 @@ def read_recording(path, *, board: str | int | None = None, stream: str | None =
     raw : mne.io.BaseRaw
         EEG channels only, data in volts, with the file's annotations (for XDF: its
         string marker streams; for BrainFlow CSV and OpenBCI text: non-zero markers).
-        PhysioNet's dot-padded labels (``"Fc5."``) are standardised (``"FC5"``).
+        PhysioNet's dot-padded labels (``"Fc5."``) are standardised (``"FC5"``). An
+        EDF/BDF or BrainVision file that holds less than its header declares is read as
+        far as it goes, with a warning on the ``neurofeed.acquire`` logger (see
+        :func:`~neurofeed.acquire.headers.declared_truncation`).
 
     Raises
     ------
     FileFormatError
         If the file is missing, has an unsupported suffix, cannot be read, or holds
         no EEG channels; or a BrainFlow CSV comes without ``board``; or an XDF file
-        has no (or several) EEG streams.
+        has no (or several) EEG streams; or the header declares a sampling rate,
+        channel count or length out of range (see :mod:`neurofeed.acquire.headers`),
+        or too large to read.
     InvalidArgumentError
         If ``board`` or ``stream`` is given for a format that has no use for it.
     """
@@ -96,7 +102,10 @@ def read_recording(path, *, board: str | int | None = None, stream: str | None =
         board = resolve_board(board)
     try:
         if kind == "mne":
+            truncated = declared_truncation(path)
             raw = _read_mne(path)
+            if truncated:
+                warn_truncated(path, truncated)
         elif kind == "xdf":
             raw = _read_xdf(path, stream)
         elif kind == "openbci":
@@ -105,6 +114,12 @@ def read_recording(path, *, board: str | int | None = None, stream: str | None =
             raw = _read_brainflow_csv(path, board)
     except FileFormatError:
         raise
+    except (MemoryError, RecursionError) as err:
+        # The last guard: the checks above bound what a header can ask for, but a reader
+        # (pyxdf's XML, a MATLAB file) may still nest or allocate beyond what is sane.
+        raise FileFormatError(f"{str(path)!r} is too large or too deeply nested to read "
+                              f"({type(err).__name__}); accepted: a recording that fits "
+                              "in memory") from None
     except Exception as err:  # readers of corrupt files raise anything: struct, Unicode, EOF...
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         raise FileFormatError(f"{str(path)!r} is unreadable, corrupt or truncated "
@@ -149,7 +164,12 @@ def _detect_format(path: Path) -> str:
 def _read_mne(path: Path):
     import mne
 
-    raw = mne.io.read_raw(path, preload=True, verbose="error")
+    # The header first, checked before the samples it declares are allocated.
+    raw = mne.io.read_raw(path, preload=False, verbose="error")
+    check_sfreq(path, raw.info["sfreq"])
+    check_n_channels(path, raw.info["nchan"])
+    check_samples_fit(path, raw.n_times * raw.info["nchan"], bytes_on_disk(path))
+    raw.load_data(verbose="error")
     # PhysioNet EDF pads every label with dots ('Fc5.', 'Iz..'); eegbci restores 10-10 names.
     if raw.ch_names and all(name.endswith(".") for name in raw.ch_names):
         from mne.datasets.eegbci import standardize
@@ -178,6 +198,8 @@ def _read_xdf(path: Path, stream: str | None):
     if sfreq <= 0 or times.size == 0:
         raise FileFormatError(f"XDF stream {name!r} in {str(path)!r} has no regularly sampled "
                               f"data (nominal rate {sfreq:g} Hz, {times.size} samples)")
+    check_sfreq(path, sfreq)
+    check_n_channels(path, np.shape(eeg["time_series"])[1])
     labels, scales, keep = _xdf_channels(info, np.shape(eeg["time_series"])[1], path)
     if not keep:
         raise FileFormatError(f"XDF stream {name!r} in {str(path)!r} has no EEG channels "
@@ -243,17 +265,18 @@ def _xdf_channels(info: dict, n_channels: int, path: Path):
         channels = []
     if len(channels) != n_channels:
         channels = [{}] * n_channels
-    labels = channel_names([_xml_text(ch, "label") for ch in channels], n_channels)
+    labels = channel_names([_xml_text(ch, "label") for ch in channels], n_channels,
+                           origin=str(path))
     scales, keep = np.ones(n_channels), []
     for index, channel in enumerate(channels):
         if _xml_text(channel, "type").strip().casefold() not in ("", "eeg"):
             continue
         keep.append(index)
-        unit = _xml_text(channel, "unit").strip().lower()
-        if unit not in XDF_UNIT_TO_VOLTS:
+        unit = _xml_text(channel, "unit")
+        if not is_known_unit(unit):
             logger.warning("%s: channel %s has unknown unit %r; read as microvolts",
                            path, labels[index], unit)
-        scales[index] = XDF_UNIT_TO_VOLTS.get(unit, XDF_UNIT_TO_VOLTS[""])
+        scales[index] = volts_per_unit(unit)
     return labels, scales, keep
 
 
@@ -277,14 +300,15 @@ def _read_openbci(path: Path):
             n_header += 1
             match = _OPENBCI_RATE.match(line)
             if match:
-                sfreq = float(match.group(1))
-    if not sfreq or columns is None:
+                sfreq = check_sfreq(path, match.group(1))
+    if sfreq is None or columns is None:
         raise FileFormatError(f"{str(path)!r} lacks the '%Sample Rate = N Hz' header or the "
                               "column header line of OpenBCI GUI v5/v6 text")
     exg = [(i, int(m.group(1))) for i, m in enumerate(map(_OPENBCI_EXG.match, columns)) if m]
     if not exg:
         raise FileFormatError(f"{str(path)!r} has no EEG channels: no 'EXG Channel N' column "
                               "in its OpenBCI column header")
+    check_n_channels(path, len(exg))
     marker = columns.index("Marker Channel") if "Marker Channel" in columns else None
     usecols = [i for i, _ in exg] + ([marker] if marker is not None else [])
     with warnings.catch_warnings():  # "input contained no data": reported below as no samples

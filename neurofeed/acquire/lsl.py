@@ -8,25 +8,22 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from pylsl import (ContinuousResolver, StreamInfo, StreamInlet, cf_string, proc_clocksync,
-                   resolve_streams, set_config_content)
+from pylsl import (
+    ContinuousResolver,
+    StreamInfo,
+    StreamInlet,
+    cf_string,
+    proc_clocksync,
+    resolve_streams,
+    set_config_content,
+)
 from pylsl.util import LostError
 from pylsl.util import TimeoutError as LSLTimeoutError
 
 from neurofeed._check import check_range
-from neurofeed.acquire.base import Source, logger
+from neurofeed.acquire.base import Source, channel_names, logger
+from neurofeed.acquire.units import volts_per_unit
 from neurofeed.errors import InvalidArgumentError, SourceError
-
-#: Volts per unit for the unit names found in LSL channel descriptions (lower case).
-VOLTS_PER_UNIT = {
-    "v": 1.0, "volt": 1.0, "volts": 1.0,
-    "mv": 1e-3, "millivolt": 1e-3, "millivolts": 1e-3,
-    "uv": 1e-6, "\u00b5v": 1e-6, "\u03bcv": 1e-6, "microvolt": 1e-6, "microvolts": 1e-6,
-    # pylsl's set_channel_units writes "none" (or exponent 0) for unitless channels.
-    "none": 1.0,
-}
-#: LSL's convention for EEG is microvolts, so a channel without a known unit is taken to be in them.
-DEFAULT_VOLTS_PER_UNIT = 1e-6
 
 _USER_CONFIG_FILES = ("lsl_api.cfg", "~/lsl_api/lsl_api.cfg", "/etc/lsl_api/lsl_api.cfg")
 _RESOLVE_POLL_S = 0.01
@@ -51,28 +48,6 @@ def quiet_liblsl() -> None:
 
 
 quiet_liblsl()
-
-
-def volts_per_unit(unit: str) -> float:
-    """Return the factor from a channel's LSL unit to volts.
-
-    Parameters
-    ----------
-    unit : str
-        The ``unit`` of a channel in the stream's XML description: a name such as
-        ``"microvolts"``, ``"µV"``, ``"uV"``, ``"mV"``, ``"volts"``, or a power-of-ten
-        exponent such as ``"-6"`` (pylsl's numeric form).
-
-    Returns
-    -------
-    factor : float
-        Volts per unit. An empty or unknown unit gives :data:`DEFAULT_VOLTS_PER_UNIT`
-        (microvolts, the LSL convention for EEG).
-    """
-    key = unit.strip().lower()
-    if key.lstrip("-").isdigit():
-        return 10.0 ** int(key)
-    return VOLTS_PER_UNIT.get(key, DEFAULT_VOLTS_PER_UNIT)
 
 
 def stream_summary(stream: StreamInfo) -> str:
@@ -126,11 +101,12 @@ class LSLSource(Source):
     The stream is resolved and connected on :meth:`open`, or on first access to
     :attr:`info` if that comes earlier. When several streams match, the newest is used.
 
-    Channel names come from ``desc/channels/channel/label`` (``EEG1`` ... ``EEGN`` where
-    missing or not unique), types from ``type`` (EEG where missing, ``misc`` where MNE
-    does not know it), and units from ``unit``, converted to volts by
-    :func:`volts_per_unit`. **A channel with no unit, or one not recognised, is assumed
-    to be in microvolts**, the LSL convention for EEG.
+    Channel names come from ``desc/channels/channel/label`` (``EEG001``, ... where missing
+    or repeated, see :func:`~neurofeed.acquire.base.channel_names`), types from ``type``
+    (EEG where missing, ``misc`` where MNE does not know it), and units from ``unit``,
+    converted to volts by :func:`~neurofeed.acquire.units.volts_per_unit`. **A channel
+    with no unit, or one not recognised, is assumed to be in microvolts**, the LSL
+    convention for EEG.
 
     Timestamps are moved onto the local LSL clock with LSL's clock-offset estimate, so
     that a stream from another machine lines up with local events.
@@ -389,10 +365,6 @@ def _channels(stream: StreamInfo) -> tuple[list[str], list[str], list[float]]:
         types[i] = channel.child_value("type").strip().lower()
         units[i] = channel.child_value("unit")
         channel = channel.next_sibling("channel")
-    names = [label or f"EEG{i + 1}" for i, label in enumerate(labels)]
-    if len(set(names)) != n:
-        logger.warning("LSL stream %s has repeated channel labels; naming them EEG1..EEG%d",
-                       stream_summary(stream), n)
-        names = [f"EEG{i + 1}" for i in range(n)]
+    names = channel_names(labels, n, origin=f"LSL stream {stream_summary(stream)}")
     ch_types = [kind if kind in known_types else ("misc" if kind else "eeg") for kind in types]
     return names, ch_types, [volts_per_unit(unit) for unit in units]

@@ -9,10 +9,8 @@ from pylsl import StreamInfo, StreamOutlet
 
 # Imported for its side effect as well: liblsl's INFO lines stay off stderr.
 from neurofeed.acquire.lsl import stream_summary
+from neurofeed.acquire.units import VOLTS_TO_MICROVOLTS
 from neurofeed.errors import InvalidArgumentError
-
-#: The outlet carries microvolts, LSL's convention for EEG; sources deliver volts.
-VOLTS_TO_MICROVOLTS = 1e6
 
 
 class EEGOutlet:
@@ -81,7 +79,7 @@ class EEGOutlet:
         """str: ``'NAME' (TYPE, N ch at R Hz)``, as LSL tools list the stream."""
         return stream_summary(self.stream_info)
 
-    def open(self) -> "EEGOutlet":
+    def open(self) -> EEGOutlet:
         """Create the outlet, which makes the stream visible; a no-op when open."""
         if self._outlet is None:
             self._outlet = StreamOutlet(self.stream_info)
@@ -92,7 +90,7 @@ class EEGOutlet:
         # liblsl destroys the outlet when pylsl's object is collected, i.e. right here.
         self._outlet = None
 
-    def __enter__(self) -> "EEGOutlet":
+    def __enter__(self) -> EEGOutlet:
         return self.open()
 
     def __exit__(self, *exc) -> None:
@@ -119,7 +117,7 @@ class EEGOutlet:
                 f"got data {data.shape} and {len(timestamps)} timestamps")
         if not len(timestamps):
             return
-        # Scaled in float64, rounded to float32 once.
+        # Scaled in float64 to microvolts (LSL's convention for EEG), rounded to float32 once.
         samples = np.empty((len(timestamps), n_channels), dtype=np.float32)
         np.multiply(data.T, VOLTS_TO_MICROVOLTS, out=samples, casting="same_kind")
         self._outlet.push_chunk(samples, np.asarray(timestamps, dtype=float).tolist())

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
-from pylsl import local_clock
 
 from neurofeed._check import check_range
-from neurofeed.acquire.base import Event, Source
+from neurofeed.acquire.base import Event
 from neurofeed.acquire.files import read_recording
+from neurofeed.acquire.headers import declared_truncation
+from neurofeed.acquire.paced import PacedSource
 
 
-class FileSource(Source):
+class FileSource(PacedSource):
     """A recording replayed with live-looking timestamps on the LSL clock.
 
-    Sample ``k`` of the replay (counting from the first sample delivered, across
-    loops) carries the timestamp ``t0 + k / sfreq``, where ``t0`` is
-    ``pylsl.local_clock()`` when the source opens. At ``speed`` N, sample ``k`` becomes
-    due ``k / (N * sfreq)`` seconds after ``t0``: timestamps keep the file's spacing
-    and run ahead of the clock when N > 1.
+    Paced as :class:`~neurofeed.acquire.paced.PacedSource` describes: sample ``k`` of
+    the replay (counting from the first sample delivered, across loops) carries the
+    timestamp ``t0 + k / sfreq``, where ``t0`` is ``pylsl.local_clock()`` when the
+    source opens.
 
     Parameters
     ----------
@@ -59,21 +58,17 @@ class FileSource(Source):
     def __init__(self, file, *, speed: float | str = 1.0, loop: bool = False,
                  start_s: float = 0.0, chunk_s: float = 0.1, board: str | int | None = None,
                  stream: str | None = None, stall_timeout_s: float = 2.0):
-        super().__init__(stall_timeout_s=stall_timeout_s)
-        if not (isinstance(speed, str) and speed.strip().lower() == "max"):
-            speed = check_range("speed", speed, 0, math.inf, low_inclusive=False,
-                                unit=" (or 'max')")
-        self.speed = "max" if isinstance(speed, str) else speed
+        super().__init__(speed=speed, chunk_s=chunk_s, stall_timeout_s=stall_timeout_s)
         self.loop = bool(loop)
         self.path = Path(file)
         raw = read_recording(self.path, board=board, stream=stream)
+        #: ``{"declared_s", "actual_s"}`` when the file holds less than its header declares.
+        self.truncated = declared_truncation(self.path)
         self._info = raw.info
         sfreq = self.sfreq
         self.duration_s = raw.n_times / sfreq
         self.start_s = check_range("start_s", start_s, 0, self.duration_s, unit=" s",
                                    high_inclusive=False)
-        chunk_s = check_range("chunk_s", chunk_s, 0, 3600, unit=" s", low_inclusive=False)
-        self._chunk = max(1, round(chunk_s * sfreq))
         self._board, self._stream = board, stream
         # The preloaded array itself: raw.get_data() would copy the whole recording.
         self._data = raw._data
@@ -87,8 +82,6 @@ class FileSource(Source):
         self._event_index = onsets[order]
         self._event_duration = annotations.duration[order]
         self._event_text = annotations.description[order]
-        self._t0 = 0.0
-        self._k = 0
 
     @property
     def info(self):
@@ -102,44 +95,37 @@ class FileSource(Source):
 
     @property
     def description(self) -> dict:
-        """dict: The file and replay settings, for session metadata."""
-        return {"kind": "file", "file": str(self.path.resolve()), "speed": self.speed,
-                "loop": self.loop, "start_s": self.start_s, "board": self._board,
-                "stream": self._stream, "duration_s": self.duration_s, "sfreq": self.sfreq,
-                "n_channels": self.n_channels}
+        """dict: The file and replay settings, for session metadata.
+
+        The file is named without its folder, which may name the person or the date;
+        ``truncated`` (present only then) holds the length in seconds that the header
+        declares and that the file holds, when it holds less.
+        """
+        description = {"kind": "file", "file": self.path.name, "speed": self.speed,
+                       "loop": self.loop, "start_s": self.start_s, "board": self._board,
+                       "stream": self._stream, "duration_s": self.duration_s,
+                       "sfreq": self.sfreq, "n_channels": self.n_channels}
+        if self.truncated:
+            description["truncated"] = dict(self.truncated)
+        return description
 
     def __repr__(self) -> str:
         speed = "max" if self.speed == "max" else f"{self.speed:g}x"
         return (f"FileSource({self.path.name!r}, {self.n_channels} ch, {self.sfreq:g} Hz, "
                 f"speed {speed})")
 
-    def _open(self) -> None:
-        # After a reopen, start no earlier than the last timestamp handed out, which at
-        # speeds above 1x lies in the future; the base class drops non-increasing ones.
-        self._t0 = max(local_clock(), self._last_timestamp + 1 / self.sfreq)
-        self._k = 0
+    def _limit(self, count: int) -> int:
+        return count if self.loop else min(count, self._length - self._k)
 
-    def _close(self) -> None:
-        pass
-
-    def _pull(self):
-        if self.speed == "max":
-            count = self._chunk
-        else:
-            elapsed = local_clock() - self._t0
-            count = max(0, math.floor(elapsed * self.speed * self.sfreq) + 1 - self._k)
-        if not self.loop:
-            count = min(count, self._length - self._k)
-        first, self._k = self._k, self._k + count
+    def _samples(self, first: int, count: int) -> np.ndarray:
         offset = first % self._length
         if offset + count <= self._length:
             data = self._data[:, self._start + offset:self._start + offset + count]
         else:
             data = self._data[:, self._start + np.arange(first, first + count) % self._length]
-        timestamps = self._t0 + np.arange(first, first + count) / self.sfreq
         if count and self._event_index.size:
             self._queue_events(first, first + count)
-        return data, timestamps
+        return data
 
     def _queue_events(self, first: int, stop: int) -> None:
         """Queue the events whose onset sample is among replay samples [first, stop)."""
