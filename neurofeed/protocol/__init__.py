@@ -1,8 +1,8 @@
-"""Protocols: presets (TOML in configs/) and the pure mapping from features to music."""
+"""Protocols: presets (TOML; built-ins in ``builtin/``) and the pure mapping from features to music."""
 
+from neurofeed.errors import PresetError
 from neurofeed.protocol.mapping import PHASES, Protocol, ProtocolStep
-from neurofeed.protocol.presets import (FEEDBACK_FEATURES, Preset, PresetError, fit_phases,
-                                        list_presets, load_preset, preset_fields)
+from neurofeed.protocol.presets import Preset, fit_phases, list_presets, load_preset, preset_fields
 
-__all__ = ["FEEDBACK_FEATURES", "PHASES", "Preset", "PresetError", "Protocol", "ProtocolStep",
+__all__ = ["PHASES", "Preset", "PresetError", "Protocol", "ProtocolStep",
            "fit_phases", "list_presets", "load_preset", "preset_fields"]

@@ -1,24 +1,33 @@
 """Protocol presets: TOML files validated on load, before anything starts.
 
 A preset has the tables ``[phases]``, ``[feedback]``, ``[music]``, ``[entrainment]``,
-``[limits]``, and, for ``kind = "iso"``, ``[iso]``. The files in ``configs/`` are the
-built-in presets; any file with the same schema is a custom preset.
+``[limits]``, and, for ``kind = "iso"``, ``[iso]``. The built-in presets are the TOML
+files in ``neurofeed/protocol/builtin``, package data read with :mod:`importlib.resources`
+(so an installed wheel has them); any file with the same schema is a custom preset.
+
+A preset file is untrusted input: its size and nesting are bounded before it is parsed
+(see :mod:`neurofeed.protocol._toml`), and every value is range-checked.
 """
 
 from __future__ import annotations
 
 import difflib
-import tomllib
 from dataclasses import dataclass, fields
+from importlib.resources import files
 from pathlib import Path
 
 from neurofeed.errors import PresetError
+from neurofeed.protocol._toml import read_toml
+from neurofeed.registry import FEEDBACK
 
-#: Where the built-in presets live (the repository's configs/ folder).
-PRESETS_DIR = Path(__file__).resolve().parents[2] / "configs"
-
-#: Features a protocol can be driven by (see neurofeed.bands), each as a baseline z-score.
-FEEDBACK_FEATURES = ("alpha_posterior", "theta_frontal", "alpha_theta_ratio", "frontal_asymmetry")
+#: The built-in presets' folder, inside the package.
+BUILTIN = files("neurofeed.protocol") / "builtin"
+#: The features a protocol can be driven by, by their preset names (see neurofeed.registry).
+FEEDBACK_FEATURES = tuple(FEEDBACK)
+#: The longest session a preset may describe (all phases together), in seconds.
+MAX_SESSION_S = 4 * 3600
+#: The longest preset description, in characters (it is printed in one line by ``presets``).
+MAX_TEXT_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,8 @@ class Preset:
     entrainment: EntrainmentSpec
     limits: Limits
     iso: Iso | None
+    #: The file it was read from: a :class:`pathlib.Path`, or, for a built-in, a
+    #: :class:`importlib.resources.abc.Traversable` (a Path in an ordinary install).
     path: Path
 
 
@@ -145,8 +156,9 @@ _SECTIONS = {"phases": Phases, "feedback": Feedback, "music": MusicRanges,
 
 
 def list_presets() -> dict[str, Path]:
-    """Return the built-in presets as ``{name: path}``, sorted by name."""
-    return {p.stem: p for p in sorted(PRESETS_DIR.glob("*.toml"))}
+    """Return the built-in presets as ``{name: file}``, sorted by name."""
+    found = (p for p in BUILTIN.iterdir() if p.name.endswith(".toml"))
+    return {p.name.removesuffix(".toml"): p for p in sorted(found, key=lambda p: p.name)}
 
 
 def resolve_preset(name_or_path: str | Path) -> Path:
@@ -155,7 +167,7 @@ def resolve_preset(name_or_path: str | Path) -> Path:
     if text.endswith(".toml") or "/" in text or "\\" in text:
         path = Path(text)
         if not path.is_file():
-            raise PresetError(f"preset file {text!r} not found")
+            raise PresetError(f"preset file {text!r} {'is not a file' if path.exists() else 'not found'}")
         return path
     presets = list_presets()
     if text in presets:
@@ -174,12 +186,7 @@ def load_preset(name_or_path: str | Path) -> Preset:
         Naming the file, the table and key, and the accepted values or range.
     """
     path = resolve_preset(name_or_path)
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise PresetError(f"preset {str(path)!r} is unreadable: {err}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise PresetError(f"preset {str(path)!r} is not valid TOML: {err}") from None
+    document = read_toml(path, str(path))
     where = path.name
     top = {k: v for k, v in document.items() if not isinstance(v, dict)}
     tables = {k: v for k, v in document.items() if isinstance(v, dict)}
@@ -188,13 +195,16 @@ def load_preset(name_or_path: str | Path) -> Preset:
     required = [t for t in _SECTIONS if t != "iso" or kind == "iso"]
     for table in tables:
         if table not in required:
-            raise PresetError(f"{where}: unknown table [{table}] for kind {kind!r}; "
+            raise PresetError(f"{where}: unknown table [{_shown(table, str)}] for kind {kind!r}; "
                               f"accepted: {', '.join(f'[{t}]' for t in required)}")
     for table in required:
         if table not in tables:
             raise PresetError(f"{where}: missing table [{table}]")
         values[table] = _validate(where, table, tables[table])
     sections = {t: _SECTIONS[t](**values[t]) for t in required}
+    if sections["phases"].total_s > MAX_SESSION_S:
+        raise PresetError(f"{where}: [phases] add up to {sections['phases'].total_s:g} s; accepted: "
+                          f"a session up to {MAX_SESSION_S:g} s ({MAX_SESSION_S / 3600:g} h)")
     preset = Preset(**values[""], iso=sections.pop("iso", None), path=path, **sections)
     _check_music_key(where, preset.music)
     return preset
@@ -207,7 +217,8 @@ def _validate(where: str, table: str, given: dict) -> dict:
         if key not in schema:
             close = difflib.get_close_matches(key, schema, n=2)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise PresetError(f"{where}: unknown key {label}{key}{hint}; accepted: {', '.join(schema)}")
+            raise PresetError(f"{where}: unknown key {label}{_shown(key, str)}{hint}; "
+                              f"accepted: {', '.join(schema)}")
     out = {}
     for key, (kind, spec) in schema.items():
         if key not in given:
@@ -219,14 +230,15 @@ def _validate(where: str, table: str, given: dict) -> dict:
 def _value(name: str, value, kind: str, spec):
     def number(v, low, high):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= high:
-            raise PresetError(f"{name} = {v!r} is out of range; accepted: a number from {low:g} to {high:g}")
+            raise PresetError(f"{name} = {_shown(v)} is out of range; accepted: a number from {low:g} "
+                              f"to {high:g}")
         return float(v)
 
     if kind == "number":
         return number(value, *spec)
     if kind in ("pair", "span"):
         if not isinstance(value, list) or len(value) != 2:
-            raise PresetError(f"{name} = {value!r}; accepted: two numbers [first, second] "
+            raise PresetError(f"{name} = {_shown(value)}; accepted: two numbers [first, second] "
                               f"from {spec[0]:g} to {spec[1]:g}")
         pair = (number(value[0], *spec), number(value[1], *spec))
         if kind == "span" and pair[0] == pair[1]:
@@ -237,16 +249,25 @@ def _value(name: str, value, kind: str, spec):
         from neurofeed.home import SAFE_NAME
 
         if not isinstance(value, str) or not SAFE_NAME.match(value):
-            raise PresetError(f"{name} = {value!r}; accepted: 1-64 letters, digits, '-' or '_', "
+            raise PresetError(f"{name} = {_shown(value)}; accepted: 1-64 letters, digits, '-' or '_', "
                               "starting with a letter or digit (sessions are filed under it)")
         return value
     if kind == "choice":
         if value not in spec:
-            raise PresetError(f"{name} = {value!r} is not accepted; accepted: {', '.join(spec)}")
+            raise PresetError(f"{name} = {_shown(value)} is not accepted; accepted: {', '.join(spec)}")
         return value
-    if not isinstance(value, str) or not value.strip():
-        raise PresetError(f"{name} = {value!r}; accepted: a non-empty string")
+    # Text is printed to terminals and reports: no control characters (escape sequences).
+    if not isinstance(value, str) or not value.strip() or not value.isprintable() \
+            or len(value) > MAX_TEXT_CHARS:
+        raise PresetError(f"{name} = {_shown(value)}; accepted: one line of printable text, 1 to "
+                          f"{MAX_TEXT_CHARS} characters")
     return value
+
+
+def _shown(value, show=repr) -> str:
+    """``show(value)``, cut to 60 characters: a hostile value must not flood the one-line error."""
+    text = show(value)
+    return text if len(text) <= 60 else f"{text[:50]}... ({len(text)} characters)"
 
 
 def _check_music_key(where: str, music: MusicRanges) -> None:
@@ -292,6 +313,9 @@ def fit_phases(preset: Preset, duration_s: float | None = None,
 
     phases = preset.phases
     total = phases.total_s if duration_s is None else float(duration_s)
+    if not 0 < total <= MAX_SESSION_S:  # also refuses NaN
+        raise PresetError(f"--duration {total:g} s is not accepted; accepted: over 0 and up to "
+                          f"{MAX_SESSION_S:g} s")
     if baseline_s is None:
         baseline_s = phases.baseline_s * total / phases.total_s
     if not 0 <= baseline_s <= total:
