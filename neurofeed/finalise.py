@@ -1,80 +1,51 @@
 """Turn a session folder's live, append-only files into FIF with annotations.
 
 Runs at the end of every session, and through ``neurofeed recover DIR`` after a crash:
-it needs nothing but the folder.
+it needs nothing but the folder, and it refuses a folder whose writer still runs.
+
+A recording with gaps longer than :data:`neurofeed.export.LONG_GAP_S` (or a backward
+clock step) is written as consecutive FIF parts, ``eeg_raw.fif`` then
+``eeg_part-2_raw.fif``, ...: each part's ``meas_date`` is the wall-clock time of its own
+first sample, so every sample keeps its true time, and session.json's ``parts`` lists
+each part's file, first LSL timestamp and length.
 """
 
 from __future__ import annotations
 
-import csv
-import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from neurofeed.errors import SessionFolderError
-from neurofeed.recorder import (EEG_FILE, EEG_INFO_FILE, EEG_TIMES_FILE, SESSION_FILE,
-                                STATUS_FINALISED, write_json)
+from neurofeed.errors import NeurofeedError, SessionFolderError, StorageError
+from neurofeed.folder import (
+    LATENCY_FILE,
+    RAW_FILE,
+    SCORE_CHANGES_FILE,
+    SCORE_MIDI_FILE,
+    SCORE_NOTES_FILE,
+    SESSION_FILE,
+    STATUS_FINALISED,
+    FolderLock,
+    raw_part_file,
+    read_live_eeg,
+    read_markers,
+    read_session_json,
+    read_table,
+    why,
+    write_json,
+)
 
-RAW_FILE = "eeg_raw.fif"
-SCORE_NOTES_FILE = "score.tsv"
-SCORE_CHANGES_FILE = "score_changes.tsv"
-SCORE_MIDI_FILE = "score.mid"
+# RAW_FILE, read_live_eeg, read_session_json and read_table are imported from here by
+# report/summary.py, session.py and tests until they import them from neurofeed.folder.
+__all__ = ["RAW_FILE", "finalise_session", "latency_percentiles", "read_live_eeg",
+           "read_session_json", "read_table", "write_score_midi"]
+
 LATENCY_PERCENTILES = (50, 90, 95, 99)
-
-
-def read_session_json(folder: Path) -> dict:
-    """Return session.json of ``folder``, or raise saying the folder is not a session."""
-    path = Path(folder) / SESSION_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SessionFolderError(f"{str(folder)!r} is not a session folder (no {SESSION_FILE})") from None
-    except (OSError, json.JSONDecodeError) as err:
-        raise SessionFolderError(f"{str(path)!r} is unreadable: {err}") from None
-
-
-def read_table(path: Path) -> dict[str, np.ndarray | list]:
-    """Read a session TSV into columns: numeric columns as float arrays, others as lists.
-
-    A last line cut short by a crash (no line end) is ignored.
-    """
-    path = Path(path)
-    if not path.exists():
-        return {}
-    text = path.read_text(encoding="utf-8")
-    rows = list(csv.reader(text[:text.rfind("\n") + 1].splitlines(), delimiter="\t"))
-    if not rows:
-        return {}
-    header, body = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
-    columns = {}
-    for i, name in enumerate(header):
-        values = [r[i] for r in body]
-        try:
-            columns[name] = np.array([np.nan if v == "n/a" else float(v) for v in values])
-        except ValueError:
-            columns[name] = values
-    return columns
-
-
-def read_live_eeg(folder: Path) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Return ``(eeg_info, data, timestamps)`` from the live files, dropping a torn last sample.
-
-    ``data`` is (n_channels, n_samples) in volts; ``timestamps`` are LSL seconds.
-    """
-    folder = Path(folder)
-    try:
-        eeg_info = json.loads((folder / EEG_INFO_FILE).read_text(encoding="utf-8"))
-        raw_bytes = (folder / EEG_FILE).read_bytes()
-        time_bytes = (folder / EEG_TIMES_FILE).read_bytes()
-    except FileNotFoundError as err:
-        raise SessionFolderError(f"{str(folder)!r} has no live EEG ({Path(err.filename).name} missing); "
-                                 "it was not written by a neurofeed session") from None
-    n_channels = len(eeg_info["ch_names"])
-    n = min(len(raw_bytes) // (8 * n_channels), len(time_bytes) // 8)
-    data = np.frombuffer(raw_bytes, dtype=np.float64, count=n * n_channels).reshape(n, n_channels).T
-    timestamps = np.frombuffer(time_bytes, dtype=np.float64, count=n)
-    return eeg_info, data, timestamps
+#: More FIF parts than this (a gap longer than LONG_GAP_S each) means garbage timestamps.
+MAX_PARTS = 100
+#: The range of meas_date that FIF stores (seconds since 1970 in a signed 32-bit integer).
+_FIF_DATES = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2038, 1, 19, tzinfo=UTC))
 
 
 def latency_percentiles(latency: dict) -> dict:
@@ -115,34 +86,110 @@ def _number_or_text(value) -> float | str:
 
 
 def finalise_session(folder) -> Path:
-    """Write ``eeg_raw.fif`` with annotations, ``score.mid`` and complete session.json.
+    """Write the FIF part(s) with annotations, ``score.mid`` and complete session.json.
 
-    Markers (``markers.tsv``) become annotations at their LSL onsets; acquisition
-    gaps are zero-filled and annotated ``BAD_ACQ_SKIP``. The score tables, when the
-    session played music, become a MIDI file. Safe to run again. Returns the FIF path.
+    Markers (``markers.tsv``) become annotations at their LSL onsets, in the part they
+    fall in; rows that are not markers are skipped and counted (``n_markers_skipped``).
+    Acquisition gaps up to :data:`neurofeed.export.LONG_GAP_S` are zero-filled and
+    annotated ``BAD_ACQ_SKIP``; a longer one ends the part with a ``BAD_ACQ_SKIP`` of
+    duration 0 and starts the next. The score tables, when the session played music,
+    become a MIDI file. Safe to run again. Returns the path of the first part.
+
+    Raises
+    ------
+    SessionLockedError
+        When another process still writes the folder.
+    SessionFolderError
+        When the folder is not a readable session, naming the file and what is wrong.
     """
-    import mne
-
-    from neurofeed.acquire import Event
-    from neurofeed.export import to_raw, write_raw
-
     folder = Path(folder)
     meta = read_session_json(folder)
-    eeg_info, data, timestamps = read_live_eeg(folder)
-    if timestamps.size == 0:
-        raise SessionFolderError(f"{str(folder)!r} holds no EEG samples; nothing to finalise")
-    markers = read_table(folder / "markers.tsv")
-    events = [Event(float(o), float(d), str(t)) for o, d, t in
-              zip(markers.get("onset", []), markers.get("duration", []), markers.get("description", []))]
+    with FolderLock(folder):
+        eeg_info, data, timestamps = read_live_eeg(folder, meta)
+        if timestamps.size == 0:
+            raise SessionFolderError(f"{str(folder)!r} holds no EEG samples; nothing to finalise")
+        events, n_skipped = read_markers(folder)
+        parts = _write_parts(folder, meta, eeg_info, data, timestamps, events)
+        try:
+            write_score_midi(folder)
+        except OSError as err:
+            raise StorageError(f"could not write {str(folder / SCORE_MIDI_FILE)!r} ({why(err)})") from None
+        meta.update(status=STATUS_FINALISED, n_samples=int(timestamps.size),
+                    duration_s=round(sum(p["duration_s"] for p in parts), 6),
+                    first_sample_lsl_s=float(timestamps[0]), n_gaps=sum(p["n_gaps"] for p in parts),
+                    parts=parts, n_markers_skipped=n_skipped,
+                    n_bad_timestamps=eeg_info["n_bad_timestamps"], repairs=eeg_info["repairs"],
+                    latency=latency_percentiles(read_table(folder / LATENCY_FILE)))
+        try:
+            write_json(folder / SESSION_FILE, meta)
+        except OSError as err:
+            raise StorageError(f"could not write {str(folder / SESSION_FILE)!r} ({why(err)})") from None
+    return folder / RAW_FILE
+
+
+def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, timestamps: np.ndarray,
+                 events: list) -> list[dict]:
+    """Write one FIF per part (see the module's docstring); return session.json's ``parts``."""
+    import mne
+
+    from neurofeed.acquire.base import Event
+    from neurofeed.export import LONG_GAP_S, split_parts, to_raw, write_raw
+
+    slices = split_parts(timestamps)
+    if len(slices) > MAX_PARTS:
+        raise SessionFolderError(
+            f"{str(folder)!r}: the EEG timestamps jump by more than {LONG_GAP_S:g} s or step back "
+            f"{len(slices) - 1} times; accepted: at most {MAX_PARTS - 1} (they are garbage)")
     info = mne.create_info(eeg_info["ch_names"], eeg_info["sfreq"], "eeg")
-    raw = to_raw(info, data, timestamps, events)
-    raw.info["description"] = f"neurofeed session {meta.get('session_id', folder.name)}"
-    path = write_raw(raw, folder / RAW_FILE, overwrite=True)
-    write_score_midi(folder)
-    meta.update(status=STATUS_FINALISED, n_samples=int(timestamps.size),
-                duration_s=round(float(raw.times[-1] + 1 / raw.info["sfreq"]), 6),
-                first_sample_lsl_s=float(timestamps[0]),
-                n_gaps=int(sum(d == "BAD_ACQ_SKIP" for d in raw.annotations.description)),
-                latency=latency_percentiles(read_table(folder / "latency.tsv")))
-    write_json(folder / SESSION_FILE, meta)
-    return path
+    starts = [float(timestamps[part.start]) for part in slices]
+    offset = _utc_offset(meta, starts[0])
+    parts = []
+    for number, part in enumerate(slices, start=1):
+        # A marker goes to the last part starting at or before it (the first part for earlier ones).
+        mine = [e for e in events if _part_of(e.onset, starts) == number - 1]
+        if number < len(slices):
+            mine.append(Event(float(timestamps[part.stop - 1]), 0.0, "BAD_ACQ_SKIP"))
+        try:
+            raw = to_raw(info, data[:, part], timestamps[part], mine,
+                         meas_date=_meas_date(offset, starts[number - 1]))
+        except NeurofeedError as err:
+            raise SessionFolderError(f"{str(folder)!r}: {err}") from None
+        raw.info["description"] = f"neurofeed session {meta.get('session_id', folder.name)}"
+        name = raw_part_file(number)
+        write_raw(raw, folder / name, overwrite=True)
+        parts.append({"file": name, "first_sample_lsl_s": starts[number - 1],
+                      "n_samples": int(part.stop - part.start),
+                      "duration_s": round(raw.n_times / raw.info["sfreq"], 6),
+                      "n_gaps": int(sum(d == "BAD_ACQ_SKIP" for d in raw.annotations.description))})
+    # Parts left by an earlier finalise of the same folder (safe to run again).
+    for number in range(len(slices) + 1, MAX_PARTS + 1):
+        (folder / raw_part_file(number)).unlink(missing_ok=True)
+    return parts
+
+
+def _part_of(onset: float, starts: list[float]) -> int:
+    """Index of the last part that starts at or before ``onset`` (0 before the first)."""
+    return max((i for i, start in enumerate(starts) if start <= onset), default=0)
+
+
+def _utc_offset(meta: dict, first_lsl_s: float) -> float | None:
+    """UTC minus LSL time, in seconds: recorded by the writer (schema 2), else estimated
+    from ``started_utc`` (the first sample came shortly after), else unknown (None)."""
+    offset = meta.get("lsl_clock_utc_offset_s")
+    if isinstance(offset, (int, float)) and not isinstance(offset, bool):
+        return float(offset)
+    try:
+        return datetime.fromisoformat(str(meta["started_utc"])).timestamp() - first_lsl_s
+    except (KeyError, ValueError, OverflowError):
+        return None
+
+
+def _meas_date(offset: float | None, lsl_s: float) -> datetime | None:
+    """The UTC time of an LSL timestamp, or None when unknown or outside what FIF stores."""
+    if offset is None:
+        return None
+    try:
+        date = _FIF_DATES[0] + timedelta(seconds=offset + lsl_s)
+    except OverflowError:
+        return None
+    return date if _FIF_DATES[0] <= date < _FIF_DATES[1] else None

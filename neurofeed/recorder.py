@@ -1,37 +1,42 @@
-"""Crash-safe session recording: everything is appended and flushed while the session runs.
+"""Crash-safe session recording: everything is appended and pushed to the OS while it runs.
 
-A session folder holds, while it runs:
+A live folder (schema :data:`neurofeed.folder.SCHEMA_VERSION`, see docs/session-folder.md)
+holds ``session.json`` (``status`` ``running`` until finalised), ``eeg.f64`` (one row per
+sample: its LSL timestamp, then one value per channel in volts, float64), one TSV per
+table, and the lock file that :class:`neurofeed.folder.FolderLock` holds until
+:meth:`SessionRecorder.close`.
 
-- ``eeg.f64`` and ``eeg_times.f64``: raw EEG in volts (float64, one row of
-  ``n_channels`` values per sample) and one LSL timestamp per sample, in seconds;
-- ``eeg_info.json``: channel names and sampling rate, to read ``eeg.f64`` back;
-- one TSV per table (``features.tsv``, ``music.tsv``, ``latency.tsv``,
-  ``markers.tsv``, ``score.tsv``), a header line then one row per append;
-- ``session.json``: configuration, library versions, source and device, and a
-  ``status`` that is ``"running"`` until :func:`neurofeed.finalise.finalise_session`
-  has turned the folder into FIF with annotations.
-
-Files are flushed at least every ``flush_interval_s``, so a crash, even ``kill -9``,
-loses at most that much.
+Appended bytes wait in memory at most ``flush_interval_s`` (0.25 s) before they are
+written to the OS, where a SIGKILL cannot touch them; a sample and its time are in one
+row, so a torn write costs at most that row. Any failed write, and a folder removed or
+made read-only under the session, raises :class:`neurofeed.errors.StorageError`.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from neurofeed._check import check_range
-from neurofeed.errors import InvalidArgumentError
+from neurofeed._check import check_option, check_range
+from neurofeed.errors import InvalidArgumentError, StorageError
+from neurofeed.folder import (
+    EEG_FILE,
+    SCHEMA_VERSION,
+    SESSION_FILE,
+    STATUS_FINALISED,  # noqa: F401  (report/summary.py imports it from here)
+    STATUS_RUNNING,
+    TABLE_FILES,
+    FolderLock,
+    storage_error,
+    why,
+    write_json,
+)
 
-EEG_FILE = "eeg.f64"
-EEG_TIMES_FILE = "eeg_times.f64"
-EEG_INFO_FILE = "eeg_info.json"
-SESSION_FILE = "session.json"
-STATUS_RUNNING = "running"
-STATUS_FINALISED = "finalised"
+#: The longest time appended data waits in memory before it is written to the OS, in s.
+MAX_FLUSH_INTERVAL_S = 0.25
 
 
 def format_value(value) -> str:
@@ -45,45 +50,78 @@ def format_value(value) -> str:
     return str(value).replace("\t", " ").replace("\n", " ")
 
 
+class AppendFile:
+    """A new file appended through a memory buffer, on a descriptor that can be read back.
+
+    Reading back through the descriptor (:meth:`read_all`) still works when the file's
+    folder was removed, which is how a removed session folder is restored.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        self._pending = bytearray()
+
+    def write(self, data: bytes) -> None:
+        """Append ``data`` to the buffer (written to the OS by :meth:`flush`)."""
+        self._pending += data
+
+    def flush(self) -> None:
+        """Write the buffer to the OS; what a failed write did not take stays buffered."""
+        while self._pending:
+            del self._pending[:os.write(self.fd, self._pending)]
+
+    def read_all(self) -> bytes:
+        """Everything written to the OS so far, read through the descriptor."""
+        chunks, offset = [], 0
+        while chunk := os.pread(self.fd, 1 << 20, offset):
+            chunks.append(chunk)
+            offset += len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        """Close the descriptor (after :meth:`flush`, or dropping the buffer)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 class TableWriter:
     """Append rows of named values to a TSV file whose header is the first row's keys."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._file = None
+        self.file: AppendFile | None = None
         self._columns: tuple[str, ...] = ()
 
     def append(self, row: dict) -> None:
         """Append one row; its keys must equal the columns of the first row."""
-        if self._file is None:
+        if self.file is None:
             self._columns = tuple(row)
-            self._file = open(self.path, "w", encoding="utf-8")
-            self._file.write("\t".join(self._columns) + "\n")
+            self.file = AppendFile(self.path)
+            self.file.write(("\t".join(self._columns) + "\n").encode())
         elif tuple(row) != self._columns:
             raise InvalidArgumentError(
                 f"{self.path.name}: row columns {list(row)} differ from the header {list(self._columns)}")
-        self._file.write("\t".join(map(format_value, row.values())) + "\n")
+        self.file.write(("\t".join(map(format_value, row.values())) + "\n").encode())
 
     def flush(self) -> None:
-        if self._file is not None:
-            self._file.flush()
+        """Write the appended rows to the OS."""
+        if self.file is not None:
+            self.file.flush()
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-def write_json(path: Path, content: dict) -> None:
-    """Write JSON atomically (write a temporary file, then rename over the old one)."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(content, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+        """Flush and close the file."""
+        if self.file is not None:
+            try:
+                self.file.flush()
+            finally:
+                self.file.close()
+                self.file = None
 
 
 class SessionRecorder:
-    """Append a session's EEG, tables and markers to one folder, flushing every second.
+    """Append a session's EEG, tables and markers to one locked folder.
 
     Parameters
     ----------
@@ -94,30 +132,48 @@ class SessionRecorder:
     metadata : dict
         What ``session.json`` starts with (config, versions, source, subject, ...).
     flush_interval_s : float
-        Longest time, in seconds, that appended data waits before it is flushed.
+        Longest time, in seconds, that appended data waits before it is written to the
+        OS, up to :data:`MAX_FLUSH_INTERVAL_S`. The folder is checked at each flush.
+
+    Raises
+    ------
+    StorageError
+        From any method, when writing fails (disk full, read-only, folder removed).
     """
 
-    def __init__(self, folder, info, metadata: dict, *, flush_interval_s: float = 1.0):
+    def __init__(self, folder, info, metadata: dict, *, flush_interval_s: float = MAX_FLUSH_INTERVAL_S):
         self.folder = Path(folder)
-        self.flush_interval_s = check_range("flush_interval_s", flush_interval_s, 0, 60, unit=" s",
-                                            low_inclusive=False)
+        self.flush_interval_s = check_range("flush_interval_s", flush_interval_s, 0, MAX_FLUSH_INTERVAL_S,
+                                            unit=" s", low_inclusive=False)
+        ch_names, sfreq = list(info["ch_names"]), float(info["sfreq"])
+        if not ch_names:
+            raise InvalidArgumentError("info has no channels; a session records at least one")
         if (self.folder / SESSION_FILE).exists():
             raise InvalidArgumentError(f"session folder {str(self.folder)!r} already holds a session; "
                                        "choose another --out or subject")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.n_channels = len(info["ch_names"])
-        write_json(self.folder / EEG_INFO_FILE, {"ch_names": list(info["ch_names"]),
-                                                 "sfreq": float(info["sfreq"]),
-                                                 "dtype": "float64", "layout": "samples x channels"})
-        self.metadata = {**metadata, "status": STATUS_RUNNING}
-        write_json(self.folder / SESSION_FILE, self.metadata)
-        self._eeg = open(self.folder / EEG_FILE, "wb")
-        self._times = open(self.folder / EEG_TIMES_FILE, "wb")
-        self._tables: dict[str, TableWriter] = {}
-        self._last_flush = time.monotonic()
+        self.n_channels = len(ch_names)
         self.n_samples = 0
+        self._tables: dict[str, TableWriter] = {}
+        self._failed: StorageError | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._identity = os.stat(self.folder)
+        except OSError as err:
+            raise storage_error(self.folder, f"could not be created ({why(err)})") from None
+        self._lock = FolderLock(self.folder)
+        try:
+            self.metadata = {**metadata, "schema_version": SCHEMA_VERSION, "status": STATUS_RUNNING,
+                             "eeg": {"ch_names": ch_names, "sfreq": sfreq,
+                                     "layout": "rows of lsl_time_s then one value per channel (V), float64"},
+                             "lsl_clock_utc_offset_s": _lsl_clock_utc_offset()}
+            write_json(self.folder / SESSION_FILE, self.metadata)
+            self._eeg = AppendFile(self.folder / EEG_FILE)
+        except OSError as err:
+            self._lock.release()
+            raise storage_error(self.folder, f"could not be written ({why(err)})") from None
+        self._last_flush = time.monotonic()
 
-    def __enter__(self) -> "SessionRecorder":
+    def __enter__(self) -> SessionRecorder:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -125,18 +181,33 @@ class SessionRecorder:
 
     def write_eeg(self, data: np.ndarray, timestamps: np.ndarray) -> None:
         """Append samples: ``data`` (n_channels, n_samples) in volts, LSL timestamps in s."""
+        self._raise_if_failed()
+        timestamps = np.asarray(timestamps, dtype=np.float64)
         if timestamps.size:
-            self._eeg.write(np.ascontiguousarray(data.T, dtype=np.float64).tobytes())
-            self._times.write(np.ascontiguousarray(timestamps, dtype=np.float64).tobytes())
+            if np.shape(data) != (self.n_channels, timestamps.size):
+                raise InvalidArgumentError(f"data must have shape ({self.n_channels}, {timestamps.size}) "
+                                           f"(channels, samples), got {np.shape(data)}")
+            rows = np.empty((timestamps.size, self.n_channels + 1))
+            rows[:, 0] = timestamps
+            rows[:, 1:] = np.asarray(data).T
+            self._eeg.write(rows.tobytes())
             self.n_samples += timestamps.size
         self._maybe_flush()
 
     def write_row(self, table: str, row: dict) -> None:
-        """Append one row to ``<table>.tsv`` (created with a header on first use)."""
+        """Append one row to a table (its file is created with a header on first use).
+
+        ``table`` is one of :data:`neurofeed.folder.TABLE_FILES`.
+        """
+        self._raise_if_failed()
         writer = self._tables.get(table)
         if writer is None:
-            writer = self._tables[table] = TableWriter(self.folder / f"{table}.tsv")
-        writer.append(row)
+            check_option("table", table, TABLE_FILES)
+            writer = self._tables[table] = TableWriter(self.folder / TABLE_FILES[table])
+        try:
+            writer.append(row)  # the first row creates the file
+        except OSError as err:
+            self._storage_failure(err)
         self._maybe_flush()
 
     def write_marker(self, onset: float, duration: float, description: str) -> None:
@@ -146,26 +217,98 @@ class SessionRecorder:
     def update_metadata(self, **fields) -> None:
         """Merge ``fields`` into session.json and rewrite it atomically."""
         self.metadata.update(fields)
-        write_json(self.folder / SESSION_FILE, self.metadata)
+        self._raise_if_failed()
+        try:
+            write_json(self.folder / SESSION_FILE, self.metadata)
+        except OSError as err:
+            self._storage_failure(err)
 
     def flush(self) -> None:
-        """Push everything appended so far to the operating system."""
-        self._eeg.flush()
-        self._times.flush()
-        for writer in self._tables.values():
-            writer.flush()
+        """Write everything appended so far to the OS, then check the folder is still there."""
+        self._raise_if_failed()
+        try:
+            for file in self._files():
+                file.flush()
+        except OSError as err:
+            self._storage_failure(err)
+        self._check_folder()
         self._last_flush = time.monotonic()
 
     def close(self) -> None:
-        """Flush and close every file (the folder stays ``running`` until finalised)."""
-        if self._eeg.closed:
+        """Flush, close every file and release the lock (the folder stays ``running``).
+
+        After a storage failure, which was raised already, what can still be written is,
+        and nothing is raised again.
+        """
+        if self._eeg.fd < 0:
             return
-        self.flush()
-        self._eeg.close()
-        self._times.close()
-        for writer in self._tables.values():
-            writer.close()
+        try:
+            if self._failed is None:
+                self.flush()
+        finally:
+            for file in self._files():
+                try:
+                    file.flush()
+                except OSError:
+                    pass  # the failure was raised once, naming the folder and recover
+                file.close()
+            self._lock.release()
+
+    # -- internals ----------------------------------------------------------------------
+    def _files(self) -> list[AppendFile]:
+        return [self._eeg, *(w.file for w in self._tables.values() if w.file is not None)]
+
+    def _storage_failure(self, err: OSError):
+        """Raise the one-line error for a failed write (a removed folder is restored first)."""
+        self._check_folder()
+        self._fail(storage_error(self.folder, f"could not be written ({why(err)})"))
 
     def _maybe_flush(self) -> None:
         if time.monotonic() - self._last_flush >= self.flush_interval_s:
             self.flush()
+
+    def _raise_if_failed(self) -> None:
+        if self._failed is not None:
+            raise self._failed
+
+    def _fail(self, error: StorageError):
+        self._failed = error
+        raise error
+
+    def _check_folder(self) -> None:
+        """Raise if the folder was removed, replaced or made read-only under the session.
+
+        Writes through open descriptors keep working on a removed folder (Linux), so
+        nothing else would notice: the recorded files are restored from the descriptors.
+        """
+        try:
+            gone = not os.path.samestat(os.stat(self.folder), self._identity)
+        except FileNotFoundError:
+            gone = True
+        except OSError as err:
+            self._fail(storage_error(self.folder, f"is unreachable ({why(err)})"))
+        if gone:
+            self._fail(self._restore())
+        if not os.access(self.folder, os.W_OK):
+            self._fail(storage_error(self.folder, "became read-only"))
+
+    def _restore(self) -> StorageError:
+        """Recreate the removed folder with what was recorded; return the error to raise."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for file in self._files():
+                with open(file.path, "xb") as copy:
+                    copy.write(file.read_all())
+            write_json(self.folder / SESSION_FILE, self.metadata)
+        except OSError as err:
+            return StorageError(f"session folder {str(self.folder)!r} was removed while the session ran "
+                                f"and could not be restored ({why(err)}); what was recorded is lost")
+        return storage_error(self.folder, "was removed while the session ran, and was restored "
+                                          "with what was recorded")
+
+
+def _lsl_clock_utc_offset() -> float:
+    """UTC time minus LSL time, in seconds: maps sample timestamps to wall-clock time."""
+    from pylsl import local_clock
+
+    return time.time() - local_clock()

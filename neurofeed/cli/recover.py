@@ -11,8 +11,11 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "recover", help="finalise a crashed session folder into FIF and sidecars",
         description="Finalise a session folder whose run ended without finalising (a crash, "
-                    "a power cut, kill -9): the raw EEG appended while it ran becomes eeg_raw.fif "
-                    "with markers and gaps as annotations, and session.json is completed.",
+                    "a power cut, kill -9, a full disk): every EEG sample that reached the disk "
+                    "becomes eeg_raw.fif (continued in eeg_part-N_raw.fif after a long gap) with "
+                    "markers and gaps as annotations, and session.json is completed. A folder whose "
+                    "session still runs is refused; damaged sidecars are repaired where that is "
+                    "unambiguous, and garbage marker rows are skipped and counted.",
         epilog=example_epilog("neurofeed recover recordings/sub-S01_20261121-101500_relax-alpha"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", metavar="DIR", help="the session folder")
@@ -20,10 +23,22 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from neurofeed.finalise import finalise_session, read_session_json
+    from neurofeed.finalise import finalise_session
+    from neurofeed.folder import read_session_json
 
     path = finalise_session(args.folder)
     meta = read_session_json(args.folder)
-    print(f"recovered {meta['duration_s']:.2f} s ({meta['n_samples']} samples, "
-          f"{meta['n_gaps']} gaps) -> {path}")
+    notes = [f"{meta['n_samples']} samples", _count(meta["n_gaps"], "gap")]
+    if len(meta["parts"]) > 1:
+        notes.append(f"{len(meta['parts'])} parts after long gaps")
+    if meta["n_markers_skipped"]:
+        notes.append(f"{_count(meta['n_markers_skipped'], 'garbage marker row')} skipped")
+    if meta["n_bad_timestamps"]:
+        notes.append(f"{_count(meta['n_bad_timestamps'], 'sample')} without a valid time dropped")
+    notes.extend(meta["repairs"])
+    print(f"recovered {meta['duration_s']:.2f} s ({', '.join(notes)}) -> {path}")
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
