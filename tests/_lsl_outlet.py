@@ -6,16 +6,23 @@ Sample k carries the timestamp ORIGIN + k / RATE on the LSL clock and the value 
 "Counter" channel, so that two processes started with the same ORIGIN continue one
 sequence. Every other channel holds 50 µV, written in the unit its description gives
 (the last has no description at all). Prints "ready" once the outlet is visible, then
-publishes in real time until killed.
+publishes in real time until killed. With NEUROFEED_TEST_LSL_SCOPE=machine in the
+environment, the outlet is created after neurofeed's use_machine_scope().
 """
 
+import os
 import sys
 import time
 
 import numpy as np
 from pylsl import StreamInfo, StreamOutlet, local_clock, set_config_content
 
-set_config_content("[log]\nlevel = -1\n")  # keep liblsl's INFO lines out of the test output
+if os.environ.get("NEUROFEED_TEST_LSL_SCOPE") == "machine":
+    from neurofeed.acquire.lsl import use_machine_scope
+
+    use_machine_scope()
+else:
+    set_config_content("[log]\nlevel = -1\n")  # keep liblsl's INFO lines out of the test output
 
 CHUNK = 10
 #: (label, type, unit, value): every EEG channel is 50 µV.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -12,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _cli import assert_one_line_error, run_cli
-from pylsl import local_clock
+from pylsl import StreamInlet, local_clock, resolve_byprop
 
 from neurofeed.acquire import EEGOutlet, LSLSource
 from neurofeed.acquire.units import volts_per_unit
 from neurofeed.errors import InvalidArgumentError, SourceError
+from neurofeed.publish import SessionOutlets
 
 HELPER = Path(__file__).with_name("_lsl_outlet.py")
 RATE = 250.0
@@ -29,9 +33,11 @@ def _unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def _start_outlet(name, kind, source_id, origin, fmt="float32", rate=RATE) -> subprocess.Popen:
+def _start_outlet(name, kind, source_id, origin, fmt="float32", rate=RATE,
+                  env=None) -> subprocess.Popen:
     process = subprocess.Popen([sys.executable, str(HELPER), name, kind, source_id, repr(origin),
-                                fmt, repr(rate)], stdout=subprocess.PIPE, text=True)
+                                fmt, repr(rate)], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, **(env or {})})
     assert process.stdout.readline().strip() == "ready"
     return process
 
@@ -177,9 +183,13 @@ def test_an_incompatible_restart_is_ignored(caplog):
         source = LSLSource(name=name, timeout_s=10, stall_timeout_s=0.3)
         with source:
             _read_until(source, lambda s: s.n_samples >= 20)
-            n_before = source.n_samples
             _stop(first)
-            _read_until(source, lambda s: s.stalled)
+            # Samples still in flight when the outlet died keep arriving until liblsl reports
+            # the connection lost; after that the old inlet is never read again, so the count
+            # is final (counting earlier made this test fail on a loaded machine).
+            _read_until(source, lambda s: s.stalled and "the outlet was lost" in caplog.text)
+            assert "the outlet was lost" in caplog.text
+            n_before = source.n_samples
             second = _start_outlet(name, "EEG", "incompatible-b", origin, rate=500.0)
             _read_until(source, lambda s: "which runs at 500 Hz, not 250 Hz" in caplog.text)
             assert "which runs at 500 Hz, not 250 Hz" in caplog.text
@@ -259,3 +269,134 @@ def test_outlet_refuses_a_chunk_of_the_wrong_shape():
             outlet.push((np.zeros((3, 4)), np.arange(4.0)))
     with pytest.raises(InvalidArgumentError, match="name must be a non-empty string"):
         EEGOutlet(mne.create_info(["A"], 100.0, "eeg"), name=" ")
+
+
+# -- privacy: what --lsl-out streams say, and who can find them ------------------------
+
+
+def test_session_outlets_have_opaque_random_source_ids():
+    name = _unique("nf-session")
+    # The legacy folder-name argument (subject, date, preset) is ignored.
+    first = SessionOutlets(name, [("alpha", "ratio")], 10.0, "S01_2026-12-01_relax-alpha")
+    second = SessionOutlets(name + "-2", [("alpha", "ratio")], 10.0)
+    with first, second:
+        ids, texts = [], []
+        for stream_name in (f"{name}-features", f"{name}-markers", f"{name}-2-features"):
+            (found,) = resolve_byprop("name", stream_name, timeout=10)
+            ids.append(found.source_id())
+            texts.append(StreamInlet(found).info(timeout=10).as_xml())
+    suffixes = ["features", "markers", "features"]
+    for source_id, suffix in zip(ids, suffixes, strict=True):
+        assert re.fullmatch(rf"neurofeed-[0-9a-f]{{32}}-{suffix}", source_id), source_id
+    assert ids[0].removesuffix("-features") == ids[1].removesuffix("-markers") == first.source_id
+    assert second.source_id != first.source_id
+    for text in texts:  # the full description, as any client on the network reads it
+        for private in ("S01", "relax-alpha", "2026-12-01", "20261201"):
+            assert private not in text
+
+
+def _sockets(pid: int) -> list[tuple[str, str, int]]:
+    """Return (protocol, local address, port) of every inet socket that ``pid`` holds (Linux)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    found = []
+    for protocol in ("udp", "tcp", "udp6", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{protocol}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                address, port = fields[1].split(":")
+                if not protocol.endswith("6"):  # /proc lists IPv4 addresses little-endian
+                    address = socket.inet_ntoa(bytes.fromhex(address)[::-1])
+                found.append((protocol, address, int(port, 16)))
+    return found
+
+
+#: liblsl's default port for discovery queries (multicast and broadcast).
+LSL_MULTICAST_PORT = 16571
+
+
+@pytest.mark.skipif(not Path("/proc/self/net/udp").exists(), reason="reads Linux's /proc")
+def test_machine_scope_answers_discovery_on_loopback_only_and_opens_no_ipv6():
+    name = _unique("nf-machine")
+    process = _start_outlet(name, "EEG", _unique("sid"), local_clock(),
+                            env={"NEUROFEED_TEST_LSL_SCOPE": "machine"})
+    try:
+        sockets = _sockets(process.pid)
+        # This machine still finds and reads it.
+        with LSLSource(name=name, timeout_s=10) as source:
+            _read_until(source, lambda s: s.n_samples >= 10)
+    finally:
+        _stop(process)
+    assert source.n_samples >= 10
+    assert sockets and all(protocol in ("udp", "tcp") for protocol, _, _ in sockets)
+    discovery = [address for protocol, address, port in sockets
+                 if protocol == "udp" and port == LSL_MULTICAST_PORT]
+    assert discovery == ["127.0.0.1"]
+    # What the scope leaves open: the data and service ports, on every IPv4 interface.
+    assert {address for _, address, port in sockets if port != LSL_MULTICAST_PORT} == {"0.0.0.0"}
+
+
+@pytest.fixture
+def other_machine():
+    """A network namespace joined to this one by a veth pair: another machine on the LAN.
+
+    Yields the namespace's name and this machine's address as the other one sees it.
+    """
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.skip("needs root and iproute2 to create a network namespace standing for "
+                    "another machine")
+    tag = uuid.uuid4().hex[:6]
+    namespace, here, there = f"nf{tag}", f"nfh{tag}", f"nfp{tag}"
+    subnet = f"10.{int(tag[:2], 16)}.{int(tag[2:4], 16)}"
+    commands = [["ip", "netns", "add", namespace],
+                ["ip", "link", "add", here, "type", "veth", "peer", "name", there],
+                ["ip", "link", "set", there, "netns", namespace],
+                ["ip", "addr", "add", f"{subnet}.1/24", "dev", here],
+                ["ip", "link", "set", here, "up"],
+                ["ip", "netns", "exec", namespace, "ip", "addr", "add", f"{subnet}.2/24", "dev",
+                 there],
+                ["ip", "netns", "exec", namespace, "ip", "link", "set", there, "up"],
+                ["ip", "netns", "exec", namespace, "ip", "route", "add", "default", "dev", there]]
+    try:
+        for command in commands:
+            subprocess.run(command, check=True, capture_output=True, text=True)
+        yield namespace, f"{subnet}.1"
+    except subprocess.CalledProcessError as err:
+        pytest.skip(f"cannot create a network namespace here: {err.stderr.strip()}")
+    finally:
+        subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+        subprocess.run(["ip", "link", "del", here], capture_output=True)
+
+
+def _found_from(namespace: str, name: str, known_peer: str | None = None) -> int:
+    """Count the streams called ``name`` that a default LSL client in ``namespace`` finds."""
+    config = "[log]\nlevel = -1\n" + (f"[lab]\nKnownPeers = {{{known_peer}}}\n"
+                                        if known_peer else "")
+    code = ("import sys, pylsl; pylsl.set_config_content(sys.argv[1]); "
+            "print(len(pylsl.resolve_byprop('name', sys.argv[2], timeout=3.0)))")
+    result = subprocess.run(["ip", "netns", "exec", namespace, sys.executable, "-c", code,
+                             config, name], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout)
+
+
+def test_machine_scope_hides_outlets_from_other_machines_unless_addressed(other_machine):
+    namespace, address = other_machine
+    visible, hidden = _unique("nf-network"), _unique("nf-machine")
+    origin = local_clock()
+    processes = [_start_outlet(visible, "EEG", _unique("sid"), origin),
+                 _start_outlet(hidden, "EEG", _unique("sid"), origin,
+                               env={"NEUROFEED_TEST_LSL_SCOPE": "machine"})]
+    try:
+        found = {"network": _found_from(namespace, visible),
+                 "machine": _found_from(namespace, hidden),
+                 "machine, by address": _found_from(namespace, hidden, known_peer=address)}
+    finally:
+        for process in processes:
+            _stop(process)
+    # Liblsl's default: any machine on the network finds the stream. The machine scope hides
+    # it from discovery, but a client told this machine's address still finds it.
+    assert found == {"network": 1, "machine": 0, "machine, by address": 1}

@@ -36,15 +36,54 @@ _PULL_BUFFER_S = 1.0
 _MAX_LISTED = 10
 
 
+#: liblsl's log verbosity -1: warnings and errors only.
+_QUIET_CONFIG = "[log]\nlevel = -1\n"
+#: liblsl settings that keep LSL discovery on this machine (see docs/privacy.md): outlets
+#: answer broadcast and multicast queries on the loopback interface only, resolvers ask
+#: this machine only, and no IPv6 socket is opened (liblsl's IPv6 sockets listen on every
+#: interface). Data and service ports still listen on every IPv4 interface.
+MACHINE_SCOPE_CONFIG = ("[multicast]\nResolveScope = machine\nListenAddress = 127.0.0.1\n"
+                        "[ports]\nIPv6 = disable\n")
+
+
+_machine_scope = False
+
+
 def quiet_liblsl() -> None:
-    """Keep liblsl's INFO lines off stderr, unless the user configured liblsl."""
-    if os.environ.get("LSLAPICFG") or any(os.path.isfile(os.path.expanduser(path))
+    """Keep liblsl's INFO lines off stderr, unless the user configured liblsl.
+
+    Run when this module is imported. A no-op after :func:`use_machine_scope`, whose
+    settings it would otherwise replace.
+    """
+    if _machine_scope or os.environ.get("LSLAPICFG") or any(os.path.isfile(os.path.expanduser(path))
                                           for path in _USER_CONFIG_FILES):
         return
-    # Loguru verbosity -1: warnings and errors only. Without it every process that touches the
-    # network prints two INFO lines, which would break the CLI's one-line error messages. It
-    # only takes effect before liblsl's first network call, and is harmless after.
-    set_config_content("[log]\nlevel = -1\n")
+    # Without it every process that touches the network prints two INFO lines, which would
+    # break the CLI's one-line error messages. It only takes effect before liblsl's first
+    # network call, and is harmless after.
+    set_config_content(_QUIET_CONFIG)
+
+
+def use_machine_scope() -> None:
+    """Keep this process's LSL streams undiscoverable from other machines.
+
+    Outlets then answer discovery queries (multicast and broadcast) on the loopback
+    interface only, and resolvers (``--lsl`` sources, ``neurofeed devices``) only find
+    streams of this machine. It does not close the ports: a client elsewhere that is
+    given this machine's address (liblsl's ``KnownPeers``) still finds the streams and
+    can read them. docs/privacy.md says what is exposed, to whom, and how to close it.
+
+    Notes
+    -----
+    liblsl reads its configuration once, when the process creates its first LSL object
+    (stream info, outlet, inlet or resolver); call this before that, e.g. first thing in
+    a command. Importing pylsl is harmless. The settings replace any ``lsl_api.cfg`` file
+    for this process (liblsl takes configuration content over files), and keep liblsl's
+    INFO lines off stderr.
+    """
+    global _machine_scope
+    _machine_scope = True
+    set_config_content(_QUIET_CONFIG + MACHINE_SCOPE_CONFIG)
 
 
 quiet_liblsl()
