@@ -11,23 +11,31 @@ posterior channels (a third of that elsewhere), multiplied by ``alpha_gain`` in 
 channels; 150 µV blinks on Fp1/Fp2 every 7 s; a 1.5 s electrode pop in training that
 flattens four posterior channels (no estimate there); a 2 s muscle burst on F3/F4 in
 cool-down. Artifact flags mark the windows overlapping the injected events.
+
+Band powers use the estimator's band edges (:data:`neurofeed.bands.DEFAULT_BANDS`) and
+the columns are the registry's (:mod:`neurofeed.registry`). A session can also be cut
+short as Ctrl-C or a crash leaves it (``stop_s``), carry markers, and name a source
+that is not EEG.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mne
 import numpy as np
 from scipy.signal import welch
 
+from neurofeed.bands import DEFAULT_BANDS, DEFAULT_TOTAL
 from neurofeed.finalise import finalise_session
+from neurofeed.folder import FEATURES_FILE
 from neurofeed.home import library_versions, session_folder
 from neurofeed.protocol import Protocol, load_preset, preset_fields
 from neurofeed.protocol.presets import Phases
 from neurofeed.recorder import SessionRecorder
+from neurofeed.registry import FEATURES, FEEDBACK
 
 CHANNELS = ["Fp1", "Fp2", "F3", "F4", "Fz", "C3", "C4", "Cz", "P3", "P4", "Pz", "O1", "O2"]
 POSTERIOR = ["P3", "P4", "Pz", "O1", "O2"]
@@ -63,7 +71,7 @@ def _alpha_envelope(t: np.ndarray, gain: float) -> np.ndarray:
 def synthesise_eeg(alpha_gain: float, seed: int) -> np.ndarray:
     """EEG in volts, shape (channels, samples), as the module docstring describes."""
     rng = np.random.default_rng(seed)
-    n = int(round(sum(PHASES_S) * SFREQ))
+    n = round(sum(PHASES_S) * SFREQ)
     t = np.arange(n) / SFREQ
     data = _pink(rng, len(CHANNELS), n)
     weight = np.array([1.0 if ch in POSTERIOR else 1 / 3 for ch in CHANNELS])[:, None]
@@ -96,9 +104,9 @@ def _artifact_flags(window_start: float, window_end: float) -> dict[str, str]:
     return {ch: "+".join(f) or "ok" for ch, f in flags.items()}
 
 
-def _band_power(psd: np.ndarray, freqs: np.ndarray, low: float, high: float) -> np.ndarray:
-    band = (freqs >= low) & (freqs < high)
-    return psd[..., band].sum(axis=-1) * (freqs[1] - freqs[0])
+def _band_power(psd: np.ndarray, freqs: np.ndarray, band) -> np.ndarray:
+    inside = (freqs >= band.lo_hz) & (freqs < band.hi_hz)
+    return psd[..., inside].sum(axis=-1) * (freqs[1] - freqs[0])
 
 
 def compute_features(data: np.ndarray, hop_times: np.ndarray) -> list[dict]:
@@ -107,8 +115,8 @@ def compute_features(data: np.ndarray, hop_times: np.ndarray) -> list[dict]:
     ends = np.round(hop_times * SFREQ).astype(int)
     windows = np.stack([data[:, e - n_window:e] for e in ends])
     freqs, psd = welch(windows, SFREQ, nperseg=int(SFREQ), axis=-1)
-    alpha, theta = _band_power(psd, freqs, 8, 13), _band_power(psd, freqs, 4, 8)
-    beta, total = _band_power(psd, freqs, 13, 30), _band_power(psd, freqs, 1, 40)
+    alpha, theta, beta = (_band_power(psd, freqs, DEFAULT_BANDS[name]) for name in ("alpha", "theta", "beta"))
+    total = _band_power(psd, freqs, DEFAULT_TOTAL)
     rows = []
     for k, time_s in enumerate(hop_times):
         flags = _artifact_flags(time_s - WINDOW_S, time_s)
@@ -126,7 +134,7 @@ def compute_features(data: np.ndarray, hop_times: np.ndarray) -> list[dict]:
         row.update(alpha_posterior_v2=a, theta_frontal_v2=th,
                    alpha_rel_posterior=a / total[k, post].mean(),
                    theta_rel_frontal=th / total[k, front].mean(),
-                   alpha_theta_ratio=a / th,
+                   alpha_theta_ratio=a / theta[k, post].mean(),  # posterior, as the estimator
                    frontal_asymmetry=float(np.log(alpha[k, f4]) - np.log(alpha[k, f3])),
                    alpha_peak_hz=float(freqs[peak_band][np.argmax(psd[k, post][:, peak_band].mean(0))]),
                    beta_alpha_ratio=beta[k, post].mean() / a)
@@ -135,15 +143,14 @@ def compute_features(data: np.ndarray, hop_times: np.ndarray) -> list[dict]:
 
 
 #: The features with baseline z-scores, and their raw columns.
-Z_COLUMNS = {"alpha_posterior": "alpha_posterior_v2", "theta_frontal": "theta_frontal_v2",
-             "alpha_theta_ratio": "alpha_theta_ratio", "frontal_asymmetry": "frontal_asymmetry"}
-RAW_COLUMNS = ("alpha_posterior_v2", "theta_frontal_v2", "alpha_rel_posterior", "theta_rel_frontal",
-               "alpha_theta_ratio", "frontal_asymmetry", "alpha_peak_hz", "beta_alpha_ratio")
+Z_COLUMNS = {name: spec.column for name, spec in FEEDBACK.items()}
+RAW_COLUMNS = tuple(spec.column for spec in FEATURES)
 
 
 def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, seed: int = 0,
                   preset: str = "relax-alpha",
-                  started: datetime = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)) -> Path:
+                  started: datetime = datetime(2026, 11, 2, 10, 0, tzinfo=UTC),
+                  stop_s: float | None = None, markers=(), signal: str | None = None) -> Path:
     """Write one finalised session folder under ``out`` and return its path.
 
     Parameters
@@ -159,12 +166,21 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
         A built-in preset; its phases are shortened to :data:`PHASES_S`.
     started : datetime
         Wall-clock start (UTC), which names the folder and orders sessions.
+    stop_s : float, optional
+        Stop the session at this session time, as Ctrl-C or a crash does: EEG ends there,
+        the last hop's music, artifacts and latency rows are written but not its features
+        row, features.tsv ends in a torn line, and there is no ``phase:done``.
+    markers : sequence of (float, str)
+        More markers: session time in seconds, and description.
+    signal : str, optional
+        The source's ``signal`` (what it sends when it is not EEG).
     """
     spec = dataclasses.replace(load_preset(preset), phases=Phases(*PHASES_S))
     folder = session_folder(out, subject, spec.name, started)
     rng = np.random.default_rng(seed + 1000)
     data = synthesise_eeg(alpha_gain, seed)
-    n_hops = int(round((sum(PHASES_S) - WINDOW_S) / HOP_S))
+    end_s = sum(PHASES_S) if stop_s is None else stop_s
+    n_hops = round((sum(PHASES_S) - WINDOW_S) / HOP_S)
     hop_times = np.round(WINDOW_S + HOP_S * np.arange(n_hops), 6)
     rows = compute_features(data, hop_times)
     protocol = Protocol(spec)
@@ -174,17 +190,22 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
         values = np.array([r[column] for r, b in zip(rows, in_baseline) if b])
         stats[name] = (values.mean(), values.std(ddof=1))
 
-    meta = {"session_id": folder.name, "subject": subject, "preset": spec.name,
+    meta = {"session_id": folder.name, "kind": "session", "subject": subject, "preset": spec.name,
             "preset_config": preset_fields(spec), "started_utc": started.isoformat(),
             "source": {"kind": "file", "file": "/data/synthetic-alpha_raw.fif", "channels": CHANNELS,
                        "rate": SFREQ},
             "audio": {"backend": "none"}, "seed": seed, "hop_s": HOP_S, "versions": library_versions(),
             "estimator": {"posterior": POSTERIOR, "frontal_midline": FRONTAL, "asymmetry_pair": ["F3", "F4"]}}
+    if signal is not None:
+        meta["source"]["signal"] = signal
+    n_samples = round(end_s * SFREQ)
     info = mne.create_info(CHANNELS, SFREQ, "eeg")
     with SessionRecorder(folder, info, meta) as recorder:
         phase, sent = None, 0
-        for time_s, row in zip(hop_times, rows):
-            due = int(round(time_s * SFREQ))
+        for onset, description in markers:
+            recorder.write_marker(LSL_T0 + onset, 0.0, description)
+        for time_s, row in zip(hop_times[hop_times <= end_s], rows):
+            due = round(time_s * SFREQ)
             recorder.write_eeg(data[:, sent:due], LSL_T0 + np.arange(sent, due) / SFREQ)
             sent = due
             z = {name: (row[column] - stats[name][0]) / stats[name][1] if "reason" not in row else None
@@ -196,6 +217,7 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
                 phase = step.phase
             estimate = "reason" not in row
             baseline = step.phase == "baseline"
+            interrupted = stop_s is not None and time_s + HOP_S > stop_s  # stopped before its features row
             recorder.write_row("features", {
                 "time_s": float(time_s), "lsl_time_s": LSL_T0 + float(time_s), "phase": step.phase,
                 "estimate": int(estimate), "reason": row.get("reason"),
@@ -203,7 +225,8 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
                 **{f"{name}_z": None if baseline or z[name] is None else float(z[name])
                    for name in Z_COLUMNS},
                 "feedback_z": step.feature_z, "score": step.score, "reward": int(step.reward),
-                "held": int(step.held), "progress": step.progress, "n_bad_channels": row["n_bad"]})
+                "held": int(step.held), "progress": step.progress, "n_bad_channels": row["n_bad"]}
+            ) if not interrupted else None
             state = step.state
             recorder.write_row("music", {
                 "time_s": float(time_s), "tempo_bpm": state.tempo_bpm, "key": state.key, "mode": state.mode,
@@ -218,7 +241,11 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
                 "time_s": float(time_s), "newest_sample_lsl_s": newest,
                 "estimate_ready_lsl_s": newest + to_estimate, "engine_applied_lsl_s": newest + to_engine,
                 "sample_to_estimate_s": to_estimate, "sample_to_engine_s": to_engine})
-        recorder.write_eeg(data[:, sent:], LSL_T0 + np.arange(sent, data.shape[1]) / SFREQ)
-        recorder.write_marker(LSL_T0 + sum(PHASES_S), 0.0, "phase:done")
+        recorder.write_eeg(data[:, sent:n_samples], LSL_T0 + np.arange(sent, n_samples) / SFREQ)
+        if stop_s is None:
+            recorder.write_marker(LSL_T0 + sum(PHASES_S), 0.0, "phase:done")
+    if stop_s is not None:
+        with open(folder / FEATURES_FILE, "a", encoding="utf-8") as features:
+            features.write(f"{time_s}\t{LSL_T0 + time_s}\tbasel")  # cut mid-row: no line end
     finalise_session(folder)
     return folder

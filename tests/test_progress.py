@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import mne
 import numpy as np
 import pytest
+from _cli import assert_one_line_error, run_cli
+from _session_fixture import write_session
 from scipy import stats
 
 from neurofeed.errors import SessionFolderError
 from neurofeed.recorder import SessionRecorder
 from neurofeed.report import build_progress, session_summary
 from neurofeed.report.progress import ols_trend
-from _cli import assert_one_line_error, run_cli
-from _session_fixture import write_session
 
-START = datetime(2026, 11, 2, 10, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 #: Posterior alpha amplitude in training, per week of the course.
 GAINS = (1.2, 1.5, 1.8)
 

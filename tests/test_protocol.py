@@ -6,13 +6,13 @@ import math
 from pathlib import Path
 
 import pytest
+from _cli import assert_one_line_error, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurofeed.protocol import PresetError, Protocol, list_presets, load_preset
 from neurofeed.protocol.mapping import STALE_S
 from neurofeed.synth.state import MODES
-from _cli import assert_one_line_error, run_cli
 
 HOP = 0.1
 
@@ -59,7 +59,8 @@ def test_built_in_presets_load():
     (("tempo_bpm = [70.0, 60.0]", "tempo_bpm = 65"), ["[music].tempo_bpm = 65", "two numbers"]),
     (("key = \"D\"", "key = \"H\""), ["[music].key", "'H'"]),
     (("kind = \"off\"", "kind = \"binaural-ish\""), ["[entrainment].kind", "off, binaural, isochronic"]),
-    (("smoothing_s = 2.0", "smothing_s = 2.0"), ["unknown key [feedback].smothing_s", "did you mean smoothing_s"]),
+    (("smoothing_s = 2.0", "smothing_s = 2.0"),
+     ["unknown key [feedback].smothing_s", "did you mean smoothing_s"]),
     (("[limits]", "[limitz]"), ["unknown table [limitz]"]),
     (("kind = \"feedback\"", "kind = \"magic\""), ["kind = 'magic' is not accepted", "feedback, iso"]),
     (("[phases]", "[phases"), ["is not valid TOML"]),

@@ -11,15 +11,17 @@ import matplotlib.image
 import mne
 import numpy as np
 import pytest
-
-from neurofeed.errors import SessionFolderError
-from neurofeed.protocol import FEEDBACK_FEATURES
-from neurofeed.recorder import SessionRecorder
-from neurofeed.report import SessionIncompleteError, build_report
-from neurofeed.report.spectra import phase_spectra, region_channels
-from neurofeed.report.summary import FEATURES, read_session, summarise
 from _cli import assert_one_line_error, run_cli
 from _session_fixture import CHANNELS, write_session
+
+from neurofeed.bands import ARTIFACT_KINDS, DEFAULT_BANDS
+from neurofeed.errors import SessionFolderError
+from neurofeed.recorder import SessionRecorder
+from neurofeed.registry import FEEDBACK
+from neurofeed.report import SessionIncompleteError, build_report
+from neurofeed.report.figures import BANDS_HZ
+from neurofeed.report.spectra import phase_spectra, region_channels
+from neurofeed.report.summary import read_session, summarise
 
 FIGURES = ("features", "phases", "music", "spectra", "latency")
 
@@ -110,28 +112,40 @@ def test_spectra_show_the_alpha_rise_in_the_posterior_region(session):
     assert spectra.psd_uv2_per_hz["training"][at_10] > 1.8 * spectra.psd_uv2_per_hz["baseline"][at_10]
 
 
-def test_region_from_the_estimator_else_from_channel_names():
+def test_region_from_the_estimator_else_by_the_estimator_rules():
     names = ["EEG Fp1", "F3", "F4", "Fz", "O1..", "POz", "P7"]
     estimator = {"posterior": ["P7", "O1.."]}
     assert region_channels(names, "alpha_posterior", estimator) == ("Posterior", ["P7", "O1.."])
-    assert region_channels(names, "alpha_posterior") == ("Posterior", ["O1..", "POz", "P7"])
-    assert region_channels(names, "theta_frontal") == ("Frontal midline", ["F3", "F4", "Fz"])
-    assert region_channels(names, "frontal_asymmetry")[1] == ["F3", "F4"]
-    assert region_channels(["EXG1", "EXG2"], "alpha_theta_ratio") == ("All channels", ["EXG1", "EXG2"])
+    # Without the session's record, the channels the estimator would choose: standard sites first.
+    assert region_channels(names, "alpha_posterior") == ("Posterior", ["O1.."])
+    assert region_channels(["POz", "P7", "Cz"], "alpha_posterior") == ("Posterior", ["POz", "P7"])
+    assert region_channels(names, "theta_frontal") == ("Frontal midline", ["Fz"])
+    assert region_channels(names, "frontal_asymmetry") == ("Asymmetry pair", ["F4", "F3"])
+    # The estimator measures alpha/theta over the posterior region, and averages every channel
+    # when no channel is named like one.
+    assert region_channels(["EXG1", "EXG2"], "alpha_theta_ratio") == ("Posterior", ["EXG1", "EXG2"])
+    assert region_channels(["EXG1", "EXG2"], "frontal_asymmetry") == ("All channels", ["EXG1", "EXG2"])
 
 
-def test_every_feedback_feature_has_a_report_definition():
-    from neurofeed.loop import FEATURE_COLUMNS, FEEDBACK_SOURCES
+def test_report_facts_come_from_the_estimator():
+    # Band edges marked on the spectra are the estimator's (alpha 8-12 Hz, not BrainFlow's 8-13).
+    assert BANDS_HZ == {"θ": (4.0, 8.0), "α": (DEFAULT_BANDS["alpha"].lo_hz, DEFAULT_BANDS["alpha"].hi_hz)}
+    assert BANDS_HZ["α"] == (8.0, 12.0)
+    assert FEEDBACK["frontal_asymmetry"].format_change(-0.123) == "-0.12 ln"
+    assert FEEDBACK["alpha_posterior"].format_change(38.4) == "+38%"
+    assert FEEDBACK["theta_frontal"].format_change(-0.3) == "0%"
+    assert FEEDBACK["theta_frontal"].describe_change(-0.3) == "stayed at its baseline level"
+    assert FEEDBACK["theta_frontal"].describe_change(-12.6) == "fell 13% below baseline"
+    assert FEEDBACK["frontal_asymmetry"].describe_change(0.054) == "rose by 0.05 (ln ratio) from baseline"
 
-    assert set(FEATURES) == set(FEEDBACK_FEATURES)
-    assert {name: spec.stored_name for name, spec in FEATURES.items()} == FEEDBACK_SOURCES
-    assert all(FEATURE_COLUMNS[spec.column] == spec.stored_name for spec in FEATURES.values())
-    assert FEATURES["frontal_asymmetry"].format_change(-0.123) == "-0.12 ln"
-    assert FEATURES["alpha_posterior"].format_change(38.4) == "+38%"
-    assert FEATURES["theta_frontal"].format_change(-0.3) == "0%"
-    assert FEATURES["theta_frontal"].describe_change(-0.3) == "stayed at its baseline level"
-    assert FEATURES["theta_frontal"].describe_change(-12.6) == "fell 13% below baseline"
-    assert FEATURES["frontal_asymmetry"].describe_change(0.054) == "rose by 0.05 (ln ratio) from baseline"
+
+def test_artifact_flags_are_listed_in_the_detector_order(session):
+    # Only flags the detector raises (no 'railed'), in its order, then any other flag seen.
+    summary = json.loads((session / "report" / "summary.json").read_text())
+    flags = list(summary["artifact_pct"]["F3"])
+    assert flags == [kind for kind in ARTIFACT_KINDS if kind in flags]
+    assert set(flags) == {"flat", "amplitude", "muscle"}
+    assert "railed" not in ARTIFACT_KINDS
 
 
 def test_incomplete_session_suggests_recover(tmp_path):

@@ -9,7 +9,6 @@ import re
 import mne
 import numpy as np
 import pytest
-
 from _cli import run_cli
 from _session_fixture import CHANNELS, SFREQ, synthesise_eeg
 
@@ -87,7 +86,8 @@ def test_session_on_a_stored_baseline_is_compared_with_it(shared_eeg, tmp_path, 
     result = run_cli("calibrate", "--file", str(recording), "--speed", "max", "--subject", "C1",
                      "--duration", "30s", "--audio", "none", "--no-status", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    folder = _replay(recording, tmp_path / "sessions", "--subject", "C1", "--duration", "60s", "--start", "30")
+    folder = _replay(recording, tmp_path / "sessions", "--subject", "C1", "--duration", "60s",
+                     "--start", "30")
 
     rows = _tsv(folder / "features.tsv")
     assert "baseline" not in {r["phase"] for r in rows}

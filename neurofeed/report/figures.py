@@ -10,11 +10,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from neurofeed.bands.bandset import DEFAULT_BANDS
+from neurofeed.registry import FEEDBACK, FeatureDef
 from neurofeed.report.spectra import Spectra
-from neurofeed.report.style import (PHASE_LINES, PHASE_SHADES, SERIES, legend_above_data, new_figure,
-                                    shade_phases, strip)
-from neurofeed.report.summary import (FEATURES, PHASE_LABELS, FeatureSpec, SessionData, SessionSummary,
-                                      baseline_mean, relative_to_baseline)
+from neurofeed.report.style import (
+    PHASE_LINES,
+    PHASE_SHADES,
+    SERIES,
+    legend_above_data,
+    new_figure,
+    shade_phases,
+    strip,
+)
+from neurofeed.report.summary import (
+    PHASE_LABELS,
+    SessionData,
+    SessionSummary,
+    baseline_mean,
+    relative_to_baseline,
+)
 from neurofeed.synth.theory import MODES
 
 if TYPE_CHECKING:
@@ -22,17 +36,23 @@ if TYPE_CHECKING:
 
 #: Window of the moving average drawn over per-hop band powers, in seconds.
 SMOOTH_S = 5.0
-#: Band edges marked on spectra, in Hz.
-BANDS_HZ = {"θ": (4.0, 8.0), "α": (8.0, 13.0)}
+#: Band edges marked on spectra, in Hz: the estimator's own bands.
+BANDS_HZ = {symbol: (DEFAULT_BANDS[name].lo_hz, DEFAULT_BANDS[name].hi_hz)
+            for symbol, name in (("θ", "theta"), ("α", "alpha"))}
 PERCENTILE_LINES = {"p50": "-", "p90": "--", "p95": "-.", "p99": ":"}
 
 
 def _moving_mean(values: np.ndarray, n: int) -> np.ndarray:
-    """Centred moving mean over ``n`` samples that skips NaN (NaN where a window has none)."""
+    """Centred moving mean over ``n`` samples that skips NaN (NaN where a window has none).
+
+    The result has the length of ``values`` even when ``n`` is longer (a session stopped
+    within its first window): ``np.convolve(mode="same")`` would return ``n`` values then.
+    """
     finite = np.isfinite(values)
     kernel = np.ones(max(n, 1))
-    sums = np.convolve(np.where(finite, values, 0.0), kernel, mode="same")
-    counts = np.convolve(finite.astype(float), kernel, mode="same")
+    centre = slice((kernel.size - 1) // 2, (kernel.size - 1) // 2 + values.size)
+    sums = np.convolve(np.where(finite, values, 0.0), kernel)[centre]
+    counts = np.convolve(finite.astype(float), kernel)[centre]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / counts, np.nan)
 
@@ -56,9 +76,9 @@ def features_figure(data: SessionData, summary: SessionSummary):
     """Alpha and theta against baseline, and the feedback z-score with the reward thresholds."""
     fig, (ax_power, ax_z) = new_figure([1.2, 1.0], 6.4)
     times = data.features["time_s"] / 60
-    n_smooth = int(round(SMOOTH_S / summary.hop_s)) if summary.hop_s > 0 else 1
+    n_smooth = round(SMOOTH_S / summary.hop_s) if summary.hop_s > 0 else 1
     for key, name in (("alpha", "alpha_posterior"), ("theta", "theta_frontal")):
-        spec = FEATURES[name]
+        spec = FEEDBACK[name]
         baseline = baseline_mean(data, spec)
         change = relative_to_baseline(spec, data.features.get(spec.column), baseline)
         if change is not None:
@@ -211,12 +231,12 @@ def latency_figure(latency: dict, summary: SessionSummary):
     return fig
 
 
-def progress_figure(numbers: list[SessionNumbers], trend: Trend | None, spec: FeatureSpec):
+def progress_figure(numbers: list[SessionNumbers], trend: Trend | None, spec: FeatureDef):
     """A course of sessions: target change with its trend, time in target and reward, data quality."""
     fig, (ax_change, ax_target, ax_quality) = new_figure([1.3, 1.0, 0.8], 8.0)
     x = np.array([n.number for n in numbers], dtype=float)
     change = np.array([np.nan if n.change is None else n.change for n in numbers])
-    unit = "%" if spec.relative else "ln ratio"
+    unit = "%" if spec.relative_change else "ln ratio"
     if trend is not None:
         span = np.linspace(x.min() - 0.3, x.max() + 0.3, 50)
         band = trend.band(span)

@@ -10,7 +10,6 @@ freedom: it needs at least 2 sessions, and 3 for the interval.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -20,13 +19,14 @@ import numpy as np
 
 from neurofeed._check import check_option
 from neurofeed.errors import SessionFolderError, SessionIncompleteError
+from neurofeed.folder import SESSION_FILE, read_session_json
 from neurofeed.home import check_subject, data_home, subject_dir
-from neurofeed.recorder import SESSION_FILE, TableWriter
+from neurofeed.recorder import TableWriter
+from neurofeed.registry import FEEDBACK
 from neurofeed.report import figures, html
 from neurofeed.report.session import DEFINITIONS
 from neurofeed.report.style import report_style, save_png
-from neurofeed.report.summary import (FEATURES, SessionSummary, format_percent,
-                                      format_started, session_summary)
+from neurofeed.report.summary import SessionSummary, format_percent, format_started, session_summary
 
 PROGRESS_FILE = "progress.html"
 TABLE_FILE = "progress.tsv"
@@ -136,8 +136,8 @@ def find_sessions(subject: str, roots) -> tuple[list[tuple[Path, SessionSummary]
                 continue
             seen.add(key)
             try:
-                meta = json.loads((folder / SESSION_FILE).read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
+                meta = read_session_json(folder)
+            except SessionFolderError:
                 continue  # half-written or foreign: not one of this subject's sessions we can use
             if meta.get("subject") != subject:
                 continue
@@ -181,7 +181,7 @@ def write_table(rows: list[SessionNumbers], path: Path) -> None:
             writer.append({"session": row.number, "date": row.date, "session_id": row.session_id,
                            "preset": row.preset, "target": row.target, "feature": row.feature,
                            "change": row.change,
-                           "change_unit": "%" if FEATURES[row.feature].relative else "ln",
+                           "change_unit": "%" if FEEDBACK[row.feature].relative_change else "ln",
                            "in_target_pct": row.in_target_pct, "reward_pct": row.reward_pct,
                            "estimate_pct": row.estimate_pct, "duration_s": row.duration_s,
                            "folder": row.folder})
@@ -190,7 +190,7 @@ def write_table(rows: list[SessionNumbers], path: Path) -> None:
 
 
 def _headline(rows: list[SessionNumbers], trend: Trend | None) -> str:
-    spec = FEATURES[rows[0].feature]
+    spec = FEEDBACK[rows[0].feature]
     span = f"{rows[0].date} to {rows[-1].date}" if len(rows) > 1 else rows[0].date
     text = f"{len(rows)} session{'s' if len(rows) > 1 else ''} ({span}). "
     if trend is None:
@@ -219,7 +219,7 @@ def build_progress(subject: str, *, home=None, extra=(), feature: str | None = N
     extra : iterable of path-like
         More folders of sessions (``--out`` of ``neurofeed run``), or session folders.
     feature : str, optional
-        The feature to trend (a key of :data:`~neurofeed.report.summary.FEATURES`);
+        The feature to trend (a key of :data:`neurofeed.registry.FEEDBACK`);
         by default the one most sessions targeted.
     out_dir : path-like, optional
         Where ``progress.html``, ``progress.png`` and ``progress.tsv`` go; by default
@@ -246,11 +246,11 @@ def build_progress(subject: str, *, home=None, extra=(), feature: str | None = N
         raise SessionFolderError(f"no finished sessions with training of subject {subject!r} in "
                                  f"{', '.join(str(r) for r in roots)}{hint}")
     folders, summaries = zip(*finished)
-    feature = check_option("feature", feature, FEATURES) if feature else course_feature(summaries)
+    feature = check_option("feature", feature, FEEDBACK) if feature else course_feature(summaries)
     rows = session_numbers(summaries, folders, feature)
-    spec = FEATURES[feature]
+    spec = FEEDBACK[feature]
     trend = ols_trend([r.number for r in rows], [math.nan if r.change is None else r.change for r in rows],
-                      relative=spec.relative)
+                      relative=spec.relative_change)
 
     out = Path(out_dir) if out_dir is not None else subject_dir(subject, home) / "progress"
     out.mkdir(parents=True, exist_ok=True)
@@ -260,7 +260,7 @@ def build_progress(subject: str, *, home=None, extra=(), feature: str | None = N
     table = html.table(
         ["#", "Date", "Preset", "Target", f"{spec.label} vs baseline", "In target", "Reward", "Estimate",
          "Minutes"],
-        [[str(r.number), r.date, r.preset, FEATURES[r.target].label, spec.format_change(r.change),
+        [[str(r.number), r.date, r.preset, FEEDBACK[r.target].label, spec.format_change(r.change),
           format_percent(r.in_target_pct), format_percent(r.reward_pct), format_percent(r.estimate_pct),
           f"{r.duration_s / 60:.1f}"] for r in rows], numeric_from=4)
     notes = [html.paragraph(f"Per-session numbers: {TABLE_FILE} beside this page. Trend: least-squares "

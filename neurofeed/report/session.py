@@ -5,15 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from neurofeed import __version__
-from neurofeed.recorder import write_json
+from neurofeed.folder import REPORT_DIR, write_json
+from neurofeed.registry import FEEDBACK
 from neurofeed.report import figures, html
 from neurofeed.report.spectra import phase_spectra
 from neurofeed.report.style import report_style, save_png
-from neurofeed.report.summary import (FEATURES, PHASE_LABELS, SessionSummary, format_percent, format_started,
-                                      read_session, summarise)
+from neurofeed.report.summary import (
+    PHASE_LABELS,
+    SessionSummary,
+    format_percent,
+    format_started,
+    read_session,
+    summarise,
+)
 
-#: The report's folder inside the session folder.
-REPORT_DIR = "report"
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.json"
 
@@ -24,7 +29,9 @@ DEFINITIONS = (
     "difference for frontal asymmetry (already a log ratio, ln F4 - ln F3 alpha). Reward: the share "
     "of the phase's hops in which the reward was on (with the preset's hysteresis). In target: the "
     "share of the phase's hops in which the smoothed feedback z-score was at or above the reward "
-    "threshold; it has no value in baseline, which defines the z-score.")
+    "threshold; it has no value in baseline, which defines the z-score. No usable EEG: the time "
+    "from each 'signal:lost' marker to the next 'signal:restored' (or to the end), in which no "
+    "channel of the feedback feature's region gave a usable window.")
 
 
 CAPTIONS = {
@@ -42,17 +49,17 @@ CAPTIONS = {
 
 def _clock(seconds: float) -> str:
     """``m:ss`` of a session time in seconds."""
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}:{secs:02d}"
 
 
 def _phase_table(summary: SessionSummary) -> str:
     names = [summary.target] + [n for n in ("alpha_posterior", "theta_frontal") if n != summary.target]
     header = ["Phase", "Time (m:ss)", "Estimate", "Reward", "In target"] + [
-        f"{FEATURES[n].label} vs baseline" for n in names]
+        f"{FEEDBACK[n].label} vs baseline" for n in names]
     rows = [[PHASE_LABELS.get(p.name, p.name), f"{_clock(p.start_s)}-{_clock(p.end_s)}",
              format_percent(p.estimate_pct), format_percent(p.reward_pct), format_percent(p.in_target_pct)]
-            + [FEATURES[n].format_change(p.changes.get(n)) if p.name != "baseline" else "reference"
+            + [FEEDBACK[n].format_change(p.changes.get(n)) if p.name != "baseline" else "reference"
                for n in names] for p in summary.phases]
     return html.table(header, rows)
 
@@ -72,6 +79,8 @@ def _facts(summary: SessionSummary, description: str, stored_baseline: dict) -> 
     if summary.no_estimate_reasons:
         quality += "; no estimate because: " + "; ".join(
             f"{reason} ({count} windows)" for reason, count in summary.no_estimate_reasons.items())
+    if summary.signal_lost_s > 0:
+        quality += f"; no usable EEG for {summary.signal_lost_s:.1f} s"
     return html.facts([
         ("Subject", summary.subject),
         ("Date", format_started(summary.started_utc)),
@@ -94,7 +103,7 @@ def _artifacts(summary: SessionSummary) -> str:
     clean = [ch for ch in summary.artifact_pct if ch not in flagged]
     return (html.paragraph("Artifacts: the share of hops whose window carried each flag, by channel. "
                            f"Clean throughout: {', '.join(clean) or 'none'}.")
-            + html.table(["Channel"] + flags, rows))
+            + html.table(["Channel", *flags], rows))
 
 
 def build_report(folder, *, out_dir=None) -> Path:

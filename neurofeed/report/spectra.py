@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from neurofeed.bands.features import resolve_asymmetry_pair, resolve_region
+from neurofeed.registry import FEEDBACK, REGIONS
 
 #: The spectra's frequency range, in Hz.
 FMIN_HZ, FMAX_HZ = 1.0, 40.0
 #: Welch segment length, in seconds (0.5 Hz resolution), with 50% overlap.
 SEGMENT_S = 2.0
-
-_POSTERIOR = re.compile(r"^(P|PO|O|I)(\d+|Z)$")
-_FRONTAL = re.compile(r"^(AF|F|FC)(\d+|Z)$")
 
 
 @dataclass(frozen=True)
@@ -38,36 +37,23 @@ class Spectra:
     psd_uv2_per_hz: dict
 
 
-def _plain(name: str) -> str:
-    # EDF labels look like "EEG O1" or "O1..": compare the bare 10-20 name.
-    return name.upper().removeprefix("EEG").strip(" .-")
-
-
-#: For each target feature: its region's name, and the lists of session.json's
-#: ``estimator`` that hold the region's channels.
-_REGIONS = {
-    "alpha_posterior": ("Posterior", ("posterior",)),
-    "theta_frontal": ("Frontal midline", ("frontal_midline",)),
-    "frontal_asymmetry": ("Asymmetry pair", ("asymmetry_pair",)),
-    "alpha_theta_ratio": ("Posterior and frontal midline", ("posterior", "frontal_midline")),
-}
-
-
-def _by_name(ch_names: list[str], target: str) -> list[str]:
-    posterior = [c for c in ch_names if _POSTERIOR.match(_plain(c))]
-    frontal = [c for c in ch_names if _FRONTAL.match(_plain(c))]
-    f3f4 = [c for c in ch_names if _plain(c) in ("F3", "F4")]
-    return {"alpha_posterior": posterior, "theta_frontal": frontal, "frontal_asymmetry": f3f4,
-            "alpha_theta_ratio": posterior + frontal}[target]
+def _resolved(region: str, ch_names: list[str]) -> list[str]:
+    """The channels the estimator's own rules choose for ``region`` (see neurofeed.bands.features)."""
+    if region == "asymmetry_pair":
+        pair = resolve_asymmetry_pair(ch_names)
+        return [] if pair is None else [ch_names[i] for i in pair]
+    return [ch_names[i] for i in resolve_region(region, ch_names).channels]
 
 
 def region_channels(ch_names: list[str], target: str, estimator: dict | None = None) -> tuple[str, list[str]]:
-    """The region of interest of a target feature.
+    """The region of interest of a target feature: the regions the registry measures it over.
 
-    The channels the session's estimator used (session.json ``estimator``: ``posterior``,
-    ``frontal_midline``, ``asymmetry_pair``) when it recorded them; otherwise by 10-20/10-10
-    name: P, PO, O and I channels for posterior, AF, F and FC for frontal, F3 and F4 for
-    the asymmetry pair. When neither gives a channel of ``ch_names``, every channel.
+    The channels the session's estimator used (session.json ``estimator``, one list per
+    region of :data:`neurofeed.registry.REGIONS`) when it recorded them; otherwise those
+    the estimator's rules choose in ``ch_names``
+    (:func:`~neurofeed.bands.features.resolve_region`,
+    :func:`~neurofeed.bands.features.resolve_asymmetry_pair`). When neither gives a
+    channel of ``ch_names``, every channel.
 
     Returns
     -------
@@ -76,10 +62,13 @@ def region_channels(ch_names: list[str], target: str, estimator: dict | None = N
     channels : list of str
         The channels of ``ch_names`` in it, without repeats.
     """
-    region, keys = _REGIONS[target]
-    listed = [c for key in keys for c in ((estimator or {}).get(key) or [])]
-    channels = list(dict.fromkeys(c for c in (listed or _by_name(ch_names, target)) if c in ch_names))
-    return (region, channels) if channels else ("All channels", list(ch_names))
+    regions = FEEDBACK[target].regions
+    label = " and ".join(REGIONS[r][0] if i == 0 else REGIONS[r][0].lower() for i, r in enumerate(regions))
+    listed = [c for r in regions for c in ((estimator or {}).get(r) or [])]
+    if not listed:
+        listed = [c for r in regions for c in _resolved(r, ch_names)]
+    channels = list(dict.fromkeys(c for c in listed if c in ch_names))
+    return (label, channels) if channels else ("All channels", list(ch_names))
 
 
 def phase_spectra(raw, spans, target: str, estimator: dict | None = None) -> Spectra:
@@ -103,7 +92,7 @@ def phase_spectra(raw, spans, target: str, estimator: dict | None = None) -> Spe
 
     region, channels = region_channels(raw.ch_names, target, estimator)
     sfreq = raw.info["sfreq"]
-    n_fft = int(round(SEGMENT_S * sfreq))
+    n_fft = round(SEGMENT_S * sfreq)
     n_step = n_fft - n_fft // 2
     freqs, psds = np.empty(0), {}
     for name, start, end in spans:

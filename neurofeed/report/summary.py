@@ -17,6 +17,13 @@ Definitions (every percentage is of the phase's hops, one hop every ``hop_s``):
   cool-down too; it is undefined (None) in baseline, where there is no z-score yet.
 - **Estimate**: the share of hops whose window gave an estimate.
 - **Artifacts**: for each channel and flag, the share of hops whose window carried it.
+- **No usable EEG**: the seconds from each ``signal:lost`` marker to the next
+  ``signal:restored`` (or to the session's end): stretches in which no channel of the
+  feedback feature's region gave a usable window (contact lost, a dead headset).
+
+A session stopped early (Ctrl-C, a stop signal, a crash then ``neurofeed recover``) is
+summarised as far as it went: its tables may end at different hops, its last phase may
+be cut short, and it may have no training phase at all.
 """
 
 from __future__ import annotations
@@ -30,71 +37,31 @@ from pathlib import Path
 
 import numpy as np
 
+from neurofeed.bands.artifacts import ARTIFACT_KINDS
 from neurofeed.errors import SessionFolderError, SessionIncompleteError
-from neurofeed.finalise import RAW_FILE, latency_percentiles, read_session_json, read_table
-from neurofeed.recorder import STATUS_FINALISED
+from neurofeed.finalise import latency_percentiles
+from neurofeed.folder import (
+    ARTIFACTS_FILE,
+    BASELINE_FILE,
+    FEATURES_FILE,
+    LATENCY_FILE,
+    MUSIC_FILE,
+    RAW_FILE,
+    STATUS_FINALISED,
+    read_markers,
+    read_session_json,
+    read_table,
+)
+from neurofeed.registry import FEEDBACK, FeatureDef
 
 PHASES = ("baseline", "training", "cooldown")
 PHASE_LABELS = {"baseline": "Baseline", "training": "Training", "cooldown": "Cool-down"}
-#: Artifact flags in the order docs/session-folder.md lists them.
-ARTIFACT_FLAGS = ("nonfinite", "flat", "railed", "amplitude", "muscle", "line")
-#: The baseline a session's z-scores are against, written by the session.
-BASELINE_FILE = "baseline.json"
 #: latency.tsv's latencies, in seconds (its other columns are times on the LSL clock).
 LATENCY_COLUMNS = ("sample_to_estimate_s", "sample_to_engine_s")
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """A feature a preset can target, and how its change from baseline is expressed.
-
-    Attributes
-    ----------
-    name : str
-        The preset's ``[feedback].feature``.
-    column : str
-        Its per-hop raw value in features.tsv.
-    label : str
-        What people call it.
-    stored_name : str
-        Its name among the features of a stored baseline (``baseline.json``).
-    relative : bool
-        True: change as a percentage of the baseline mean; False: as a difference (for
-        log ratios, whose baseline mean can be zero or negative).
-    """
-
-    name: str
-    column: str
-    label: str
-    stored_name: str
-    relative: bool
-
-    def describe_change(self, change: float) -> str:
-        """A change from baseline in words: ``rose 38% over baseline``, ``fell by 0.12 (ln ratio)``."""
-        size = round(abs(change)) if self.relative else round(abs(change), 2)
-        if size == 0:
-            return "stayed at its baseline level"
-        if self.relative:
-            return f"rose {size}% over baseline" if change > 0 else f"fell {size}% below baseline"
-        return f"{'rose' if change > 0 else 'fell'} by {size:.2f} (ln ratio) from baseline"
-
-    def format_change(self, change: float | None) -> str:
-        """Format a change from baseline: ``+38%`` or ``+0.12 ln``; ``n/a`` when None."""
-        if change is None:
-            return "n/a"
-        if self.relative:
-            value = round(change)
-            return f"{value:+d}%" if value else "0%"  # no "-0%" for a tiny fall
-        value = round(change, 2)
-        return f"{value:+.2f} ln" if value else "0.00 ln"
-
-
-FEATURES = {spec.name: spec for spec in (
-    FeatureSpec("alpha_posterior", "alpha_posterior_v2", "Posterior alpha", "alpha_v2", True),
-    FeatureSpec("theta_frontal", "theta_frontal_v2", "Frontal theta", "theta_v2", True),
-    FeatureSpec("alpha_theta_ratio", "alpha_theta_ratio", "Alpha/theta ratio", "alpha_theta_ratio", True),
-    FeatureSpec("frontal_asymmetry", "frontal_asymmetry", "Frontal alpha asymmetry", "faa", False),
-)}
+#: The markers around a stretch without usable EEG (see neurofeed.loop.quality).
+SIGNAL_LOST, SIGNAL_RESTORED = "signal:lost", "signal:restored"
+#: The features.tsv columns a report cannot do without.
+REQUIRED_COLUMNS = ("time_s", "phase", "estimate")
 
 
 @dataclass
@@ -104,7 +71,7 @@ class SessionData:
     Tables are columns as :func:`neurofeed.finalise.read_table` returns them (numeric
     columns as float arrays, text columns as lists); an absent table is empty.
     ``baseline`` is the session's ``baseline.json`` (the baseline its z-scores are
-    against), or empty.
+    against), or empty. ``markers`` are markers.tsv's events (onsets on the LSL clock).
     """
 
     folder: Path
@@ -114,6 +81,7 @@ class SessionData:
     artifacts: dict
     latency: dict
     baseline: dict
+    markers: list = field(default_factory=list)
 
     @property
     def raw_path(self) -> Path:
@@ -136,7 +104,7 @@ class PhaseSummary:
     estimate_pct: float
     reward_pct: float
     in_target_pct: float | None
-    #: Change from baseline of each feature in :data:`FEATURES` (None where undefined).
+    #: Change from baseline of each feature in :data:`neurofeed.registry.FEEDBACK` (None where undefined).
     changes: dict = field(default_factory=dict)
 
 
@@ -147,7 +115,7 @@ class SessionSummary:
     Attributes
     ----------
     target : str
-        The preset's feedback feature (a key of :data:`FEATURES`).
+        The preset's feedback feature (a key of :data:`neurofeed.registry.FEEDBACK`).
     baseline : str
         What changes are against (see :func:`baseline_reference`).
     reward_z, release_z : float
@@ -156,7 +124,7 @@ class SessionSummary:
         The phases present, in session order.
     artifact_pct : dict
         ``{channel: {flag: percent of all hops}}`` for every channel, flags in
-        :data:`ARTIFACT_FLAGS` order then any other flag seen.
+        the detector's order (:data:`neurofeed.bands.ARTIFACT_KINDS`) then any other flag seen.
     no_estimate_reasons : dict
         ``{reason: number of hops}`` for hops without an estimate.
     latency_ms : dict
@@ -166,6 +134,11 @@ class SessionSummary:
     virtual_clock : bool
         Whether the session ran on synthetic sample times: a replay as fast as possible or
         faster than real time (session.json ``clock`` other than ``real time``).
+    signal : str or None
+        What the source sends when it is not EEG (session.json ``source.signal``: a
+        synthetic test signal, a simulated listener); None for EEG.
+    signal_lost_s : float
+        Seconds without usable EEG (see module notes).
     """
 
     session_id: str
@@ -187,15 +160,17 @@ class SessionSummary:
     artifact_pct: dict
     latency_ms: dict
     virtual_clock: bool
+    signal: str | None
+    signal_lost_s: float
 
     def phase(self, name: str) -> PhaseSummary | None:
         """The summary of phase ``name``, or None when the session has no such phase."""
         return next((p for p in self.phases if p.name == name), None)
 
     @property
-    def target_spec(self) -> FeatureSpec:
-        """The :class:`FeatureSpec` of the target feature."""
-        return FEATURES[self.target]
+    def target_spec(self) -> FeatureDef:
+        """The :class:`~neurofeed.registry.FeatureDef` of the target feature."""
+        return FEEDBACK[self.target]
 
     @property
     def training_change(self) -> float | None:
@@ -206,14 +181,18 @@ class SessionSummary:
     def headline(self) -> str:
         """The summary in plain words and numbers, for the top of the report."""
         spec, training = self.target_spec, self.phase("training")
+        # What qualifies every number comes first: a source that is not EEG, EEG that was unusable.
+        sentences = [f"Source: {self.signal}."] if self.signal else []
+        if self.signal_lost_s > 0:
+            sentences.append(f"No usable EEG for {self.signal_lost_s:.1f} s (contact lost or dead headset).")
         if training is None:
-            sentences = [f"No training phase ({self.duration_s / 60:.1f} min recorded)."]
+            sentences.append(f"No training phase ({self.duration_s / 60:.1f} min recorded).")
         elif self.training_change is None:
-            sentences = [f"{spec.label}: no change from baseline can be given (no baseline "
-                         f"values); reward {training.reward_pct:.0f}% of the time."]
+            sentences.append(f"{spec.label}: no change from baseline can be given (no baseline "
+                             f"values); reward {training.reward_pct:.0f}% of the time.")
         else:
-            sentences = [f"{spec.label} {spec.describe_change(self.training_change)} in training; "
-                         f"reward {training.reward_pct:.0f}% of the time."]
+            sentences.append(f"{spec.label} {spec.describe_change(self.training_change)} in training; "
+                             f"reward {training.reward_pct:.0f}% of the time.")
             if self.baseline == "stored baseline":
                 sentences.append("Changes are against the subject's stored baseline.")
             cooldown = self.phase("cooldown")
@@ -244,25 +223,63 @@ def read_session(folder) -> SessionData:
         When session.json still says ``running`` or eeg_raw.fif is missing, suggesting
         ``neurofeed recover``.
     SessionFolderError
-        When the folder is not a session, or has no features.tsv.
+        When the folder is not a feedback session, has no feedback windows, or its
+        features.tsv or baseline.json is damaged.
     """
     folder = Path(folder)
     meta = read_session_json(folder)
     if meta.get("status") != STATUS_FINALISED or not (folder / RAW_FILE).is_file():
         raise SessionIncompleteError(f"{str(folder)!r} is incomplete (the session did not finish); "
                                      f"run 'neurofeed recover {folder}' first")
-    features = read_table(folder / "features.tsv")
-    if not features.get("time_s", np.empty(0)).size:
-        raise SessionFolderError(f"{str(folder)!r} has no features.tsv rows; only sessions of "
-                                 "'neurofeed run' or 'replay' have a report")
+    features = read_table(folder / FEATURES_FILE)
+    if not features and meta.get("kind") not in ("session", "calibrate"):
+        raise SessionFolderError(f"{str(folder)!r} has no {FEATURES_FILE}; only sessions of "
+                                 "'neurofeed run', 'replay' or 'calibrate' have a report")
+    if not len(features.get("time_s", ())):
+        raise SessionFolderError(f"{str(folder)!r} has no feedback windows: the session stopped after "
+                                 f"{float(meta.get('duration_s', 0.0)):.1f} s, before its first; "
+                                 "there is nothing to report")
+    for name in REQUIRED_COLUMNS:
+        if not isinstance(features.get(name), np.ndarray if name != "phase" else list):
+            raise SessionFolderError(f"{str(folder / FEATURES_FILE)!r} is damaged: its column {name!r} "
+                                     "is missing or not as written")
     try:
-        baseline = json.loads((folder / BASELINE_FILE).read_text(encoding="utf-8"))
+        baseline = json.loads((folder / BASELINE_FILE).read_bytes())
     except FileNotFoundError:
         baseline = {}
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, ValueError, RecursionError) as err:
         raise SessionFolderError(f"{str(folder / BASELINE_FILE)!r} is unreadable: {err}") from None
-    return SessionData(folder, meta, features, read_table(folder / "music.tsv"),
-                       read_table(folder / "artifacts.tsv"), read_table(folder / "latency.tsv"), baseline)
+    if not isinstance(baseline, dict):
+        raise SessionFolderError(f"{str(folder / BASELINE_FILE)!r} is damaged: a JSON object was expected")
+    markers, _ = read_markers(folder)
+    return SessionData(folder, meta, features, read_table(folder / MUSIC_FILE),
+                       read_table(folder / ARTIFACTS_FILE), read_table(folder / LATENCY_FILE), baseline,
+                       markers)
+
+
+def signal_lost_s(data: SessionData) -> float:
+    """Seconds without usable EEG: from each ``signal:lost`` marker to the next ``signal:restored``.
+
+    A loss still open at the end runs to the session's end (its last hop, or
+    ``duration_s``), placed on the LSL clock through features.tsv's ``lsl_time_s``.
+    """
+    total, lost_at = 0.0, None
+    for onset, _, description in sorted(data.markers):
+        if description == SIGNAL_LOST and lost_at is None:
+            lost_at = onset
+        elif description == SIGNAL_RESTORED and lost_at is not None:
+            total, lost_at = total + onset - lost_at, None
+    if lost_at is not None:
+        times, lsl = data.features["time_s"], data.features.get("lsl_time_s")
+        if isinstance(lsl, np.ndarray) and np.isfinite(lsl - times).any():
+            offset = float((lsl - times)[np.isfinite(lsl - times)][0])  # session time 0 on the LSL clock
+            total += max(offset + session_end_s(data) - lost_at, 0.0)
+    return total
+
+
+def session_end_s(data: SessionData) -> float:
+    """The session's end in session seconds: ``duration_s``, or its last hop if later."""
+    return max(float(data.features["time_s"][-1]), float(data.meta.get("duration_s", 0.0)))
 
 
 def phase_spans(data: SessionData) -> list[tuple[str, float, float]]:
@@ -274,13 +291,12 @@ def phase_spans(data: SessionData) -> list[tuple[str, float, float]]:
     times, phases = data.features["time_s"], data.phase_of_hops()
     starts = [(name, float(times[phases == name][0])) for name in PHASES if np.any(phases == name)]
     starts.sort(key=lambda item: item[1])
-    end = max(float(times[-1]), float(data.meta.get("duration_s", 0.0)))
-    ends = [start for _, start in starts[1:]] + [end]
+    ends = [start for _, start in starts[1:]] + [session_end_s(data)]
     return [(name, 0.0 if i == 0 else start, stop)
             for i, ((name, start), stop) in enumerate(zip(starts, ends))]
 
 
-def phase_mean(data: SessionData, spec: FeatureSpec, phase: str) -> float | None:
+def phase_mean(data: SessionData, spec: FeatureDef, phase: str) -> float | None:
     """Mean of feature ``spec`` over the hops of ``phase`` that gave an estimate, or None."""
     values = data.features.get(spec.column)
     if not isinstance(values, np.ndarray):
@@ -289,14 +305,14 @@ def phase_mean(data: SessionData, spec: FeatureSpec, phase: str) -> float | None
     return float(values[usable].mean()) if usable.any() else None
 
 
-def relative_to_baseline(spec: FeatureSpec, values, baseline: float | None):
+def relative_to_baseline(spec: FeatureDef, values, baseline: float | None):
     """``values`` as changes from ``baseline``: percent, or difference (see module notes).
 
     None when the change is undefined (no baseline, or a non-positive one for a percentage).
     """
-    if baseline is None or values is None or (spec.relative and baseline <= 0):
+    if baseline is None or values is None or (spec.relative_change and baseline <= 0):
         return None
-    return 100.0 * (values / baseline - 1.0) if spec.relative else values - baseline
+    return 100.0 * (values / baseline - 1.0) if spec.relative_change else values - baseline
 
 
 def baseline_reference(data: SessionData) -> str:
@@ -306,15 +322,15 @@ def baseline_reference(data: SessionData) -> str:
     return "stored baseline" if data.baseline.get("features") else "none"
 
 
-def baseline_mean(data: SessionData, spec: FeatureSpec) -> float | None:
+def baseline_mean(data: SessionData, spec: FeatureDef) -> float | None:
     """The baseline mean of ``spec`` (see module notes), or None when there is none."""
     if baseline_reference(data) == "baseline phase":
         return phase_mean(data, spec, "baseline")
-    stored = data.baseline.get("features", {}).get(spec.stored_name, {}).get("mean")
+    stored = data.baseline.get("features", {}).get(spec.key, {}).get("mean")
     return float(stored) if stored is not None else None
 
 
-def feature_change(data: SessionData, spec: FeatureSpec, phase: str) -> float | None:
+def feature_change(data: SessionData, spec: FeatureDef, phase: str) -> float | None:
     """Change of ``spec`` from baseline in ``phase`` (see module notes), or None if undefined."""
     return relative_to_baseline(spec, phase_mean(data, spec, phase), baseline_mean(data, spec))
 
@@ -332,7 +348,7 @@ def summarise_phase(data: SessionData, name: str, start_s: float, end_s: float,
     if np.any(np.isfinite(feedback_z)):
         # A NaN z-score (no estimate) compares False: such hops count as out of target.
         in_target = _percent(feedback_z >= reward_z)
-    changes = {} if name == "baseline" else {n: feature_change(data, s, name) for n, s in FEATURES.items()}
+    changes = {} if name == "baseline" else {n: feature_change(data, s, name) for n, s in FEEDBACK.items()}
     return PhaseSummary(name, start_s, end_s, int(rows.sum()),
                         estimate_pct=_percent(data.features["estimate"][rows] == 1),
                         reward_pct=_percent(data.features.get("reward", np.zeros(rows.size))[rows] == 1),
@@ -346,13 +362,13 @@ def artifact_percentages(artifacts: dict) -> dict:
                             for flag in cell.split("+"))
               for name, cells in channels.items()}
     seen = set().union(*counts.values()) if counts else set()
-    flags = [f for f in ARTIFACT_FLAGS if f in seen] + sorted(seen - set(ARTIFACT_FLAGS))
+    flags = [f for f in ARTIFACT_KINDS if f in seen] + sorted(seen - set(ARTIFACT_KINDS))
     n_hops = len(next(iter(channels.values()), []))
     return {name: {flag: 100.0 * counts[name][flag] / n_hops for flag in flags} for name in channels}
 
 
 def describe_source(source) -> str:
-    """One line for session.json's ``source``: kind, board/stream/file, channels and rate.
+    """One line for session.json's ``source``: kind, board/stream/file, channels, rate, and signal.
 
     Channels are ``channels`` (names) or ``n_channels``; the rate is ``rate`` or ``sfreq``, in Hz.
     """
@@ -368,6 +384,8 @@ def describe_source(source) -> str:
     rate = source.get("rate") or source.get("sfreq")
     if rate:
         parts.append(f"at {float(rate):g} Hz")
+    if source.get("signal"):
+        parts.append(f"({source['signal']})")
     return " ".join(parts)
 
 
@@ -389,18 +407,19 @@ def summarise(data: SessionData) -> SessionSummary:
     meta = data.meta
     feedback = meta.get("preset_config", {}).get("feedback", {})
     target = feedback.get("feature", "alpha_posterior")
-    if target not in FEATURES:
+    if target not in FEEDBACK:
         raise SessionFolderError(f"{str(data.folder)!r}: unknown feedback feature {target!r} in "
-                                 f"session.json; accepted: {', '.join(FEATURES)}")
+                                 f"session.json; accepted: {', '.join(FEEDBACK)}")
     reward_z = float(feedback.get("reward_z", math.nan))
     estimate = data.features["estimate"]
     reasons = data.features.get("reason", ["n/a"] * estimate.size)
     # Sample times of a replay on the virtual clock or faster than real time are synthetic.
     virtual = meta.get("clock", "real time") != "real time"
+    source = meta.get("source")
     return SessionSummary(
         session_id=str(meta.get("session_id", data.folder.name)), subject=str(meta.get("subject", "?")),
         preset=str(meta.get("preset", "?")), started_utc=str(meta.get("started_utc", "")),
-        source=describe_source(meta.get("source")), duration_s=float(meta.get("duration_s", math.nan)),
+        source=describe_source(source), duration_s=float(meta.get("duration_s", math.nan)),
         hop_s=float(meta.get("hop_s", math.nan)), n_gaps=int(meta.get("n_gaps", 0)),
         target=target, baseline=baseline_reference(data), direction=str(feedback.get("direction", "up")),
         reward_z=reward_z,
@@ -413,7 +432,9 @@ def summarise(data: SessionData) -> SessionSummary:
         # On a virtual clock sample times run ahead of the wall clock: latencies are meaningless.
         latency_ms={} if virtual else latency_percentiles(
             {name: data.latency[name] for name in LATENCY_COLUMNS if name in data.latency}),
-        virtual_clock=virtual)
+        virtual_clock=virtual,
+        signal=source.get("signal") if isinstance(source, dict) else None,
+        signal_lost_s=signal_lost_s(data))
 
 
 def session_summary(folder) -> SessionSummary:
