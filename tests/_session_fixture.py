@@ -217,16 +217,15 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
                 phase = step.phase
             estimate = "reason" not in row
             baseline = step.phase == "baseline"
-            interrupted = stop_s is not None and time_s + HOP_S > stop_s  # stopped before its features row
-            recorder.write_row("features", {
-                "time_s": float(time_s), "lsl_time_s": LSL_T0 + float(time_s), "phase": step.phase,
-                "estimate": int(estimate), "reason": row.get("reason"),
-                **{c: float(row[c]) if estimate else None for c in RAW_COLUMNS},
-                **{f"{name}_z": None if baseline or z[name] is None else float(z[name])
-                   for name in Z_COLUMNS},
-                "feedback_z": step.feature_z, "score": step.score, "reward": int(step.reward),
-                "held": int(step.held), "progress": step.progress, "n_bad_channels": row["n_bad"]}
-            ) if not interrupted else None
+            if stop_s is None or time_s != hop_times[hop_times <= end_s][-1]:  # a stop's last: no features
+                recorder.write_row("features", {
+                    "time_s": float(time_s), "lsl_time_s": LSL_T0 + float(time_s), "phase": step.phase,
+                    "estimate": int(estimate), "reason": row.get("reason"),
+                    **{c: float(row[c]) if estimate else None for c in RAW_COLUMNS},
+                    **{f"{name}_z": None if baseline or z[name] is None else float(z[name])
+                       for name in Z_COLUMNS},
+                    "feedback_z": step.feature_z, "score": step.score, "reward": int(step.reward),
+                    "held": int(step.held), "progress": step.progress, "n_bad_channels": row["n_bad"]})
             state = step.state
             recorder.write_row("music", {
                 "time_s": float(time_s), "tempo_bpm": state.tempo_bpm, "key": state.key, "mode": state.mode,
@@ -246,6 +245,6 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
             recorder.write_marker(LSL_T0 + sum(PHASES_S), 0.0, "phase:done")
     if stop_s is not None:
         with open(folder / FEATURES_FILE, "a", encoding="utf-8") as features:
-            features.write(f"{time_s}\t{LSL_T0 + time_s}\tbasel")  # cut mid-row: no line end
+            features.write(f"{stop_s}\t{LSL_T0 + stop_s}\tbasel")  # cut mid-row: no line end
     finalise_session(folder)
     return folder
