@@ -16,6 +16,7 @@ _LAZY = {
     "read_recording": "neurofeed.acquire.files",
     "LSLSource": "neurofeed.acquire.lsl",
     "EEGOutlet": "neurofeed.acquire.outlet",
+    "SimulatedListener": "neurofeed.acquire.simulated",
 }
 
 __all__ = ["BrainFlowSource", "Chunk", "Event", "Gap", "Source", "board_names",

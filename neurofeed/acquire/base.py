@@ -237,6 +237,19 @@ class Source(abc.ABC):
             logger.warning("%r stalled: no data for %.1f s", self, now - self._last_data_clock)
         return Chunk(data, timestamps)
 
+    def listen(self, state) -> None:  # noqa: B027 (a hook; most sources ignore the music)
+        """Hear the music being played; by default, nothing happens.
+
+        Called by the loop on every hop with the :class:`~neurofeed.synth.MusicState`
+        being played. A simulated source (:class:`~neurofeed.acquire.SimulatedListener`)
+        responds to it; a person's EEG source has nothing to do.
+
+        Parameters
+        ----------
+        state : neurofeed.synth.MusicState
+            The music's parameters at this hop.
+        """
+
     def pop_events(self) -> list[Event]:
         """Return the events (annotations, markers) that became due since the last call."""
         events, self._events = self._events, []
