@@ -140,7 +140,10 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
         raise SessionFolderError(
             f"{str(folder)!r}: the EEG timestamps jump by more than {LONG_GAP_S:g} s or step back "
             f"{len(slices) - 1} times; accepted: at most {MAX_PARTS - 1} (they are garbage)")
-    info = mne.create_info(eeg_info["ch_names"], eeg_info["sfreq"], "eeg")
+    try:
+        info = mne.create_info(eeg_info["ch_names"], eeg_info["sfreq"], "eeg")
+    except (ValueError, TypeError) as err:
+        raise SessionFolderError(f"{str(folder)!r}: its channels are not accepted by MNE ({err})") from None
     starts = [float(timestamps[part.start]) for part in slices]
     offset = _utc_offset(meta, starts[0])
     parts = []
@@ -154,6 +157,9 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
                          meas_date=_meas_date(offset, starts[number - 1]))
         except NeurofeedError as err:
             raise SessionFolderError(f"{str(folder)!r}: {err}") from None
+        except MemoryError:
+            raise SessionFolderError(f"{str(folder)!r}: not enough memory for part {number} "
+                                     f"({part.stop - part.start} samples)") from None
         raw.info["description"] = f"neurofeed session {meta.get('session_id', folder.name)}"
         name = raw_part_file(number)
         write_raw(raw, folder / name, overwrite=True)

@@ -49,8 +49,8 @@ def until_failure(recorder: SessionRecorder, folder: str, readonly: bool) -> Non
     sent = 0
     try:
         while True:
-            recorder.write_eeg(*expected(sent, sent + 25))
-            sent += 25
+            sent += 25  # counted first: the call that fails has handed its samples over
+            recorder.write_eeg(*expected(sent - 25, sent))
             recorder.write_marker(float(sent), 0.0, "tick")
             if readonly and sent == SFREQ:
                 recorder.flush()

@@ -7,12 +7,12 @@ import json
 import mne
 import numpy as np
 import pytest
+from _cli import assert_one_line_error, run_cli
 
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.finalise import finalise_session
 from neurofeed.folder import SCHEMA_VERSION, read_live_eeg, read_table
 from neurofeed.recorder import SessionRecorder
-from _cli import assert_one_line_error, run_cli
 
 SFREQ = 100.0
 
@@ -85,7 +85,7 @@ def test_bad_arguments_are_refused_naming_them(tmp_path):
     with SessionRecorder(tmp_path / "b", _info(), {}) as rec:
         with pytest.raises(InvalidArgumentError, match=r"data must have shape \(3, 2\)"):
             rec.write_eeg(np.zeros((2, 2)), np.zeros(2))
-        with pytest.raises(InvalidArgumentError, match="table='featurs' is not accepted.*features"):
+        with pytest.raises(InvalidArgumentError, match=r"table=.featurs. is not accepted.*features"):
             rec.write_row("featurs", {"t": 1.0})
 
 
