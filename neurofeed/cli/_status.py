@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
 #: Without a terminal, a status line is printed this often, in seconds of session time.
 LOG_STATUS_EVERY_S = 10.0
+#: Bad channels named on the status line; more are counted.
+MAX_NAMED_BAD = 3
 
 
 class StatusPrinter:
@@ -24,7 +27,10 @@ class StatusPrinter:
             if now - self._last_draw < 0.2:
                 return
             self._last_draw = now
-            self.stream.write("\r" + format_status(status) + "\033[K")
+            # A line wider than the terminal wraps, and "\r" would then redraw only its
+            # last part: cut it to the width (the loud flags come first, so they stay).
+            width = shutil.get_terminal_size().columns - 1
+            self.stream.write("\r" + format_status(status)[:width] + "\033[K")
             self.stream.flush()
         elif status.time_s >= self._next_log_s:
             self._next_log_s = status.time_s + LOG_STATUS_EVERY_S
@@ -35,16 +41,38 @@ class StatusPrinter:
             self.stream.write("\n")
 
 
+def format_quality(quality) -> str:
+    """``quality 14 good 1 poor 1 bad (O1)``: channel counts per level, bad ones named."""
+    if quality is None:
+        return "quality n/a"
+    counts = " ".join(f"{quality.count(level)} {level}" for level in ("good", "poor", "bad")
+                      if quality.count(level))
+    bad = quality.names("bad")
+    if bad:
+        more = len(bad) - MAX_NAMED_BAD
+        counts += f" ({', '.join(bad[:MAX_NAMED_BAD])}{f' +{more}' if more > 0 else ''})"
+    return f"quality {counts}"
+
+
 def format_status(status) -> str:
-    """One line: phase, time left, alpha/theta z, music, reward, artifacts, source and audio."""
+    """One line: loud flags first (no usable EEG, stalled, audio lost), then phase, time
+    left, alpha/theta z, music, reward, artifacts, channel quality, and what the signal
+    is when it is not a person's EEG."""
     step, state = status.step, status.step.state
 
     def z(value):
         return "  n/a" if value is None else f"{value:+5.2f}"
     minutes, seconds = divmod(round(status.remaining_s), 60)
-    flags = " STALLED" if status.stalled else ""
-    flags += " AUDIO LOST" if status.audio == "lost" else ""
-    return (f"{step.phase:<8} {minutes:2d}:{seconds:02d} left | alpha z {z(status.alpha_z)} "
-            f"theta z {z(status.theta_z)} | {state.tempo_bpm:5.1f} BPM {state.key} {state.mode:<10} "
-            f"| reward {'ON ' if step.reward else 'off'} | artifacts {status.artifact_percent:3.0f}%"
-            f"{flags}")
+    flags = [text for on, text in ((status.signal_lost, "NO USABLE EEG"),
+                                   (status.stalled, "STALLED"),
+                                   (status.audio == "lost", "AUDIO LOST")) if on]
+    parts = [" ".join(flags)] if flags else []
+    parts += [f"{step.phase:<8} {minutes:2d}:{seconds:02d} left",
+              f"alpha z {z(status.alpha_z)} theta z {z(status.theta_z)}",
+              f"{state.tempo_bpm:5.1f} BPM {state.key} {state.mode:<10}",
+              f"reward {'ON ' if step.reward else 'off'}",
+              f"artifacts {status.artifact_percent:3.0f}%",
+              format_quality(status.quality)]
+    if status.signal:
+        parts.append(f"[{status.signal}]")
+    return " | ".join(parts)
