@@ -14,9 +14,9 @@ import mido
 import mne
 import numpy as np
 import pytest
+from _cli import assert_one_line_error, run_cli
 
 from neurofeed.finalise import read_table
-from _cli import assert_one_line_error, run_cli
 
 SFREQ = 250.0
 CHANNELS = ["Fz", "F3", "F4", "Cz", "Pz", "O1", "Oz", "O2"]
@@ -235,7 +235,8 @@ def test_replay_bad_input(tmp_path, args, fragments):
 
 def test_bad_custom_preset_fails_before_anything_starts(tmp_path):
     preset = tmp_path / "mine.toml"
-    preset.write_text((Path(__file__).parents[1] / "configs" / "relax-alpha.toml").read_text()
+    preset.write_text((Path(__file__).parents[1] / "neurofeed" / "protocol" / "builtin"
+                       / "relax-alpha.toml").read_text()
                       .replace("reward_z = 0.5", "reward_z = 50"))
     result = run_cli("run", "--board", "synthetic", "--preset", str(preset), "--out", str(tmp_path / "o"))
     assert_one_line_error(result, "mine.toml: [feedback].reward_z = 50 is out of range", "-10 to 10")
