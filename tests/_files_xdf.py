@@ -26,6 +26,7 @@ class XdfStream:
     ``samples`` is ``(n_samples, n_channels)`` numbers, or a list of lists of str for
     ``channel_format="string"``. ``channels`` holds one dict per channel with any of
     ``label``, ``unit`` and ``type``; empty writes no per-channel metadata.
+    ``desc_xml`` is written as it is at the end of the header's ``desc`` element.
     """
 
     name: str
@@ -35,6 +36,7 @@ class XdfStream:
     timestamps: np.ndarray
     samples: object
     channels: list[dict] = field(default_factory=list)
+    desc_xml: bytes = b""
 
 
 def write_xdf(path: str | Path, streams: list[XdfStream]) -> Path:
@@ -82,7 +84,9 @@ def _header(stream: XdfStream) -> bytes:
             node = ET.SubElement(channels, "channel")
             for key, value in channel.items():
                 ET.SubElement(node, key).text = value
-    return b'<?xml version="1.0"?>' + ET.tostring(info, encoding="utf-8")
+    ET.SubElement(desc, "end")  # where desc_xml goes: ET cannot hold XML of any depth
+    text = ET.tostring(info, encoding="utf-8").replace(b"<end />", stream.desc_xml)
+    return b'<?xml version="1.0"?>' + text
 
 
 def _n_channels(stream: XdfStream) -> int:

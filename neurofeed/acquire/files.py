@@ -114,12 +114,14 @@ def read_recording(path, *, board: str | int | None = None, stream: str | None =
             raw = _read_brainflow_csv(path, board)
     except FileFormatError:
         raise
-    except (MemoryError, RecursionError) as err:
-        # The last guard: the checks above bound what a header can ask for, but a reader
-        # (pyxdf's XML, a MATLAB file) may still nest or allocate beyond what is sane.
-        raise FileFormatError(f"{str(path)!r} is too large or too deeply nested to read "
-                              f"({type(err).__name__}); accepted: a recording that fits "
-                              "in memory") from None
+    except RecursionError:
+        # The last guards: the checks above bound what a header can ask for, but a reader
+        # may still nest (pyxdf's XML) or allocate beyond what this machine holds.
+        raise FileFormatError(f"{str(path)!r} has a header nested too deeply to read; "
+                              "accepted: a header of ordinary depth") from None
+    except MemoryError:
+        raise FileFormatError(f"{str(path)!r} is too large to read into this machine's "
+                              "memory; accepted: a recording that fits in memory") from None
     except Exception as err:  # readers of corrupt files raise anything: struct, Unicode, EOF...
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         raise FileFormatError(f"{str(path)!r} is unreadable, corrupt or truncated "
