@@ -16,6 +16,7 @@ Schema versions (``schema_version`` in session.json):
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import math
@@ -117,11 +118,11 @@ def check_output_folder(path, name: str = "--out") -> Path:
     """
     folder, shown = Path(path), str(path)
     accepted = "accepted: a folder you can write to, or a new one in such a folder"
-    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        where = "is a file" if existing == folder else f"is below {str(existing)!r}, which is a file"
-        raise InvalidArgumentError(f"{name} {shown!r} {where}; {accepted}")
     try:
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            where = "is a file" if existing == folder else f"is below {str(existing)!r}, which is a file"
+            raise InvalidArgumentError(f"{name} {shown!r} {where}; {accepted}")
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / f".neurofeed-probe-{os.getpid()}"
         probe.touch()
@@ -155,8 +156,7 @@ class FolderLock:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as err:
-                raise StorageError(f"session folder {str(self.folder)!r} cannot be locked for "
-                                   f"writing ({why(err)})") from None
+                raise self._cannot_lock(err) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -165,6 +165,9 @@ class FolderLock:
                 raise SessionLockedError(
                     f"session folder {str(self.folder)!r} is still being written by process {pid}; "
                     "wait for it to end or stop it first") from None
+            except OSError as err:  # no locks on this file system (some network mounts)
+                os.close(fd)
+                raise self._cannot_lock(err) from None
             # The previous holder may have removed the file between our open and our lock:
             # then the lock is on an orphan, and we take a fresh file.
             try:
@@ -174,19 +177,24 @@ class FolderLock:
             if same:
                 break
             os.close(fd)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        # The id only names the holder in the refusal; a full disk may keep it out.
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd: int | None = fd
+
+    def _cannot_lock(self, err: OSError) -> StorageError:
+        return StorageError(f"session folder {str(self.folder)!r} cannot be locked for writing "
+                            f"({why(err)})")
 
     def release(self) -> None:
         """Remove the lock file and release the lock (once)."""
         if self._fd is None:
             return
-        try:
+        # A folder gone or read-only keeps its lock file; the lock dies with the descriptor.
+        with contextlib.suppress(OSError):
             if os.path.samestat(os.fstat(self._fd), os.stat(self.path)):
                 self.path.unlink()
-        except OSError:
-            pass  # the folder is gone or read-only: the lock dies with the descriptor
         os.close(self._fd)
         self._fd = None
 

@@ -14,6 +14,7 @@ made read-only under the session, raises :class:`neurofeed.errors.StorageError`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -247,10 +248,8 @@ class SessionRecorder:
                 self.flush()
         finally:
             for file in self._files():
-                try:
+                with contextlib.suppress(OSError):  # a failure was raised once, naming recover
                     file.flush()
-                except OSError:
-                    pass  # the failure was raised once, naming the folder and recover
                 file.close()
             self._lock.release()
 
