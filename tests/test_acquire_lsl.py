@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _cli import assert_one_line_error, run_cli
-from pylsl import StreamInlet, local_clock, resolve_byprop
+from pylsl import StreamInfo, StreamInlet, StreamOutlet, local_clock, resolve_byprop
 
 from neurofeed.acquire import EEGOutlet, LSLSource
 from neurofeed.acquire.units import volts_per_unit
@@ -200,6 +200,20 @@ def test_an_incompatible_restart_is_ignored(caplog):
         _stop(first)
         if second is not None:
             _stop(second)
+
+
+def test_a_stream_declaring_an_absurd_rate_is_refused_before_anything_is_allocated():
+    name = _unique("nf-fast")
+    # Just above the limit: liblsl itself takes seconds to create an outlet at 1e9 Hz.
+    outlet = StreamOutlet(StreamInfo(name, "EEG", 4, 2e5, "float32", _unique("sid")))
+    with pytest.raises(SourceError) as caught:
+        LSLSource(name=name, timeout_s=10).open()
+    del outlet
+    message = str(caught.value)
+    assert "\n" not in message
+    assert (f"LSL stream {name!r} (EEG, 4 ch at 200000 Hz) on " in message
+            and "declares a sampling rate of 200000.0 Hz; accepted: more than 0 and at most "
+                "100000 Hz" in message)
 
 
 def test_samples_queued_before_open_are_not_delivered(outlet):

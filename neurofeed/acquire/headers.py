@@ -1,11 +1,11 @@
 """What a recording's header declares, range-checked before anything is allocated.
 
 A header is input like any other: a file may declare 99,999,999 Hz, a million channels,
-or more records than it holds. Every reader checks the rate and channel count it is
-given against the limits below, and the number of samples against what the file's
-bytes can hold, so that a hostile or damaged header is a one-line
-:class:`~neurofeed.errors.FileFormatError` instead of a gigabyte allocation. EDF/BDF
-and BrainVision headers are read here before MNE sees them, which also tells a
+or more records than it holds. Every reader checks the rate and channel count it is given
+against the limits below (and so does the LSL source, for a stream's), and the number of
+samples against what the file's bytes can hold, so that a hostile or damaged header is a
+one-line :class:`~neurofeed.errors.FileFormatError` instead of a gigabyte allocation.
+EDF/BDF and BrainVision headers are read here before MNE sees them, which also tells a
 recording cut short from a shorter one.
 """
 
@@ -40,24 +40,42 @@ _EDF_SIGNAL_BYTES = 256
 _BRAINVISION_BYTES = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}
 
 
-def check_sfreq(path, sfreq) -> float:
-    """Return ``sfreq`` as a float, or raise unless it is a rate in (0, MAX_SFREQ_HZ] Hz."""
+def check_sfreq(origin, sfreq, *, error=FileFormatError) -> float:
+    """Return ``sfreq`` as a float, or raise unless it is a rate in (0, MAX_SFREQ_HZ] Hz.
+
+    Parameters
+    ----------
+    origin : Path | str
+        What declares the rate: a file (named, quoted, in the error) or a description
+        such as ``"LSL stream 'Amp' (EEG, 8 ch at 250 Hz)"``.
+    sfreq : float | str
+        The rate as read, in Hz.
+    error : type
+        The exception raised: :class:`~neurofeed.errors.FileFormatError` for files.
+    """
     try:
         value = float(sfreq)
     except (TypeError, ValueError):
         value = math.nan
     if not 0 < value <= MAX_SFREQ_HZ:  # also refuses NaN
-        raise FileFormatError(f"{str(path)!r} declares a sampling rate of {sfreq!s} Hz; "
-                              f"accepted: more than 0 and at most {MAX_SFREQ_HZ:g} Hz")
+        raise error(f"{_named(origin)} declares a sampling rate of {sfreq!s} Hz; "
+                    f"accepted: more than 0 and at most {MAX_SFREQ_HZ:g} Hz")
     return value
 
 
-def check_n_channels(path, n_channels: int) -> int:
-    """Return ``n_channels``, or raise unless it is from 1 to :data:`MAX_CHANNELS`."""
+def check_n_channels(origin, n_channels: int, *, error=FileFormatError) -> int:
+    """Return ``n_channels``, or raise unless it is from 1 to :data:`MAX_CHANNELS`.
+
+    ``origin`` and ``error`` are as for :func:`check_sfreq`.
+    """
     if not 1 <= n_channels <= MAX_CHANNELS:
-        raise FileFormatError(f"{str(path)!r} declares {n_channels} channels; accepted: "
-                              f"1 to {MAX_CHANNELS}")
+        raise error(f"{_named(origin)} declares {n_channels} channels; accepted: "
+                    f"1 to {MAX_CHANNELS}")
     return n_channels
+
+
+def _named(origin) -> str:
+    return repr(str(origin)) if isinstance(origin, Path) else str(origin)
 
 
 def check_samples_fit(path, n_values: int, n_bytes: int, *, bytes_per_value: int = 1) -> None:

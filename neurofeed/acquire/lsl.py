@@ -22,6 +22,7 @@ from pylsl.util import TimeoutError as LSLTimeoutError
 
 from neurofeed._check import check_range
 from neurofeed.acquire.base import Source, channel_names, logger
+from neurofeed.acquire.headers import check_n_channels, check_sfreq
 from neurofeed.acquire.units import volts_per_unit
 from neurofeed.errors import InvalidArgumentError, SourceError
 
@@ -310,6 +311,10 @@ class LSLSource(Source):
         if found.nominal_srate() <= 0:
             raise SourceError(f"LSL stream {stream_summary(found)} has no nominal sampling "
                               "rate; an EEG source needs a regular one")
+        # The rate and channel count size the pull buffer: bounded before it is allocated.
+        origin = f"LSL stream {stream_summary(found)} on {found.hostname()!r}"
+        check_sfreq(origin, found.nominal_srate(), error=SourceError)
+        check_n_channels(origin, found.channel_count(), error=SourceError)
         # recover=False: liblsl's own recovery only finds an outlet with the same source_id,
         # and running it beside our reconnection (which also finds restarted outlets with a
         # new one) could deliver the same samples through two inlets. Processing: only
