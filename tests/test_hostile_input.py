@@ -172,3 +172,14 @@ def test_a_bdf_cut_to_a_third_replays_with_a_warning_and_its_real_length(tmp_pat
                      timeout=60)
     assert result.returncode == 0, result.stderr
     assert "the file holds 2.000 s" in result.stderr
+
+
+def test_a_brainvision_file_shorter_than_its_data_points_is_warned_about(tmp_path, caplog):
+    path = brainvision("NumberOfChannels=4", "NumberOfChannels=4\nDataPoints=2048")(tmp_path)
+    data = path.with_suffix(".eeg")
+    data.write_bytes(data.read_bytes()[:4 * 4 * 512 + 7])  # 512 float32 samples and a bit
+    with caplog.at_level("WARNING", logger="neurofeed.acquire"):
+        source = FileSource(path, speed="max")
+    assert source.duration_s == 2.0
+    assert source.description["truncated"] == {"declared_s": 8.0, "actual_s": 2.0}
+    assert "rec.vhdr is truncated: its header declares 8.000 s, the file holds 2.000 s" in caplog.text
