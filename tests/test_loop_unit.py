@@ -353,3 +353,18 @@ def test_a_storage_failure_propagates_to_the_session(tmp_path):
         with pytest.raises(StorageError, match="removed"):
             loop.run()
     assert source.position < source.data.shape[1]  # it stopped there, not at the end
+
+
+def test_a_simulated_listener_is_said_on_the_status_line_and_gives_usable_eeg(tmp_path):
+    from neurofeed.acquire import SimulatedListener
+
+    statuses = []
+    source = SimulatedListener(seed=2, speed="max")
+    result, _, _ = run_loop(tmp_path, source, duration_s=20.0, baseline_s=6.0,
+                            on_hop=statuses.append)
+    assert result.ended == "done" and not result.signal_lost_s
+    assert result.baseline is not None and result.n_estimates > 0.9 * result.n_windows
+    line = format_status(statuses[-1])
+    assert line.endswith(f"[{source.description['signal']}]")
+    assert "simulated listener" in line and "NO USABLE EEG" not in line
+    assert statuses[-1].quality.count("good") >= 12  # blinks may mark Fp1/Fp2
