@@ -45,8 +45,7 @@ def format_quality(quality) -> str:
     """``quality 14 good 1 poor 1 bad (O1)``: channel counts per level, bad ones named."""
     if quality is None:
         return "quality n/a"
-    counts = " ".join(f"{quality.count(level)} {level}" for level in ("good", "poor", "bad")
-                      if quality.count(level))
+    counts = " ".join(f"{n} {level}" for level, n in quality.counts().items() if n)
     bad = quality.names("bad")
     if bad:
         more = len(bad) - MAX_NAMED_BAD

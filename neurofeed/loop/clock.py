@@ -42,7 +42,7 @@ class SessionClock:
                  duration_s: float | None = None):
         if speed != "max" and not (isinstance(speed, (int, float)) and speed > 0):
             raise InvalidArgumentError(f"speed must be a number over 0 or 'max', got {speed!r}")
-        self.hop_s = check_range("hop_s", hop_s, 0, 10, unit=" s", low_inclusive=False)
+        self.hop_s = check_range("hop_s", hop_s, 0, math.inf, unit=" s", low_inclusive=False)
         #: bool: Whether hops follow one another without waiting (a replay at "max").
         self.virtual = speed == "max"
         #: bool: Whether session time is counted in EEG samples (any replay faster than

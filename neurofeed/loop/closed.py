@@ -65,6 +65,18 @@ class ClosedLoop:
         LSL outlets for features, music and markers.
     on_hop : callable or None
         Called with a :class:`HopStatus` after every hop (the live status line).
+
+    Attributes
+    ----------
+    clock : SessionClock
+        Session time and pacing.
+    state : SourceState
+        The source's reading, estimator, baseline and signal quality.
+    writer : HopWriter
+        Rows, markers and LSL values.
+    audio : str
+        ``"on"``, ``"off"`` (no engine) or ``"lost"`` (the engine failed; then
+        :attr:`engine` is None).
     """
 
     def __init__(self, source, protocol: Protocol, recorder, *, engine=None,
@@ -91,11 +103,6 @@ class ClosedLoop:
         # session time. A real-time backend runs on by itself, except on the virtual clock.
         self._lockstep = engine is not None and (self.clock.virtual
                                                  or engine.backend in ("manual", "offline"))
-
-    @property
-    def source(self):
-        """neurofeed.acquire.Source: The session's source."""
-        return self.state.source
 
     def run(self) -> LoopResult:
         """Run until the phases end, ``duration_s`` passes, the replay ends, or Ctrl-C."""

@@ -23,7 +23,6 @@ them is counted.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,6 +60,10 @@ class ChannelQuality:
         """Return how many channels have ``level``."""
         return self.levels.count(level)
 
+    def counts(self) -> dict[str, int]:
+        """Return how many channels have each level, best first (:data:`QUALITY_LEVELS`)."""
+        return {level: self.levels.count(level) for level in QUALITY_LEVELS}
+
     def names(self, level: str) -> tuple[str, ...]:
         """Return the channels that have ``level``, in montage order."""
         return tuple(name for name, have in zip(self.ch_names, self.levels, strict=True)
@@ -95,7 +98,8 @@ class SignalQuality:
         self._flags: np.ndarray | None = None  # the newest window's flags
         self.lost = False
         self._unusable_since: float | None = None  # time of the first unusable window in a row
-        self._newest_time = -math.inf
+        self._lost_onset = 0.0  # while lost: when it began
+        self._newest_time = 0.0
         self._lost_s = 0.0
         self.reset()
 
