@@ -98,11 +98,13 @@ def why(err: OSError) -> str:
 
 
 def check_output_folder(path, name: str = "--out") -> Path:
-    """Return ``path`` as a Path once a folder can be written there, creating it if missing.
+    """Return ``path`` as a Path once a folder can be written there, leaving no trace.
 
     Checked before any source opens: a file, a path below a file, a read-only folder or
-    mount, or a folder without write permission is refused. A probe file is created and
-    removed, since permission bits say nothing about read-only mounts.
+    mount, or a folder without write permission is refused. Missing folders are created
+    and a probe file written, since permission bits say nothing about read-only mounts
+    (nor, as root, about anything); then both are removed again, so that whoever makes
+    the folder later (the data home, private to its owner) chooses its permissions.
 
     Parameters
     ----------
@@ -118,18 +120,27 @@ def check_output_folder(path, name: str = "--out") -> Path:
     """
     folder, shown = Path(path), str(path)
     accepted = "accepted: a folder you can write to, or a new one in such a folder"
+    created = []
     try:
-        existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        chain = [folder, *folder.parents]
+        missing = [p for p in chain if not p.exists()]  # the leaf end of the chain
+        existing = chain[len(missing)] if len(missing) < len(chain) else None
         if existing is not None and not existing.is_dir():
             where = "is a file" if existing == folder else f"is below {str(existing)!r}, which is a file"
             raise InvalidArgumentError(f"{name} {shown!r} {where}; {accepted}")
-        folder.mkdir(parents=True, exist_ok=True)
+        for new in reversed(missing):
+            new.mkdir()
+            created.append(new)
         probe = folder / f".neurofeed-probe-{os.getpid()}"
         probe.touch()
         probe.unlink()
     except OSError as err:
         raise InvalidArgumentError(f"{name} {shown!r} cannot be written ({why(err)}); "
                                    f"{accepted}") from None
+    finally:
+        for new in reversed(created):
+            with contextlib.suppress(OSError):
+                new.rmdir()
     return folder
 
 

@@ -175,8 +175,11 @@ def test_output_folder_is_checked_before_anything_starts(tmp_path, namespace):
     with pytest.raises(InvalidArgumentError, match=r"--out '.*notes.txt/sessions' is below '.*notes.txt', "
                                                    r"which is a file; accepted: a folder"):
         check_output_folder(a_file / "sessions")
-    made = check_output_folder(tmp_path / "new" / "sessions", name="--sessions")
-    assert made.is_dir() and not any(made.iterdir())  # the probe file is gone
+    new = tmp_path / "new" / "sessions"
+    assert check_output_folder(new, name="--sessions") == new
+    assert not (tmp_path / "new").exists()  # created, probed and removed: whoever writes there makes it
+    assert check_output_folder(tmp_path) == tmp_path
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "mnt", a_file]  # no probe left
 
     # Root writes through permission bits: only a read-only mount is read-only for root.
     ro = namespace.mnt / "ro"
