@@ -245,8 +245,8 @@ def test_neurofeed_stream_is_read_by_lsl_source():
         _, stderr = process.communicate(timeout=20)
     assert status.startswith(f"publishing {name!r} (EEG, 16 ch at 250 Hz) source_id=")
     assert "BrainFlowSource('Synthetic'" in status
-    # SIGTERM stops it like Ctrl-C: outlet and board closed, exit 0, nothing on stderr.
-    assert process.returncode == 0 and stderr == ""
+    # SIGTERM stops it like Ctrl-C: outlet and board closed, exit 128 + 15, one line saying so.
+    assert process.returncode == 143 and stderr == "neurofeed stream: stopped by SIGTERM\n"
     data, stamps = _joined(chunks)
     assert source.info["ch_names"][:3] == ["Fz", "C3", "Cz"] and data.shape[0] == 16
     # The synthetic board's 10-160 µV sines, back in volts after a trip through microvolts.
@@ -267,7 +267,8 @@ def test_devices_lists_boards_and_visible_streams(outlet):
 @pytest.mark.parametrize("args, fragments", [
     (["stream", "--lsl", "name=__nf_absent__", "--lsl-timeout", "0.3"],
      ["neurofeed stream: error: no LSL stream with name='__nf_absent__'"]),
-    (["stream", "--board", "synthetic", "--duration", "-1"], ["--duration must be in (0,"]),
+    (["stream", "--board", "synthetic", "--duration", "-1"],
+     ["--duration '-1' is not accepted; accepted: a time over 0"]),
     (["stream"], ["no EEG source given"]),
     (["stream", "--lsl", "kind=EEG"], ["not a stream selector"]),
     (["devices", "--lsl-timeout", "0"], ["--lsl-timeout must be in (0, 60] s"])])
