@@ -198,6 +198,8 @@ def write_session(out: Path, *, subject: str = "S01", alpha_gain: float = 1.6, s
             "estimator": {"posterior": POSTERIOR, "frontal_midline": FRONTAL, "asymmetry_pair": ["F3", "F4"]}}
     if signal is not None:
         meta["source"]["signal"] = signal
+    if stop_s is not None:
+        meta["ended"] = "interrupted"  # as the session writes it on Ctrl-C or a stop signal
     n_samples = round(end_s * SFREQ)
     info = mne.create_info(CHANNELS, SFREQ, "eeg")
     with SessionRecorder(folder, info, meta) as recorder:

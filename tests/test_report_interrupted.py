@@ -50,7 +50,9 @@ def test_session_stopped_inside_its_first_smoothing_window(tmp_path):
     assert summary["duration_s"] == pytest.approx(4.0)
     estimate = 100 * sum(r["estimate"] == "1" for r in features) / len(features)
     assert summary["estimate_pct"] == pytest.approx(estimate)
-    assert summary["headline"].startswith("No training phase (0.1 min recorded).")
+    assert summary["ended"] == "interrupted" and summary["planned_s"] == 50.0
+    assert summary["headline"].startswith(
+        "Stopped early: 0.1 of 0.8 min. No training phase (0.1 min recorded).")
     for name in ("features", "phases", "music", "spectra", "latency"):
         assert f'<figure id="fig-{name}">' in page
 
@@ -73,7 +75,8 @@ def test_session_stopped_in_training(tmp_path):
     reward = 100 * sum(r["reward"] == "1" for r in features if r["phase"] == "training") / training["n_hops"]
     assert training["reward_pct"] == pytest.approx(reward)
     assert change > 30
-    assert f"Posterior alpha rose {change:.0f}% over baseline in training" in summary["headline"]
+    assert summary["headline"].startswith(
+        f"Stopped early: 0.2 of 0.8 min. Posterior alpha rose {change:.0f}% over baseline in training")
     assert '<figure id="fig-spectra">' in page
 
 
@@ -99,7 +102,8 @@ def test_headline_names_a_source_that_is_not_eeg_and_the_time_without_usable_eeg
     assert "no usable EEG for 12.0 s" in page
 
 
-def test_eeg_without_markers_has_no_such_sentences(tmp_path):
+def test_a_whole_session_of_eeg_has_no_such_sentences(tmp_path):
     summary, _ = _report(write_session(tmp_path))
     assert summary["signal"] is None and summary["signal_lost_s"] == 0.0
-    assert "Source:" not in summary["headline"] and "No usable EEG" not in summary["headline"]
+    for sentence in ("Source:", "No usable EEG", "Stopped early"):
+        assert sentence not in summary["headline"]

@@ -270,7 +270,8 @@ def build_progress(subject: str, *, home=None, extra=(), feature: str | None = N
         notes.append(html.paragraph("Not included, incomplete (run 'neurofeed recover DIR' on each): "
                                     + ", ".join(str(f) for f in incomplete), "note"))
     if untrained:
-        notes.append(html.paragraph("Not included, no training phase (calibrations): "
+        notes.append(html.paragraph("Not included, no training phase (calibrations, or sessions stopped "
+                                    "in their baseline): "
                                     + ", ".join(str(f) for f in untrained), "note"))
     page = html.page(
         f"Course progress: {subject}", f"{spec.label}, change from baseline in training, per session.",

@@ -139,6 +139,11 @@ class SessionSummary:
         synthetic test signal, a simulated listener); None for EEG.
     signal_lost_s : float
         Seconds without usable EEG (see module notes).
+    ended : str or None
+        How the session ended (session.json ``ended``: ``done``, ``source finished``,
+        ``interrupted``); None when it did not say (a crash, then ``neurofeed recover``).
+    planned_s : float
+        The session's planned length (the phases of its preset), in seconds.
     """
 
     session_id: str
@@ -162,6 +167,8 @@ class SessionSummary:
     virtual_clock: bool
     signal: str | None
     signal_lost_s: float
+    ended: str | None
+    planned_s: float
 
     def phase(self, name: str) -> PhaseSummary | None:
         """The summary of phase ``name``, or None when the session has no such phase."""
@@ -185,6 +192,8 @@ class SessionSummary:
         sentences = [f"Source: {self.signal}."] if self.signal else []
         if self.signal_lost_s > 0:
             sentences.append(f"No usable EEG for {self.signal_lost_s:.1f} s (contact lost or dead headset).")
+        if self.ended == "interrupted":
+            sentences.append(f"Stopped early: {self.duration_s / 60:.1f} of {self.planned_s / 60:.1f} min.")
         if training is None:
             sentences.append(f"No training phase ({self.duration_s / 60:.1f} min recorded).")
         elif self.training_change is None:
@@ -434,7 +443,9 @@ def summarise(data: SessionData) -> SessionSummary:
             {name: data.latency[name] for name in LATENCY_COLUMNS if name in data.latency}),
         virtual_clock=virtual,
         signal=source.get("signal") if isinstance(source, dict) else None,
-        signal_lost_s=signal_lost_s(data))
+        signal_lost_s=signal_lost_s(data),
+        ended=meta.get("ended"),
+        planned_s=float(sum(meta.get("preset_config", {}).get("phases", {}).values())))
 
 
 def session_summary(folder) -> SessionSummary:
