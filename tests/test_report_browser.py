@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import matplotlib.image
 import numpy as np
 import pytest
+from _session_fixture import write_session
 
 from neurofeed.report import build_progress, build_report
-from _session_fixture import write_session
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package "
@@ -43,7 +43,7 @@ def _loaded_dom(tmp_path, page) -> dict[str, str]:
 def reports(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser")
     sessions = [write_session(out, alpha_gain=gain, seed=i,
-                              started=datetime(2026, 11, 2 + 7 * i, 10, tzinfo=timezone.utc))
+                              started=datetime(2026, 11, 2 + 7 * i, 10, tzinfo=UTC))
                 for i, gain in enumerate((1.3, 1.6))]
     return build_report(sessions[-1]), build_progress("S01", home=out)
 
