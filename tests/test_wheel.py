@@ -2,9 +2,13 @@
 installed ``neurofeed`` from outside the repository.
 
 The fresh venv has no pip and no packages of its own: a ``.pth`` file puts this venv's
-site-packages (the dependencies) after its own, so nothing is downloaded and only the
-wheel's ``neurofeed`` can be imported (the editable install's hook lives in a ``.pth``
+site-packages (the dependencies) after its own, so no dependency is downloaded and only
+the wheel's ``neurofeed`` can be imported (the editable install's hook lives in a ``.pth``
 file of this venv, which Python does not process for a path added that way).
+
+The wheel is built with this venv's build backend when it is the one pyproject.toml
+asks for (then the test runs offline); otherwise pip fetches that backend into an
+isolated build environment, as any ``pip wheel`` does.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import mne
 from _session_fixture import CHANNELS, SFREQ, synthesise_eeg
+from packaging.requirements import Requirement
 
 from neurofeed.folder import RAW_FILE, SESSION_FILE, STATUS_FINALISED
 
@@ -32,6 +39,15 @@ def _run(*args, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
+def _has_build_backend() -> bool:
+    """Whether this venv has every package of pyproject.toml's ``[build-system] requires``."""
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    try:
+        return all(version(r.name) in r.specifier for r in map(Requirement, requires))
+    except PackageNotFoundError:
+        return False
+
+
 def _wheel(tmp_path: Path) -> Path:
     """Build the wheel from a copy of the sources (a build writes build/ and *.egg-info beside them)."""
     source = tmp_path / "source"
@@ -39,7 +55,9 @@ def _wheel(tmp_path: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
     shutil.copytree(REPO / "neurofeed", source / "neurofeed", ignore=shutil.ignore_patterns("__pycache__"))
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", tmp_path / "dist", source)
+    isolation = ["--no-build-isolation"] if _has_build_backend() else []
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "--quiet", "-w", tmp_path / "dist",
+         source)
     (wheel,) = (tmp_path / "dist").glob("neurofeed-*.whl")
     return wheel
 
