@@ -9,6 +9,9 @@ Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_acquire.py [--minutes
 2. Outlet-to-source latency for 16-channel, 25-sample chunks from an outlet in another
    process (median and p99): our ``LSLSource.read()`` against a bare
    ``pylsl.StreamInlet.pull_chunk`` on the same stream, in the same run.
+3. The simulated listener (16 ch, 250 Hz) at "max" in 0.1 s chunks, as a multiple of real
+   time. The anchor is its floor: drawing the same white noise with numpy, without the
+   filters, rhythms and blinks made from it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import mne
 import numpy as np
 from pylsl import StreamInlet, local_clock, resolve_byprop, set_config_content
 
-from neurofeed.acquire import FileSource, LSLSource
+from neurofeed.acquire import FileSource, LSLSource, SimulatedListener
 
 HERE = Path(__file__).resolve().parent
 
@@ -105,6 +108,25 @@ def bench_lsl(n_chunks: int) -> dict[str, np.ndarray]:
     return results
 
 
+def bench_simulated(minutes: float) -> tuple[float, float]:
+    """Return (ours x real time, anchor x real time) for the simulated listener."""
+    source = SimulatedListener(speed="max", chunk_s=0.1)
+    n = int(minutes * 60 * source.sfreq)
+    with source:
+        t0 = time.perf_counter()
+        while source.n_samples < n:
+            source.read()
+        ours_s = time.perf_counter() - t0
+    rng = np.random.default_rng(0)
+    step = round(0.1 * source.sfreq)
+    t0 = time.perf_counter()
+    for _ in range(0, n, step):
+        rng.standard_normal((step, source.n_channels + 2))
+    anchor_s = time.perf_counter() - t0
+    duration = n / source.sfreq
+    return duration / ours_s, duration / anchor_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="replay length (default 10)")
@@ -128,8 +150,15 @@ def main() -> None:
     for label, values in lat.items():
         p50, p99 = np.percentile(values, [50, 99])
         print(f"{label:<34}{p50:>10.3f}{p99:>10.3f}{p50 / base:>12.2f}")
+    simulated, floor = bench_simulated(args.minutes)
+    print(f"\nSimulated listener at 'max', 16 ch x 250 Hz x {args.minutes:g} min, 0.1 s chunks")
+    print(f"{'method':<34}{'x real time':>14}{'ratio to anchor':>18}")
+    print(f"{'neurofeed SimulatedListener.read':<34}{simulated:>14.0f}{simulated / floor:>18.2f}")
+    print(f"{'anchor: numpy white noise alone':<34}{floor:>14.0f}{1.0:>18.2f}")
+
     p50, p99 = np.percentile(lat["neurofeed LSLSource"], [50, 99])
-    print(f"\nacquire: replay {ours:.0f}x real time, lsl latency p50 {p50:.2f} ms p99 {p99:.2f} ms")
+    print(f"\nacquire: replay {ours:.0f}x real time, lsl latency p50 {p50:.2f} ms p99 {p99:.2f} ms, "
+          f"simulated listener {simulated:.0f}x real time")
 
 
 if __name__ == "__main__":
