@@ -61,18 +61,31 @@ def latency_percentiles(latency: dict) -> dict:
 
 
 def write_score_midi(folder: Path) -> Path | None:
-    """Write ``score.mid`` from the score tables; return its path (None: no music was played)."""
+    """Write ``score.mid`` from the score tables; return its path (None: no music was played).
+
+    Rows that do not read as a note or a change (a damaged table) are left out.
+    """
     from neurofeed.synth.score import Change, Note, ScoreLog
 
-    notes, changes = read_table(folder / SCORE_NOTES_FILE), read_table(folder / SCORE_CHANGES_FILE)
-    if not len(notes.get("time_s", [])) and not len(changes.get("time_s", [])):
+    notes = _records(read_table(folder / SCORE_NOTES_FILE),
+                     ("time_s", "pitch", "velocity", "duration_s", "voice"),
+                     lambda t, p, v, d, voice: Note(float(t), int(p), int(v), float(d), str(voice)))
+    changes = _records(read_table(folder / SCORE_CHANGES_FILE), ("time_s", "name", "value"),
+                       lambda t, name, value: Change(float(t), str(name), _number_or_text(value)))
+    if not notes and not changes:
         return None
-    score = ScoreLog.from_records(
-        [Note(float(t), int(p), int(v), float(d), str(voice)) for t, p, v, d, voice in
-         zip(*(notes.get(k, []) for k in ("time_s", "pitch", "velocity", "duration_s", "voice")))],
-        [Change(float(t), str(name), _number_or_text(value)) for t, name, value in
-         zip(*(changes.get(k, []) for k in ("time_s", "name", "value")))])
-    return score.to_midi(folder / SCORE_MIDI_FILE)
+    return ScoreLog.from_records(notes, changes).to_midi(folder / SCORE_MIDI_FILE)
+
+
+def _records(table: dict, columns: tuple[str, ...], build) -> list:
+    """``build(*row)`` for each row of a table read by :func:`read_table`, skipping rows it refuses."""
+    records = []
+    for row in zip(*(table.get(name, []) for name in columns)):
+        try:
+            records.append(build(*row))
+        except (ValueError, OverflowError):  # n/a, text or infinity where a number belongs
+            continue
+    return records
 
 
 def _number_or_text(value) -> float | str:
@@ -110,10 +123,15 @@ def finalise_session(folder) -> Path:
             raise SessionFolderError(f"{str(folder)!r} holds no EEG samples; nothing to finalise")
         events, n_skipped = read_markers(folder)
         parts = _write_parts(folder, meta, eeg_info, data, timestamps, events)
+        meta.pop("score_midi_error", None)  # from an earlier finalise
         try:
             write_score_midi(folder)
         except OSError as err:
             raise StorageError(f"could not write {str(folder / SCORE_MIDI_FILE)!r} ({why(err)})") from None
+        except (ValueError, TypeError, KeyError, ZeroDivisionError) as err:
+            # Values out of MIDI's range in damaged score tables: the EEG matters more.
+            reason = " ".join(str(err).split())  # one line
+            meta["score_midi_error"] = f"{SCORE_MIDI_FILE} not written, its tables are damaged ({reason})"
         meta.update(status=STATUS_FINALISED, n_samples=int(timestamps.size),
                     duration_s=round(sum(p["duration_s"] for p in parts), 6),
                     first_sample_lsl_s=float(timestamps[0]), n_gaps=sum(p["n_gaps"] for p in parts),
@@ -162,7 +180,8 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
                                      f"({part.stop - part.start} samples)") from None
         raw.info["description"] = f"neurofeed session {meta.get('session_id', folder.name)}"
         name = raw_part_file(number)
-        write_raw(raw, folder / name, overwrite=True)
+        with np.errstate(over="ignore"):  # FIF is float32: a garbage value beyond it becomes inf
+            write_raw(raw, folder / name, overwrite=True)
         parts.append({"file": name, "first_sample_lsl_s": starts[number - 1],
                       "n_samples": int(part.stop - part.start),
                       "duration_s": round(raw.n_times / raw.info["sfreq"], 6),

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import mido
 import mne
 import numpy as np
 import pytest
@@ -239,3 +240,20 @@ def test_non_finite_timestamps_are_dropped_and_counted(tmp_path):
     line, meta, raw = _recovered(_session(tmp_path / "s", times))
     assert "2 samples without a valid time dropped" in line and meta["n_bad_timestamps"] == 2
     assert raw.n_times == 298  # 8 ms without samples is jitter, not a gap to fill
+
+
+def test_damaged_score_tables_never_stop_the_eeg_being_recovered(tmp_path):
+    folder = _session(tmp_path / "s", 1000 + np.arange(300) / SFREQ)
+    (folder / "score.tsv").write_text("time_s\tpitch\tvelocity\tduration_s\tvoice\n"
+                                      "0.5\t60\t80\t0.5\tpad\n"
+                                      "soon\t62\t80\t0.5\tpad\n"  # skipped: not a time
+                                      "1.0\tn/a\t80\t0.5\tpad\n")  # skipped: no pitch
+    finalise_session(folder)
+    midi = mido.MidiFile(folder / "score.mid")
+    assert [m.note for m in midi if m.type == "note_on" and m.velocity] == [60]
+
+    with open(folder / "score.tsv", "a") as score:
+        score.write("2.0\t999\t80\t0.5\tpad\n")  # beyond MIDI's 0-127
+    line, meta, raw = _recovered(folder)
+    assert "score.mid not written, its tables are damaged (data byte must be in range 0..127)" in line
+    assert meta["score_midi_error"].startswith("score.mid not written") and raw.n_times == 300

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     if meta["n_bad_timestamps"]:
         notes.append(f"{_count(meta['n_bad_timestamps'], 'sample')} without a valid time dropped")
     notes.extend(meta["repairs"])
+    if "score_midi_error" in meta:
+        notes.append(meta["score_midi_error"])
     print(f"recovered {meta['duration_s']:.2f} s ({', '.join(notes)}) -> {path}")
     return 0
 
