@@ -6,10 +6,11 @@ sample: its LSL timestamp, then one value per channel in volts, float64), one TS
 table, and the lock file that :class:`neurofeed.folder.FolderLock` holds until
 :meth:`SessionRecorder.close`.
 
-Appended bytes wait in memory at most ``flush_interval_s`` (0.25 s) before they are
-written to the OS, where a SIGKILL cannot touch them; a sample and its time are in one
-row, so a torn write costs at most that row. Any failed write, and a folder removed or
-made read-only under the session, raises :class:`neurofeed.errors.StorageError`.
+EEG rows are written to the OS, where a SIGKILL cannot touch them, as soon as they are
+handed over; table rows wait in memory at most ``flush_interval_s`` (0.25 s). A sample
+and its time are in one row, so a torn write costs at most that row. Any failed write,
+and a folder removed or made read-only under the session (checked at every flush),
+raises :class:`neurofeed.errors.StorageError`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from neurofeed.folder import (
     write_json,
 )
 
-#: The longest time appended data waits in memory before it is written to the OS, in s.
+#: The longest time appended table rows wait in memory before they are written to the OS, in s.
 MAX_FLUSH_INTERVAL_S = 0.25
 
 
@@ -133,8 +134,9 @@ class SessionRecorder:
     metadata : dict
         What ``session.json`` starts with (config, versions, source, subject, ...).
     flush_interval_s : float
-        Longest time, in seconds, that appended data waits before it is written to the
-        OS, up to :data:`MAX_FLUSH_INTERVAL_S`. The folder is checked at each flush.
+        Longest time, in seconds, that appended table rows wait before they are written
+        to the OS, up to :data:`MAX_FLUSH_INTERVAL_S` (EEG goes at once). The folder is
+        checked at each flush.
 
     Raises
     ------
@@ -191,7 +193,13 @@ class SessionRecorder:
             rows = np.empty((timestamps.size, self.n_channels + 1))
             rows[:, 0] = timestamps
             rows[:, 1:] = np.asarray(data).T
+            # Samples go to the OS at once (one write per chunk is cheap beside the
+            # estimator): a SIGKILL loses none that were handed over.
             self._eeg.write(rows.tobytes())
+            try:
+                self._eeg.flush()
+            except OSError as err:
+                self._storage_failure(err)
             self.n_samples += timestamps.size
         self._maybe_flush()
 

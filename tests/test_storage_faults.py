@@ -18,7 +18,7 @@ import mne
 import numpy as np
 import pytest
 from _cli import assert_one_line_error, run_cli
-from _recorder_writer import INFO, SFREQ, expected
+from _recorder_writer import INFO, expected
 
 from neurofeed.errors import InvalidArgumentError, StorageError
 from neurofeed.finalise import finalise_session
@@ -44,7 +44,7 @@ def _kill(proc: subprocess.Popen) -> int:
     return int(proc.stdout.read().split()[-1])
 
 
-def test_sigkill_at_random_moments_loses_at_most_half_a_second(tmp_path):
+def test_sigkill_at_random_moments_loses_no_sample_handed_over(tmp_path):
     rng = np.random.default_rng(7)
     for k in range(10):
         folder = tmp_path / f"kill{k}"
@@ -54,7 +54,8 @@ def test_sigkill_at_random_moments_loses_at_most_half_a_second(tmp_path):
         finally:
             handed = _kill(proc)
         on_disk = (folder / "eeg.f64").stat().st_size // ROW_BYTES  # whole rows only
-        assert handed - on_disk <= 0.5 * SFREQ, (k, handed, on_disk)
+        # Every sample handed to the recorder reached the OS (the promise is at most 0.5 s lost).
+        assert on_disk >= handed, (k, handed, on_disk)
 
         fif = finalise_session(folder)
         meta = json.loads((folder / "session.json").read_text())
@@ -146,7 +147,7 @@ def test_a_removed_folder_is_noticed_at_the_next_flush_and_restored(tmp_path):
     recorder.write_marker(1001.0, 0.0, "phase:training")
     recorder.flush()
     shutil.rmtree(folder)
-    recorder.write_eeg(*expected(500, 600))  # still buffered
+    recorder.write_eeg(*expected(500, 600))  # into the removed file: Linux does not object
     with pytest.raises(StorageError) as caught:
         recorder.flush()
     message = str(caught.value)
