@@ -8,7 +8,7 @@ from neurofeed import __version__
 from neurofeed.folder import REPORT_DIR, write_json
 from neurofeed.registry import FEEDBACK
 from neurofeed.report import figures, html
-from neurofeed.report.spectra import phase_spectra
+from neurofeed.report.spectra import SEGMENT_S, phase_spectra
 from neurofeed.report.style import report_style, save_png
 from neurofeed.report.summary import (
     PHASE_LABELS,
@@ -41,7 +41,8 @@ CAPTIONS = {
     "phases": "Reward and time in target, as percentages of each phase's time.",
     "music": "The music the loop played, on the same time axis as the features: the feedback score, "
              "tempo, mode, intensity and brightness, and entrainment.",
-    "spectra": "Mean power spectrum of the region of interest in each phase (Welch, 2-s segments).",
+    "spectra": f"Mean power spectrum of the region of interest in each phase (Welch, {SEGMENT_S:g}-s "
+               "segments); the dashed lines are the estimator's theta and alpha band edges.",
     "latency": "Time from the newest EEG sample of a window to the music engine applying the result, "
                "per hop, with its percentiles.",
 }

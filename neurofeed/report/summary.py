@@ -52,9 +52,11 @@ from neurofeed.folder import (
     read_session_json,
     read_table,
 )
+from neurofeed.protocol.mapping import PHASES as PROTOCOL_PHASES
 from neurofeed.registry import FEEDBACK, FeatureDef
 
-PHASES = ("baseline", "training", "cooldown")
+#: The phases that have hops ("done" is the protocol's end, not a phase).
+PHASES = tuple(p for p in PROTOCOL_PHASES if p != "done")
 PHASE_LABELS = {"baseline": "Baseline", "training": "Training", "cooldown": "Cool-down"}
 #: latency.tsv's latencies, in seconds (its other columns are times on the LSL clock).
 LATENCY_COLUMNS = ("sample_to_estimate_s", "sample_to_engine_s")
