@@ -4,17 +4,20 @@ Each public module in this package is one subcommand: it defines
 ``register(subparsers)``, which adds its parser and sets ``func`` to the function
 that runs it. Heavy libraries (MNE, pyo) are imported inside those functions so that
 ``neurofeed --help`` stays fast.
+
+Exit status (docs/cli.md): 0 done; 2 bad input, a device, file or disk that failed (one
+line on stderr, never a traceback); ``128 + N`` stopped by signal N (130 Ctrl-C, 143
+SIGTERM, 129 SIGHUP), after the session was finalised.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
 import sys
 
-from neurofeed import __version__
+from neurofeed import __version__, signals
 from neurofeed.errors import NeurofeedError
 
 EXIT_USAGE = 2
@@ -37,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(
         prog="neurofeed",
         description="Real-time EEG neurofeedback music engine.",
-        epilog=example_epilog("neurofeed devices", "neurofeed record --board synthetic --duration 10 --out rest.fif"),
+        epilog=example_epilog("neurofeed devices",
+                              "neurofeed record --board synthetic --duration 10 --out rest.fif"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"neurofeed {__version__}")
@@ -52,21 +56,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
+    from neurofeed.log import set_log_level
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()
         return EXIT_USAGE
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
-                        format="neurofeed: %(message)s")
-    try:
-        return int(args.func(args) or 0)
-    except NeurofeedError as err:
-        print(f"neurofeed {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"neurofeed {args.command}: interrupted", file=sys.stderr)
-        return 130
+    set_log_level("INFO" if args.verbose else "ERROR")
+    # Handlers stay installed until the last line is printed: a signal during the error
+    # message is a repeat, noted and ignored.
+    with signals.stop_on_signals():
+        try:
+            status = int(args.func(args) or 0)
+        except NeurofeedError as err:
+            return _error(args.command, str(err))
+        except KeyboardInterrupt:
+            print(f"neurofeed {args.command}: stopped by {signals.received() or 'SIGINT'}", file=sys.stderr)
+            return signals.exit_status(130)
+        # A last guard, not a substitute for checks: what escapes them is still one line.
+        except MemoryError:
+            return _error(args.command, "out of memory (an input declares more data than fits; "
+                                        "check its header)")
+        except RecursionError:
+            return _error(args.command, "an input is nested too deeply to read")
+        except OSError as err:
+            where = f": {err.filename!r}" if err.filename else ""
+            return _error(args.command, f"{err.strerror or err}{where}")
+    return status
+
+
+def _error(command: str, message: str) -> int:
+    print(f"neurofeed {command}: error: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

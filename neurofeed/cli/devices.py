@@ -50,7 +50,7 @@ def lsl_section(args: argparse.Namespace) -> list[str]:
     lines = [f"LSL streams visible now ({args.lsl_timeout:g} s search), for --lsl NAME:"]
     lines += [f"  {stream_summary(s)} source_id={s.source_id()!r} on {s.hostname()}"
               for s in streams]
-    return lines if streams else lines + ["  none"]
+    return lines if streams else [*lines, "  none"]
 
 
 def audio_section(args: argparse.Namespace) -> list[str]:

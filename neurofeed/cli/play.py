@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from neurofeed import signals
 from neurofeed._check import check_option, check_range, check_writable_file
 from neurofeed.cli import example_epilog
+from neurofeed.cli._options import parse_duration
 from neurofeed.errors import AudioError, InvalidArgumentError
 
-#: Longest audition `play` accepts, in seconds.
-MAX_DURATION_S = 4 * 3600
 # A WAV file no longer than its header holds no audio.
 _WAV_HEADER_BYTES = 44
 
@@ -27,8 +27,10 @@ def register(subparsers) -> None:
                     "as possible with --wav. --midi also writes the score as a MIDI file. "
                     "Ctrl-C fades out and stops early.",
         epilog=example_epilog(
-            "neurofeed play --tempo 64 --key D --mode dorian --intensity 0.5 --entrainment binaural:6 --duration 30",
-            "neurofeed play --tempo 50 --mode aeolian --entrainment isochronic:5 --duration 60 --wav theta.wav",
+            "neurofeed play --tempo 64 --key D --mode dorian --intensity 0.5 --entrainment binaural:6 "
+            "--duration 30",
+            "neurofeed play --tempo 50 --mode aeolian --entrainment isochronic:5 --duration 60s "
+            "--wav theta.wav",
             "neurofeed play --duration 20 --wav calm.wav --midi calm.mid --seed 3"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     low, high, _ = RANGES["tempo_bpm"]
@@ -45,9 +47,10 @@ def register(subparsers) -> None:
                         help="off, binaural:HZ (headphones) or isochronic:HZ (default off)")
     parser.add_argument("--entrainment-level", type=float, default=0.3, metavar="X",
                         help="entrainment loudness relative to the music, 0-1 (default 0.3)")
-    parser.add_argument("--volume", type=float, default=0.8, metavar="X", help="master volume, 0-1 (default 0.8)")
-    parser.add_argument("--duration", type=float, default=30.0, metavar="S",
-                        help=f"seconds of music before the fade-out (0 < S <= {MAX_DURATION_S}; default 30)")
+    parser.add_argument("--volume", type=float, default=0.8, metavar="X",
+                        help="master volume, 0-1 (default 0.8)")
+    parser.add_argument("--duration", default="30", metavar="T",
+                        help="music before the fade-out, e.g. 30, 90s or 20m (at most 4h; default 30s)")
     parser.add_argument("--wav", metavar="PATH",
                         help="render to this WAV file (24-bit) as fast as possible instead of playing")
     parser.add_argument("--midi", metavar="PATH", help="also write the notes played as a MIDI file")
@@ -56,9 +59,11 @@ def register(subparsers) -> None:
                         help="comma-separated voices to play (default pad,melody,bass,pulse)")
     parser.add_argument("--backend", default="auto", choices=["auto", "jack", "portaudio"],
                         help="real-time output when not rendering (default auto: JACK, then PortAudio)")
-    parser.add_argument("--device", type=int, metavar="N", help="PortAudio output device (see 'neurofeed devices')")
+    parser.add_argument("--device", type=int, metavar="N",
+                        help="PortAudio output device (see 'neurofeed devices')")
     parser.add_argument("--ceiling", type=float, default=-3.0, metavar="DBFS",
-                        help=f"hard output ceiling in dBFS, {MIN_CEILING_DBFS:g} to {MAX_CEILING_DBFS:g} (default -3)")
+                        help=f"hard output ceiling in dBFS, {MIN_CEILING_DBFS:g} to {MAX_CEILING_DBFS:g} "
+                             "(default -3)")
     parser.set_defaults(func=run, command="play")
 
 
@@ -70,8 +75,9 @@ def _state_from_args(args):
     from neurofeed.synth.state import RANGES, Entrainment, MusicState
     from neurofeed.synth.theory import KEYS, MODES, normalise_key
 
-    for flag, field in (("--tempo", "tempo_bpm"), ("--intensity", "intensity"), ("--brightness", "brightness"),
-                        ("--volume", "volume"), ("--entrainment-level", "entrainment_level")):
+    for flag, field in (("--tempo", "tempo_bpm"), ("--intensity", "intensity"),
+                        ("--brightness", "brightness"), ("--volume", "volume"),
+                        ("--entrainment-level", "entrainment_level")):
         low, high, unit = RANGES[field]
         check_range(flag, getattr(args, flag[2:].replace("-", "_")), low, high, unit=unit)
     try:
@@ -101,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from neurofeed.synth.engine import Engine
     from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
 
-    duration_s = check_range("--duration", args.duration, 0, MAX_DURATION_S, unit=" s", low_inclusive=False)
+    duration_s = parse_duration(args.duration)
     state = _state_from_args(args)
     voices = _voices_from_args(args.voices)
     ceiling = check_range("--ceiling", args.ceiling, MIN_CEILING_DBFS, MAX_CEILING_DBFS, unit=" dBFS")
@@ -119,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             interrupted = True
         music_s = engine.time_s
+        with signals.deferred():  # a second signal must not cut the fade-out or the WAV short
+            engine.stop()
     if wav is not None and (not wav.is_file() or wav.stat().st_size <= _WAV_HEADER_BYTES):
         raise AudioError(f"--wav {args.wav!r} was not written (the audio server could not open it)")
     if args.midi:
@@ -130,4 +138,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"played {music_s:.1f} s{stopped} + {engine.time_s - music_s:.1f} s fade-out, "
           f"{len(engine.score.notes)} notes, {state.key} {state.mode} at {state.tempo_bpm:g} BPM{xruns} "
           f"-> {where}{midi}", file=sys.stdout)
-    return 130 if interrupted else 0
+    return signals.exit_status(130 if interrupted else 0)

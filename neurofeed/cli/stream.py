@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import time
 
-from neurofeed._check import check_range
 from neurofeed.cli import example_epilog
+from neurofeed.cli._options import parse_duration
 from neurofeed.cli._source_args import add_source_arguments, source_from_args
 
 #: Longest --duration accepted, in seconds.
@@ -35,31 +34,25 @@ def register(subparsers) -> None:
     outlet.add_argument("--type", default="EEG", help="stream content type (default EEG)")
     outlet.add_argument("--source-id", default=None, metavar="ID",
                         help="stream source_id (default NAME@HOSTNAME, stable across restarts)")
-    parser.add_argument("--duration", type=float, default=None, metavar="S",
-                        help="stop after S seconds (default: run until Ctrl-C)")
+    parser.add_argument("--duration", default=None, metavar="T",
+                        help="stop after this long, e.g. 90s, 20m or 8h (at most 168h; default: "
+                             "run until Ctrl-C, SIGTERM or SIGHUP)")
     parser.set_defaults(func=run, command="stream")
 
 
 def run(args: argparse.Namespace) -> int:
     from neurofeed.acquire import EEGOutlet
 
-    duration_s = None
-    if args.duration is not None:
-        duration_s = check_range("--duration", args.duration, 0, MAX_DURATION_S, unit=" s",
-                                 low_inclusive=False)
-    # A service manager stops us with SIGTERM: close the outlet and source as for Ctrl-C.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    duration_s = None if args.duration is None else parse_duration(args.duration, max_s=MAX_DURATION_S)
     source = source_from_args(args)
-    try:
-        with source:
-            outlet = EEGOutlet(source.info, name=args.name, type=args.type,
-                               source_id=args.source_id)
-            with outlet:
-                print(f"publishing {outlet.summary} source_id={outlet.source_id!r} from "
-                      f"{source!r}; Ctrl-C stops", flush=True)
-                _relay(source, outlet, duration_s)
-    except KeyboardInterrupt:
-        pass
+    # Ctrl-C, SIGTERM (a service manager) and SIGHUP end the relay as a KeyboardInterrupt
+    # (neurofeed.signals): the outlet and the source close on the way out.
+    with source:
+        outlet = EEGOutlet(source.info, name=args.name, type=args.type, source_id=args.source_id)
+        with outlet:
+            print(f"publishing {outlet.summary} source_id={outlet.source_id!r} from "
+                  f"{source!r}; Ctrl-C stops", flush=True)
+            _relay(source, outlet, duration_s)
     return 0
 
 

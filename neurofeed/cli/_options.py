@@ -1,0 +1,49 @@
+"""The CLI's shared vocabulary: durations, parsed one way by every subcommand.
+
+docs/cli.md describes the grammar; every subcommand parses its options through here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from neurofeed.errors import InvalidArgumentError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(h|m|min|s)?\s*$")
+_UNIT_S = {"h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, None: 1.0}
+#: Longest session (run, replay, calibrate, play), in seconds.
+MAX_SESSION_S = 4 * 3600
+
+
+def parse_duration(text, name: str = "--duration", max_s: float = MAX_SESSION_S) -> float:
+    """Seconds from ``90``, ``90s``, ``20m``, ``20min`` or ``1.5h``.
+
+    Parameters
+    ----------
+    text : str or float
+        The option's value; a bare number is seconds.
+    name : str
+        The option, for the error message.
+    max_s : float
+        The longest accepted duration, in seconds.
+
+    Returns
+    -------
+    seconds : float
+        Over 0 and at most ``max_s``.
+    """
+    match = _DURATION.match(str(text))
+    seconds = float(match.group(1)) * _UNIT_S[match.group(2)] if match else -1.0
+    if not 0 < seconds <= max_s:
+        raise InvalidArgumentError(f"{name} {text!r} is not accepted; accepted: a time over 0 and "
+                                   f"up to {_format_duration(max_s)}, such as 90, 90s, 20m or 1.5h")
+    return seconds
+
+
+def _format_duration(seconds: float) -> str:
+    """``14400`` to ``4h``, ``90`` to ``90s``: the shortest exact spelling."""
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+

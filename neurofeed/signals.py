@@ -1,0 +1,86 @@
+"""Stop requests from outside: SIGINT, SIGTERM and SIGHUP all end a command like Ctrl-C.
+
+A service manager (``systemctl stop``, ``docker stop``, ``timeout``) sends SIGTERM, a
+closed terminal or SSH session SIGHUP. While :func:`stop_on_signals` is in force, each
+of them raises :class:`KeyboardInterrupt` in the main thread, which the loop already
+takes as "stop, fade out and finalise". The signal is remembered, so the command exits
+with ``128 + signal number`` (130 SIGINT, 129 SIGHUP, 143 SIGTERM), as shells report it.
+
+Only the first signal stops: repeats are noted on stderr and otherwise ignored, so that a
+second Ctrl-C or a supervisor repeating SIGTERM cannot abort the fade-out, the finalising
+of the session folder or the report half-way. Inside :func:`deferred`, even the first
+signal is only remembered, not raised (the work there is the stopping itself).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+
+#: The signals handled like Ctrl-C. SIGHUP does not exist on Windows.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+_state = {"received": None, "deferred": 0}
+
+
+def _handler(signum: int, frame) -> None:
+    if _state["received"] is not None:
+        # os.write, not print: a handler may run while the main thread is inside a print.
+        os.write(2, f"neurofeed: {signal.Signals(signum).name} received while stopping; still "
+                    "finishing the session (kill -9 aborts and loses up to 0.5 s)\n".encode())
+        return
+    _state["received"] = signum
+    if not _state["deferred"]:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Handle SIGINT, SIGTERM and SIGHUP like Ctrl-C while the block runs (main thread only).
+
+    A signal the parent process set to be ignored stays ignored: ``nohup`` keeps a command
+    running when its terminal closes, and a shell's background job ignores Ctrl-C.
+    """
+    _state.update(received=None, deferred=0)
+    previous = {}
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, _handler)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Within the block, a stop signal is remembered but does not interrupt it.
+
+    For the work that stopping consists of (finalising a session folder): a signal that
+    arrives there still sets the exit status, see :func:`exit_status`.
+    """
+    _state["deferred"] += 1
+    try:
+        yield
+    finally:
+        _state["deferred"] -= 1
+
+
+def received() -> str | None:
+    """The name of the stop signal received (``"SIGTERM"``, ...), or None."""
+    signum = _state["received"]
+    return None if signum is None else signal.Signals(signum).name
+
+
+def exit_status(default: int = 0) -> int:
+    """``128 + signal number`` once a stop signal was received, else ``default``.
+
+    A :class:`KeyboardInterrupt` without a handled signal (raised by Python's own SIGINT
+    handler, outside :func:`stop_on_signals`) counts as SIGINT: pass ``default=130``.
+    """
+    signum = _state["received"]
+    return default if signum is None else 128 + int(signum)
