@@ -1,32 +1,38 @@
 """A whole session: its folder, engine, outlets and loop, then finalising.
 
-``neurofeed run``, ``replay`` and ``calibrate`` all come here. The order matters for
+``neurofeed run``, ``replay`` and ``calibrate`` all come here, and ``record`` (a session
+without music) shares the folder's life cycle, :func:`recording`. The order matters for
 safety: the preset is validated and the source opened before any folder exists; the
 recorder starts before the audio; and whatever ends the loop (the phases, the end of a
-replay, Ctrl-C, a fault), the music fades out and the folder is finalised.
+replay, Ctrl-C, SIGTERM, SIGHUP, a full disk, a fault), the music fades out and the
+folder is finalised.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from neurofeed import signals
 from neurofeed.bands import Baseline, FeatureExtractor
 from neurofeed.bands.features import ASYMMETRY_PAIRS
 from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.finalise import finalise_session
-from neurofeed.home import data_home, library_versions, session_folder, subject_dir
+from neurofeed.folder import BASELINE_FILE
+from neurofeed.home import library_versions, make_home, session_folder, subject_dir
 from neurofeed.loop import FEEDBACK_SOURCES, ClosedLoop, LoopResult, check_baseline, lsl_channels
 from neurofeed.protocol import Preset, Protocol, preset_fields
 from neurofeed.recorder import SessionRecorder
 
 logger = logging.getLogger("neurofeed.session")
 
-AUDIO_KINDS = ("auto", "portaudio", "jack", "wav", "none")
-BASELINE_FILE = "baseline.json"
+#: Keys of a source description that hold a path: stored by file name only (session.json
+#: travels with the data; the folders above a recording are the user's business).
+_PATH_KEYS = ("file", "path")
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,7 @@ class AudioChoice:
     path: Path | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "AudioChoice":
+    def parse(cls, text: str) -> AudioChoice:
         """Parse ``auto``, ``portaudio``, ``jack``, ``none`` or ``wav:PATH``."""
         kind, sep, path = str(text).partition(":")
         if kind == "wav" and sep and path:
@@ -99,7 +105,6 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
         Channels of the ``posterior`` and ``frontal_midline`` regions, where the montage's
         names do not choose them (see :func:`neurofeed.bands.features.resolve_region`).
     """
-    started = datetime.now(timezone.utc)
     with source:
         extractor = FeatureExtractor.from_info(source.info, hop_s=hop_s, regions=regions)
         feedback = FEEDBACK_SOURCES[preset.feedback.feature]
@@ -113,47 +118,107 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
         if baseline is not None:
             baseline.check_settings(extractor.settings)
             check_baseline(baseline, feedback)
-        folder = session_folder(out or data_home(), subject,
-                                "calibrate" if calibrate else preset.name, started)
-        meta = {"session_id": folder.name, "subject": subject, "preset": preset.name,
-                "preset_config": preset_fields(preset), "kind": "calibrate" if calibrate else "session",
-                "started_utc": started.isoformat(timespec="seconds"),
-                "source": getattr(source, "description", {"kind": type(source).__name__}),
-                "seed": seed, "hop_s": hop_s, "clock": _clock_label(source.speed),
+        label = "calibrate" if calibrate else preset.name
+        meta = {"preset": preset.name, "preset_config": preset_fields(preset),
+                "kind": "calibrate" if calibrate else "session", "seed": seed, "hop_s": hop_s,
+                "clock": _clock_label(source.speed),
                 "baseline": "stored" if baseline is not None else "calibrated in session",
-                "estimator": extractor.settings, "versions": library_versions()}
-        with SessionRecorder(folder, source.info, meta) as recorder:
-            try:
-                with contextlib.ExitStack() as audio_stack:
-                    engine, audio_used = _start_engine(audio_stack, audio, folder, seed,
-                                                       virtual=source.speed == "max")
-                    recorder.update_metadata(audio=audio_used)
-                    outlets = None
-                    if lsl_out:
-                        from neurofeed.publish import SessionOutlets
+                "estimator": extractor.settings}
+        with recording(source, subject=subject, label=label, out=out, **meta) as recorder:
+            folder = recorder.folder
+            with contextlib.ExitStack() as audio_stack:
+                engine, audio_used = _start_engine(audio_stack, audio, folder, seed,
+                                                   virtual=source.speed == "max")
+                recorder.update_metadata(audio=audio_used)
+                outlets = None
+                if lsl_out:
+                    from neurofeed.publish import SessionOutlets
 
-                        outlets = audio_stack.enter_context(
-                            SessionOutlets(lsl_out, lsl_channels(), 1.0 / hop_s, folder.name))
-                    loop = ClosedLoop(source, Protocol(preset), recorder, engine=engine,
-                                      extractor=extractor, hop_s=hop_s, baseline=baseline, subject=subject, outlets=outlets,
-                                      on_hop=on_hop)
-                    result = loop.run()
-                loop.record_score()  # the engine has faded out and stopped: its last notes
-                if calibrate:
-                    result.baseline = loop.finish_baseline()
-                    result.baseline.save(_mkdirs(stored_baseline_path(subject)))
-                if result.baseline is not None:
-                    result.baseline.save(folder / BASELINE_FILE)
-                recorder.update_metadata(**_summary(result, source))
-            except BaseException:
-                # Whatever went wrong, what was recorded is finalised (as recover would).
-                recorder.close()
-                with contextlib.suppress(Exception):
-                    finalise_session(folder)
-                raise
-    finalise_session(folder)
-    _store_summary(folder)
+                    outlets = audio_stack.enter_context(
+                        SessionOutlets(lsl_out, lsl_channels(), 1.0 / hop_s, folder.name))
+                loop = ClosedLoop(source, Protocol(preset), recorder, engine=engine,
+                                  extractor=extractor, hop_s=hop_s, baseline=baseline, subject=subject,
+                                  outlets=outlets, on_hop=on_hop)
+                result = loop.run()
+                # Whatever remains is the stopping itself (fade-out, last notes, baseline):
+                # a signal now is remembered for the exit status, not raised.
+                with signals.deferred():
+                    audio_stack.close()
+                    _finish(loop, result, recorder, source, calibrate=calibrate, subject=subject)
     return SessionOutcome(folder, result, audio_used)
+
+
+def _finish(loop: ClosedLoop, result: LoopResult, recorder: SessionRecorder, source, *,
+            calibrate: bool, subject: str) -> None:
+    """After the engine stopped: record its last notes, store the baseline, and the summary."""
+    loop.record_score()
+    if calibrate:
+        result.baseline = loop.finish_baseline()
+        result.baseline.save(_mkdirs(stored_baseline_path(subject)))
+    if result.baseline is not None:
+        result.baseline.save(recorder.folder / BASELINE_FILE)
+    recorder.update_metadata(**_summary(result, source))
+
+
+@contextlib.contextmanager
+def recording(source, *, subject: str, label: str, out: Path | None = None,
+              **fields) -> Iterator[SessionRecorder]:
+    """Record into a new session folder, finalised however the block ends.
+
+    The folder is ``sub-<subject>_<date>_<label>`` under ``out`` (default the data home,
+    created readable by its owner only). Its ``session.json`` starts with the subject,
+    start time, source, library versions and ``fields``.
+
+    Whatever ends the block (its end, Ctrl-C or another stop signal, a full disk, a
+    fault), the recorder is closed and the folder finalised as ``neurofeed recover``
+    would. A stop signal during that is remembered, not raised. When the block failed,
+    a failure while finalising (the same full disk, the folder gone) is suppressed, so
+    that the first error is the one reported; the folder is left for ``neurofeed recover``.
+
+    Parameters
+    ----------
+    source : neurofeed.acquire.Source
+        The open source: its channels, and its description for session.json.
+    subject : str
+        The subject's identifier.
+    label : str
+        The last part of the folder's name: the preset, ``calibrate`` or ``record``.
+    out : Path or None
+        The parent of the session folder.
+    **fields
+        More of session.json (kind, preset, configuration).
+
+    Yields
+    ------
+    recorder : neurofeed.recorder.SessionRecorder
+        Appends to the folder; ``recorder.folder`` is where it is.
+    """
+    started = datetime.now(UTC)
+    folder = session_folder(make_home(out), subject, label, started)
+    meta = {"session_id": folder.name, "subject": subject, **fields,
+            "started_utc": started.isoformat(timespec="seconds"), "source": _stored_description(source),
+            "versions": library_versions()}
+    recorder = SessionRecorder(folder, source.info, meta)
+    try:
+        yield recorder
+    except BaseException:
+        with signals.deferred():
+            for cleanup in (recorder.close, lambda: finalise_session(folder)):
+                with contextlib.suppress(Exception):
+                    cleanup()
+        raise
+    with signals.deferred():
+        recorder.close()
+        finalise_session(folder)
+
+
+def _stored_description(source) -> dict:
+    """The source's description for session.json, with paths reduced to file names."""
+    description = dict(getattr(source, "description", None) or {"kind": type(source).__name__})
+    for key in _PATH_KEYS:
+        if description.get(key):
+            description[key] = Path(str(description[key])).name
+    return description
 
 
 def _clock_label(speed: float | str) -> str:
@@ -164,15 +229,17 @@ def _clock_label(speed: float | str) -> str:
     return "real time" if speed == 1.0 else f"{speed:g}x real time"
 
 
-def _store_summary(folder: Path) -> None:
-    """Put the report's summary (one definition of every number) into session.json."""
-    from neurofeed.finalise import read_session_json
-    from neurofeed.recorder import write_json
+def store_summary(folder: Path) -> None:
+    """Put the report's summary (one definition of every number) into session.json.
+
+    Part of the report, not of the session: a failure here leaves the session as it is.
+    """
+    from neurofeed.folder import SESSION_FILE, read_session_json, write_json
     from neurofeed.report import session_summary
 
     meta = read_session_json(folder)
     meta["summary"] = session_summary(folder).to_dict()
-    write_json(folder / "session.json", meta)
+    write_json(folder / SESSION_FILE, meta)
 
 
 def _mkdirs(path: Path) -> Path:

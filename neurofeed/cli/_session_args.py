@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
+from neurofeed import signals
+from neurofeed.cli._options import parse_duration
 from neurofeed.cli._status import StatusPrinter
 from neurofeed.errors import InvalidArgumentError
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(h|m|min|s)?\s*$")
-_UNIT_S = {"h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, None: 1.0}
-#: Longest session, in seconds.
-MAX_SESSION_S = 4 * 3600
-
-
-def parse_duration(text: str, name: str = "--duration") -> float:
-    """Seconds from ``90``, ``90s``, ``20m`` or ``1.5h``; must be over 0 and at most 4 h."""
-    match = _DURATION.match(str(text))
-    seconds = float(match.group(1)) * _UNIT_S[match.group(2)] if match else -1.0
-    if not 0 < seconds <= MAX_SESSION_S:
-        raise InvalidArgumentError(f"{name} {text!r} is not accepted; accepted: a time over 0 and "
-                                   "up to 4h, such as 90, 90s, 20m or 1.5h")
-    return seconds
 
 
 def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: bool = True) -> None:
@@ -45,7 +31,8 @@ def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: b
     group.add_argument("--seed", type=int, default=0, metavar="N",
                        help="seed for the music: the same file, preset and seed replay identically")
     group.add_argument("--out", default=None, metavar="DIR",
-                       help="where the session folder goes (default: recordings/, or $NEUROFEED_HOME)")
+                       help="the folder the session folder goes in (default: the data home, "
+                            "$NEUROFEED_HOME or the per-user data folder)")
     group.add_argument("--lsl-out", nargs="?", const="neurofeed", default=None, metavar="NAME",
                        help="publish features, music and markers as LSL streams NAME-features and "
                             "NAME-markers (default name: neurofeed)")
@@ -72,22 +59,31 @@ def parse_regions(texts: list[str]) -> dict[str, list[str]]:
     return regions
 
 
-def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = False) -> int:
+def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bool = False) -> int:
     """Validate the session options, run the session, and print where everything went.
 
-    A file replayed at "max" runs on the virtual clock; at N times real time, on EEG time.
+    Every option, the output folder included, is checked before ``make_source()`` builds
+    the source (and well before the session opens it). A calibration from a file at max
+    speed has no music unless it is rendered to a WAV. The
+    exit status is the session's: 0, or ``128 + signal`` when a signal stopped it. A
+    report that cannot be built is one line on stderr, not a failed session.
     """
     from neurofeed._check import check_writable_file
     from neurofeed.bands import Baseline
-    from neurofeed.home import check_subject
+    from neurofeed.folder import check_output_folder
+    from neurofeed.home import HOME_VARIABLE, check_subject, data_home
     from neurofeed.protocol import fit_phases, load_preset
-    from neurofeed.session import run_session, stored_baseline_path
+    from neurofeed.session import AudioChoice, run_session, stored_baseline_path
 
     subject = check_subject(args.subject)
     regions = parse_regions(args.region)
     preset = load_preset(args.preset)
     duration_s = None if args.duration is None else parse_duration(args.duration)
     baseline_s = None if args.baseline is None else parse_duration(args.baseline, "--baseline")
+    if args.out is not None:
+        check_output_folder(args.out)
+    else:
+        check_output_folder(data_home(), name=f"the data home (${HOME_VARIABLE})")
     stored = stored_baseline_path(subject)
     baseline = None
     if calibrate:
@@ -97,6 +93,9 @@ def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = 
         baseline = Baseline.load(stored)
         baseline_s = 0.0
     preset = fit_phases(preset, duration_s, baseline_s)
+    source = make_source()
+    if calibrate and source.speed == "max" and audio.kind not in ("wav", "none"):
+        audio = AudioChoice("none")
     if audio.path is not None:
         check_writable_file("audio file", audio.path, (".wav",))
     printer = None if args.no_status else StatusPrinter()
@@ -109,20 +108,31 @@ def run_from_args(args: argparse.Namespace, source, *, audio, calibrate: bool = 
         if printer is not None:
             printer.close()
     result = outcome.result
-    print(f"session {result.ended} after {result.duration_s:.1f} s: {result.n_windows} windows, "
+    stopped = f" by {signals.received()}" if result.ended == "interrupted" and signals.received() else ""
+    print(f"session {result.ended}{stopped} after {result.duration_s:.1f} s: {result.n_windows} windows, "
           f"audio {outcome.audio}" + (" (lost during the session)" if result.audio_lost else ""))
     if baseline is not None:
         print(f"used the stored baseline {stored}")
     if calibrate:
         print(f"baseline for {subject} stored in {stored}")
     print(f"session folder: {outcome.folder}")
-    if not (calibrate or args.no_report):
-        from neurofeed.report import build_report
+    _summarise(outcome.folder, report=not (calibrate or args.no_report))
+    return signals.exit_status(130 if result.ended == "interrupted" else 0)
 
+
+def _summarise(folder, *, report: bool) -> None:
+    """Store the session's summary and build its report; a failure is one line on stderr."""
+    # The session is saved: a signal now is remembered for the exit status, and the
+    # summary and report still finish.
+    with signals.deferred():
         try:
-            print(f"report: {build_report(outcome.folder)}")
+            from neurofeed.report import build_report
+            from neurofeed.session import store_summary
+
+            store_summary(folder)
+            if report:
+                print(f"report: {build_report(folder)}")
         except Exception as err:
-            print(f"neurofeed: the report could not be built ({type(err).__name__}: {err}); the "
-                  f"session is saved; retry with 'neurofeed report {outcome.folder}'", file=sys.stderr)
-            return 1
-    return 130 if result.ended == "interrupted" else 0
+            message = f"{type(err).__name__}: {err}".splitlines()[0]
+            print(f"neurofeed: the report could not be built ({message}); the session is saved; "
+                  f"retry with 'neurofeed report {folder}'", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 
 from neurofeed.cli import example_epilog
 from neurofeed.cli._session_args import add_session_arguments, run_from_args
-from neurofeed.cli._source_args import add_source_arguments, parse_speed, source_from_args
+from neurofeed.cli._source_args import add_source_arguments, source_from_args
 
 
 def register(subparsers) -> None:
@@ -30,8 +30,5 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from neurofeed.session import AudioChoice
 
-    virtual = args.file is not None and parse_speed(args.speed) == "max"
-    audio = AudioChoice.parse(args.audio)
-    if virtual and audio.kind not in ("wav", "none"):
-        audio = AudioChoice("none")
-    return run_from_args(args, source_from_args(args), audio=audio, calibrate=True)
+    return run_from_args(args, lambda: source_from_args(args), audio=AudioChoice.parse(args.audio),
+                         calibrate=True)

@@ -49,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         audio = AudioChoice.parse(args.audio or (f"wav:{args.wav}" if args.wav else "auto"))
     # At max speed each read is one hop of samples: the virtual clock's tick.
-    source = FileSource(args.file, speed=speed, loop=args.loop, start_s=args.start,
-                        board=args.master_board, stream=args.stream, chunk_s=0.1)
-    return run_from_args(args, source, audio=audio)
+    return run_from_args(args, lambda: FileSource(args.file, speed=speed, loop=args.loop, start_s=args.start,
+                                                  board=args.master_board, stream=args.stream, chunk_s=0.1),
+                         audio=audio)

@@ -32,5 +32,4 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from neurofeed.session import AudioChoice
 
-    audio = AudioChoice.parse(args.audio)
-    return run_from_args(args, source_from_args(args), audio=audio)
+    return run_from_args(args, lambda: source_from_args(args), audio=AudioChoice.parse(args.audio))
