@@ -1,14 +1,20 @@
-"""``neurofeed record``: write raw EEG from any source to FIF, EDF or BrainVision."""
+"""``neurofeed record``: raw EEG from any source, as a session without music, to a file.
+
+The samples are appended to a crash-safe session folder in the data home while they
+arrive, exactly as in ``run``; at the end, or on any stop (Ctrl-C, SIGTERM, SIGHUP), the
+folder is finalised and written to ``--out``. After ``kill -9`` or a power cut,
+``neurofeed recover`` finalises the folder.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from datetime import datetime, timezone
 
-from neurofeed._check import check_range
+from neurofeed import signals
 from neurofeed.cli import example_epilog
+from neurofeed.cli._options import parse_duration
 from neurofeed.cli._source_args import add_source_arguments, source_from_args
 
 #: Longest recording `record` accepts, in seconds.
@@ -21,78 +27,110 @@ def register(subparsers) -> None:
         "record", help="record raw EEG from a board, an LSL stream or a file",
         description="Record raw EEG from any source and write it to FIF, EDF or BrainVision "
                     "(chosen by the suffix of --out). Markers, file annotations and stalls "
-                    "become annotations. Ctrl-C stops early and still writes what was recorded.",
+                    "become annotations. While it records, the samples are kept in a session "
+                    "folder in the data home (printed at the start), so Ctrl-C, SIGTERM or "
+                    "SIGHUP still write what was recorded, and after a crash 'neurofeed "
+                    "recover' finalises that folder.",
         epilog=example_epilog(
             "neurofeed record --board synthetic --duration 60 --out rest.fif",
-            "neurofeed record --lsl type=EEG --duration 300 --out s01.edf",
+            "neurofeed record --lsl type=EEG --duration 5m --subject S01 --out s01.edf",
             "neurofeed record --file run1.xdf --speed max --duration 30 --out run1_raw.fif"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_source_arguments(parser)
-    parser.add_argument("--duration", type=float, default=60.0, metavar="S",
-                        help=f"seconds to record (0 < S <= {MAX_DURATION_S}; default 60)")
+    parser.add_argument("--duration", default="60", metavar="T",
+                        help="how long to record, e.g. 90, 90s, 20m or 1.5h (at most 24h; default 60s)")
     parser.add_argument("--out", required=True, metavar="PATH",
-                        help="output file: .fif, .fif.gz, .edf or .vhdr")
+                        help="the output file: .fif, .fif.gz, .edf or .vhdr")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    parser.add_argument("--subject", default="anonymous", metavar="S",
+                        help="subject identifier, for the session folder's name (default anonymous)")
     parser.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     parser.set_defaults(func=run, command="record")
 
 
 def run(args: argparse.Namespace) -> int:
+    from neurofeed._check import check_writable_file
+    from neurofeed.errors import SourceError
     from neurofeed.export import check_output_path
+    from neurofeed.folder import check_output_folder
+    from neurofeed.home import HOME_VARIABLE, check_subject, data_home
+    from neurofeed.session import recording
 
-    duration_s = check_range("--duration", args.duration, 0, MAX_DURATION_S, unit=" s",
-                             low_inclusive=False)
-    out = check_output_path(args.out, overwrite=args.overwrite)
+    duration_s = parse_duration(args.duration, max_s=MAX_DURATION_S)
+    out = check_writable_file("--out", check_output_path(args.out, overwrite=args.overwrite))
+    subject = check_subject(args.subject)
+    check_output_folder(data_home(), name=f"the data home (${HOME_VARIABLE})")
     source = source_from_args(args)
-    with source:
-        data, timestamps, interrupted = _capture(source, duration_s, progress=not args.no_progress)
-        events, n_gaps = source.pop_events(), len(source.gaps)
-    if data.shape[1] == 0:
-        print(f"neurofeed record: nothing recorded from {source!r}; {out} not written", file=sys.stderr)
-        return 1
-
-    from neurofeed.export import to_raw, write_raw
-
-    start = datetime.now(timezone.utc).timestamp() - data.shape[1] / source.sfreq
-    raw = to_raw(source.info, data, timestamps, events,
-                 meas_date=datetime.fromtimestamp(start, timezone.utc))
-    write_raw(raw, out, overwrite=args.overwrite)
-    seconds = data.shape[1] / source.sfreq
-    note = " (interrupted)" if interrupted else ""
+    with source, recording(source, subject=subject, label="record", kind="record",
+                           duration_requested_s=duration_s) as recorder:
+        print(f"session folder: {recorder.folder}", flush=True)
+        ended = _capture(source, recorder, duration_s, progress=not args.no_progress)
+        if recorder.n_samples == 0:
+            if ended == "interrupted":
+                raise KeyboardInterrupt  # nothing to keep: stop as an interrupted command does
+            raise SourceError(f"nothing recorded from {source!r}; {out} not written")
+        recorder.update_metadata(ended=ended, source_stats={
+            "n_samples": source.n_samples, "n_nonfinite": source.n_nonfinite,
+            "n_dropped": source.n_dropped, "n_stalls": len(source.gaps)})
+    with signals.deferred():
+        n_parts = _export(recorder.folder, out, overwrite=args.overwrite)
+    seconds = recorder.n_samples / source.sfreq
+    by = f" by {signals.received()}" if signals.received() else ""
+    note = f" ({ended}{by})" if ended != "done" else ""
     extra = f", {source.n_nonfinite} non-finite values" if source.n_nonfinite else ""
-    extra += f", {n_gaps} stalls (annotated BAD_ACQ_SKIP)" if n_gaps else ""
+    extra += f", {len(source.gaps)} stalls (annotated BAD_ACQ_SKIP)" if source.gaps else ""
+    extra += f"; part 1 of {n_parts} (the others are in the session folder)" if n_parts > 1 else ""
     print(f"recorded {seconds:.2f} s{note}, {source.n_channels} channels at {source.sfreq:g} Hz"
           f"{extra} -> {out}")
-    return 130 if interrupted else 0
+    return signals.exit_status(130 if ended == "interrupted" else 0)
 
 
-def _capture(source, duration_s: float, *, progress: bool):
-    """Read until ``duration_s`` of samples arrived, the source ends, or Ctrl-C."""
-    import numpy as np
+def _capture(source, recorder, duration_s: float, *, progress: bool) -> str:
+    """Append samples, events and stalls until ``duration_s`` of samples arrived, the source
+    ends, or a stop signal; return how it ended: ``done``, ``source finished`` or ``interrupted``."""
     from tqdm import tqdm
 
-    target = int(round(duration_s * source.sfreq))
-    chunks, timestamps, have = [], [], 0
-    interrupted = False
+    target = round(duration_s * source.sfreq)
+    stalled = False
     # disable=None lets tqdm hide the bar when stderr is not a terminal (logs, CI).
     bar = tqdm(total=round(duration_s, 1), unit="s", disable=None if progress else True, file=sys.stderr,
                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s{postfix}", leave=False)
     try:
-        while have < target and not source.finished:
+        while recorder.n_samples < target:
+            if source.finished:
+                return "source finished"
             chunk = source.read()
-            if chunk.timestamps.size == 0:
-                bar.set_postfix_str("stalled" if source.stalled else "", refresh=False)
+            take = min(chunk.timestamps.size, target - recorder.n_samples)
+            recorder.write_eeg(chunk.data[:, :take], chunk.timestamps[:take])
+            for event in source.pop_events():
+                recorder.write_marker(event.onset, event.duration, event.description)
+            if source.stalled != stalled:
+                stalled, gap = source.stalled, source.gaps[-1]
+                recorder.write_marker(gap.start if stalled else gap.end, 0.0,
+                                      "stall" if stalled else "resume")
+                bar.set_postfix_str("stalled" if stalled else "", refresh=False)
+            if take:
+                bar.update(round(recorder.n_samples / source.sfreq, 1) - bar.n)
+            else:
                 time.sleep(_IDLE_SLEEP_S)
-                continue
-            take = min(chunk.timestamps.size, target - have)
-            chunks.append(np.array(chunk.data[:, :take]))
-            timestamps.append(chunk.timestamps[:take])
-            have += take
-            bar.update(round(have / source.sfreq, 1) - bar.n)
+        return "done"
     except KeyboardInterrupt:
-        interrupted = True
+        return "interrupted"
     finally:
         bar.close()
-    if not chunks:
-        return np.empty((source.n_channels, 0)), np.empty(0), interrupted
-    return np.concatenate(chunks, axis=1), np.concatenate(timestamps), interrupted
+
+
+def _export(folder, out, *, overwrite: bool) -> int:
+    """Write the finalised session's EEG, with its annotations, to ``out``.
+
+    Returns the number of FIF parts of the session (a gap of more than
+    :data:`neurofeed.export.LONG_GAP_S` starts a new one): ``out`` holds the first.
+    """
+    import mne
+
+    from neurofeed.export import write_raw
+    from neurofeed.folder import RAW_FILE, read_session_json
+
+    raw = mne.io.read_raw_fif(folder / RAW_FILE, preload=True, verbose="error")
+    write_raw(raw, out, overwrite=overwrite)
+    return len(read_session_json(folder).get("parts") or [RAW_FILE])
