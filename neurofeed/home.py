@@ -1,25 +1,58 @@
-"""Where sessions and per-subject data live, and what a session folder is called."""
+"""Where sessions and per-subject data live, and what a session folder is called.
+
+The data home is one folder per user, so that ``neurofeed progress`` finds a subject's
+whole course wherever the commands ran: ``$NEUROFEED_HOME`` when set, else the platform's
+per-user data folder (``~/.local/share/neurofeed`` on Linux, ``~/Library/Application
+Support/neurofeed`` on macOS, ``%LOCALAPPDATA%\\neurofeed`` on Windows). It holds EEG and
+subject identifiers, so neurofeed creates it readable by its owner only.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
 import re
+import shutil
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.folder import BASELINE_FILE, LOCK_FILE, SESSION_FILE, FolderLock
 
-#: Environment variable that moves the data home away from ./recordings.
+#: Environment variable that moves the data home (the repository's Makefile sets it to recordings/).
 HOME_VARIABLE = "NEUROFEED_HOME"
+#: Permissions of a data home neurofeed creates: owner only (EEG is health data).
+HOME_MODE = 0o700
 #: Names that are safe as folder names everywhere: subjects and presets.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def data_home() -> Path:
-    """Return the data home: ``$NEUROFEED_HOME`` when set, else ``recordings/`` here."""
-    return Path(os.environ.get(HOME_VARIABLE) or "recordings")
+    """Return the data home: ``$NEUROFEED_HOME`` when set, else the per-user data folder.
+
+    Nothing is created; :func:`make_home` creates it.
+    """
+    if os.environ.get(HOME_VARIABLE):
+        return Path(os.environ[HOME_VARIABLE])
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("neurofeed", appauthor=False))
+
+
+def make_home(home: Path | None = None) -> Path:
+    """Create the data home (or ``home``) if missing, readable by its owner only; return it.
+
+    Missing parents are created with the same mode. An existing folder keeps the
+    permissions its owner gave it.
+    """
+    home = Path(home) if home is not None else data_home()
+    missing = [p for p in (home, *home.parents) if not p.exists()]
+    home.mkdir(mode=HOME_MODE, parents=True, exist_ok=True)
+    for folder in missing:
+        folder.chmod(HOME_MODE)  # mkdir's mode is masked by the umask
+    return home
 
 
 def check_subject(subject: str) -> str:
@@ -54,3 +87,67 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+@dataclass
+class Imported:
+    """What :func:`import_sessions` did: folder names brought in, and those left out."""
+
+    sessions: list[str] = field(default_factory=list)
+    baselines: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+
+def import_sessions(source, home: Path | None = None, *, move: bool = False) -> Imported:
+    """Bring session folders (and stored baselines) from ``source`` into the data home.
+
+    For folders written to ``./recordings`` by versions before the per-user data home.
+    A session whose folder name is already in the home is left where it is, as is a
+    subject's baseline when the home already has one: nothing in the home is replaced. A
+    session still being written (its lock held) is refused, see
+    :class:`neurofeed.folder.FolderLock`.
+
+    Parameters
+    ----------
+    source : path-like
+        A folder of session folders (each holding ``session.json``), optionally with
+        ``subjects/<subject>/baseline.json``.
+    home : Path or None
+        The destination; default :func:`data_home`.
+    move : bool
+        Move instead of copy.
+    """
+    source = Path(source)
+    if not source.is_dir():
+        raise InvalidArgumentError(f"DIR {str(source)!r} is not a folder; accepted: a folder of "
+                                   "session folders, such as ./recordings")
+    home = make_home(home)
+    if source.resolve() == home.resolve():
+        raise InvalidArgumentError(f"DIR {str(source)!r} is the data home itself; nothing to import")
+    sessions = sorted(p for p in source.iterdir() if (p / SESSION_FILE).is_file())
+    baselines = sorted(source.glob(f"subjects/*/{BASELINE_FILE}"))
+    if not sessions and not baselines:
+        raise InvalidArgumentError(f"DIR {str(source)!r} holds no session folders (folders with "
+                                   f"{SESSION_FILE}); accepted: a folder such as ./recordings")
+    done = Imported()
+    for folder in sessions:
+        target = home / folder.name
+        if target.exists():
+            done.existing.append(folder.name)
+            continue
+        with FolderLock(folder):  # refuses a folder that a session is still writing
+            if move:
+                shutil.move(folder, target)
+                (target / LOCK_FILE).unlink()
+            else:
+                shutil.copytree(folder, target, ignore=shutil.ignore_patterns(LOCK_FILE))
+        done.sessions.append(folder.name)
+    for baseline in baselines:
+        target = subject_dir(baseline.parent.name, home) / BASELINE_FILE
+        if target.exists():
+            done.existing.append(f"subjects/{baseline.parent.name}/{BASELINE_FILE}")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.move if move else shutil.copy2)(baseline, target)
+        done.baselines.append(baseline.parent.name)
+    return done

@@ -1,13 +1,42 @@
-"""Source options shared by every subcommand that reads EEG (record, stream, run, ...)."""
+"""Source options shared by every subcommand that reads EEG (record, stream, run, ...).
+
+One person's source is ``--board``, ``--lsl``, ``--file`` or ``--simulate``. The grammar
+for several named sources in one session (docs/cli.md) is a repeatable
+``--source ROLE=KIND:ARG[,key=value...]``; it is parsed here, and one ``--source`` maps
+onto the one-person options.
+"""
 
 from __future__ import annotations
 
 import argparse
+from typing import NamedTuple
 
 from neurofeed._check import check_range
+from neurofeed.errors import InvalidArgumentError
 
 #: Upper bound for --speed: beyond this a replay is simply "max".
 MAX_SPEED = 1e6
+#: The role of a --source given without ``ROLE=``.
+DEFAULT_ROLE = "listener"
+#: Each --source KIND and the keys its ``key=value`` parameters accept: the long options
+#: of the one-source form, without their dashes.
+SOURCE_KINDS = {
+    "board": ("serial-port", "mac-address", "ip-address", "ip-port", "serial-number", "board-file",
+              "master-board", "stall-timeout"),
+    "lsl": ("lsl-timeout", "stall-timeout"),
+    "file": ("speed", "loop", "start", "stream", "master-board", "stall-timeout"),
+    "simulate": ("stall-timeout",),
+}
+_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+class SourceSpec(NamedTuple):
+    """One parsed ``--source``: who (``role``), what (``kind``, ``arg``) and its parameters."""
+
+    role: str
+    kind: str
+    arg: str
+    params: dict[str, str]
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bool = False) -> None:
@@ -21,6 +50,12 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bo
                          help="BrainFlow board name or id, e.g. synthetic, cyton, muse_2")
     sources.add_argument("--lsl", metavar="SELECTOR",
                          help="LSL stream: a name, or type=EEG, or source_id=ID")
+    sources.add_argument("--simulate", nargs="?", const="0", metavar="SEED",
+                         help="a simulated listener for demos and tests: 1/f EEG with posterior "
+                              "alpha that rises as the music calms, and blinks (seed default 0)")
+    sources.add_argument("--source", action="append", metavar="[ROLE=]KIND:ARG[,KEY=VALUE...]",
+                         help="a source in the multi-person grammar of docs/cli.md, e.g. "
+                              "board:muse_2,mac-address=00:55:DA:B0:0B:61 (one for now)")
     if file_positional:
         parser.add_argument("file", nargs="?", metavar="FILE",
                             help="recording to replay (FIF, EDF/BDF, BrainVision, EEGLAB, XDF, "
@@ -79,15 +114,94 @@ def parse_lsl_selector(text: str) -> dict:
         return {"name": text}
     key = key.strip().lower()
     if key not in ("name", "type", "source_id") or not value:
-        from neurofeed.errors import InvalidArgumentError
-
         raise InvalidArgumentError(f"--lsl {text!r} is not a stream selector; accepted: "
                                    "NAME, name=NAME, type=TYPE or source_id=ID")
     return {key: value}
 
 
+def parse_source_spec(text: str) -> SourceSpec:
+    """Parse one ``[ROLE=]KIND:ARG[,KEY=VALUE...]``.
+
+    Parameters
+    ----------
+    text : str
+        For example ``client=lsl:type=EEG``, ``therapist=board:muse_2,mac-address=X``,
+        ``file:rest.fif,speed=max`` or ``simulate`` (its ARG, a seed, is optional). ARG is
+        everything up to the first comma, so it may hold ``=`` but not ``,``.
+
+    Returns
+    -------
+    spec : SourceSpec
+        The role (default :data:`DEFAULT_ROLE`), the kind (a key of
+        :data:`SOURCE_KINDS`), the argument, and the parameters by key.
+    """
+    from neurofeed.home import SAFE_NAME
+
+    text = str(text).strip()
+    head, eq, rest = text.partition("=")
+    # "lsl:type=EEG" has its first "=" inside ARG: a role never contains ":" or ",".
+    role, body = (head, rest) if eq and ":" not in head and "," not in head else (DEFAULT_ROLE, text)
+    if not SAFE_NAME.match(role):
+        raise _bad_source(text, f"the role {role!r} is not a name (letters, digits, - and _)")
+    kind, _, tail = body.partition(":")
+    if kind not in SOURCE_KINDS:
+        raise _bad_source(text, f"the kind {kind!r} is unknown; accepted kinds: {'|'.join(SOURCE_KINDS)}")
+    arg, *pairs = tail.split(",")
+    if not arg and kind != "simulate":
+        raise _bad_source(text, f"{kind} needs an argument after '{kind}:'")
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if key not in SOURCE_KINDS[kind]:
+            raise _bad_source(text, f"{key!r} is not a parameter of {kind}; accepted: "
+                                    f"{', '.join(SOURCE_KINDS[kind])}")
+        if not sep or not value or key in params:
+            raise _bad_source(text, f"{pair!r} is not accepted; accepted: KEY=VALUE, each key once")
+        params[key] = value
+    return SourceSpec(role, kind, arg, params)
+
+
+def parse_sources(texts: list[str]) -> list[SourceSpec]:
+    """Parse every ``--source``; roles must differ."""
+    specs = [parse_source_spec(text) for text in texts]
+    roles = [spec.role for spec in specs]
+    repeated = sorted({role for role in roles if roles.count(role) > 1})
+    if repeated:
+        raise InvalidArgumentError(f"--source: the role {repeated[0]!r} is given more than once; "
+                                   "each source needs its own ROLE=")
+    return specs
+
+
+def _bad_source(text: str, why: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"--source {text!r}: {why}; the form is [ROLE=]KIND:ARG[,KEY=VALUE...]")
+
+
+def _apply_source_spec(args: argparse.Namespace, spec: SourceSpec) -> None:
+    """Set the one-source options that ``spec`` stands for on ``args``."""
+    setattr(args, spec.kind, (spec.arg or "0") if spec.kind == "simulate" else spec.arg)
+    for key, value in spec.params.items():
+        # The one-source options arrive typed by argparse; these three are not checked later.
+        if key == "loop":
+            if value.lower() not in _BOOLEANS:
+                raise InvalidArgumentError(f"--source loop={value!r} is not accepted; accepted: "
+                                           f"{', '.join(_BOOLEANS)}")
+            value = _BOOLEANS[value.lower()]
+        elif key == "ip-port":
+            value = int(check_range("--source ip-port", value, 0, 65535))
+        elif key == "start":
+            value = check_range("--source start", value, 0, 1e9, unit=" s")
+        setattr(args, key.replace("-", "_"), value)
+
+
 def source_from_args(args: argparse.Namespace):
     """Build the (unopened) Source that the parsed arguments describe."""
+    if getattr(args, "source", None):
+        specs = parse_sources(args.source)
+        if len(specs) > 1:
+            raise InvalidArgumentError(
+                f"--source is given {len(specs)} times ({', '.join(spec.role for spec in specs)}): "
+                "a session with several sources is not supported yet; give one")
+        _apply_source_spec(args, specs[0])
     check_range("--stall-timeout", args.stall_timeout, 0, 3600, unit=" s", low_inclusive=False)
     file = getattr(args, "file", None)
     if args.board is not None:
@@ -110,6 +224,12 @@ def source_from_args(args: argparse.Namespace):
         return FileSource(file, speed=parse_speed(args.speed), loop=args.loop,
                           start_s=args.start, board=args.master_board, stream=args.stream,
                           stall_timeout_s=args.stall_timeout)
-    from neurofeed.errors import InvalidArgumentError
+    if getattr(args, "simulate", None) is not None:
+        from neurofeed.acquire import SimulatedListener
 
-    raise InvalidArgumentError("no EEG source given; accepted: FILE, --board B or --lsl SELECTOR")
+        seed = check_range("--simulate SEED", args.simulate, 0, 2**32 - 1)
+        if seed != int(seed):
+            raise InvalidArgumentError(f"--simulate SEED must be a whole number, got {args.simulate!r}")
+        return SimulatedListener(seed=int(seed), stall_timeout_s=args.stall_timeout)
+    raise InvalidArgumentError("no EEG source given; accepted: FILE, --board B, --lsl SELECTOR, "
+                               "--simulate or --source")

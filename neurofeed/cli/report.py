@@ -25,7 +25,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from neurofeed.folder import check_output_folder
     from neurofeed.report import build_report
 
+    if args.out is not None:
+        check_output_folder(args.out)
     print(f"report -> {build_report(args.folder, out_dir=args.out)}")
     return 0
