@@ -35,6 +35,7 @@ COMPRESSED_SUFFIXES = (".fif.gz", ".set", ".mat", ".snirf", ".mefd", ".xdfz")
 #: At most this much of a text header is read (a BrainVision header for MAX_CHANNELS
 #: channels is about 60 kB).
 _MAX_HEADER_BYTES = 4 * 1024 * 1024
+#: An EDF/BDF header: 256 bytes, then 256 bytes per signal.
 _EDF_FIXED_BYTES = 256
 _EDF_SIGNAL_BYTES = 256
 _BRAINVISION_BYTES = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}
@@ -78,8 +79,11 @@ def _named(origin) -> str:
     return repr(str(origin)) if isinstance(origin, Path) else str(origin)
 
 
-def check_samples_fit(path, n_values: int, n_bytes: int, *, bytes_per_value: int = 1) -> None:
+def check_samples_fit(path, n_values: int, n_bytes: int) -> None:
     """Raise unless ``n_values`` samples (all channels) fit in ``n_bytes`` on disk.
+
+    Every format stores a value in at least one byte; those that may be deflate-compressed
+    (:data:`COMPRESSED_SUFFIXES`) are allowed :data:`DEFLATE_MAX_RATIO` times more values.
 
     Parameters
     ----------
@@ -88,14 +92,11 @@ def check_samples_fit(path, n_values: int, n_bytes: int, *, bytes_per_value: int
     n_values : int
         Samples times channels, as the header declares them.
     n_bytes : int
-        The bytes the recording occupies on disk (all its files).
-    bytes_per_value : int
-        The fewest bytes one stored value can take. Formats that may be
-        deflate-compressed are allowed :data:`DEFLATE_MAX_RATIO` times more values.
+        The bytes the recording occupies on disk (all its files, see :func:`bytes_on_disk`).
     """
     name = Path(path).name.lower()
     ratio = DEFLATE_MAX_RATIO if name.endswith(COMPRESSED_SUFFIXES) else 1
-    if n_values * bytes_per_value > n_bytes * ratio:
+    if n_values > n_bytes * ratio:
         raise FileFormatError(f"{str(path)!r} declares {n_values} samples over all channels, "
                               f"more than its {n_bytes} bytes can hold; accepted: a header "
                               "that matches its data")
@@ -156,7 +157,8 @@ def _edf_truncation(path: Path) -> dict | None:
         n_signals = check_n_channels(path, _header_int(path, head[252:256], "signal count"))
         n_records = _header_int(path, head[236:244], "record count")
         record_s = _header_float(path, head[244:252], "record duration")
-        # The number of samples per record of every signal, after 216 bytes of other fields.
+        # Each signal's samples per record follow 216 bytes per signal of other fields
+        # (label, transducer, dimension, ranges, prefiltering).
         file.seek(_EDF_FIXED_BYTES + 216 * n_signals)
         block = file.read(8 * n_signals)
     if len(block) < 8 * n_signals:
@@ -173,7 +175,7 @@ def _edf_truncation(path: Path) -> dict | None:
                               "count, or -1 (unknown)")
     bytes_per_sample = 3 if head[:1] == b"\xff" else 2  # BDF is 24-bit, EDF 16-bit
     record_bytes = sum(per_record) * bytes_per_sample
-    data_bytes = path.stat().st_size - _EDF_SIGNAL_BYTES * (n_signals + 1)
+    data_bytes = path.stat().st_size - _EDF_FIXED_BYTES - _EDF_SIGNAL_BYTES * n_signals
     held = max(0, data_bytes) // record_bytes
     if held == 0:
         raise FileFormatError(f"{str(path)!r} holds no complete data record of {record_s:g} s "
