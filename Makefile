@@ -10,6 +10,10 @@ export PYO_GUI_WX := 0
 
 .PHONY: run test setup system-deps bench clean
 
+# Inside the repository the data home is its recordings/ folder; the installed tool keeps
+# sessions in a per-user data folder instead (neurofeed/home.py).
+run test: export NEUROFEED_HOME := $(CURDIR)/recordings
+
 # A 60 s relax-alpha session on BrainFlow's synthetic board: music to the sound card (or JACK)
 # where there is one, else rendered to a WAV in the session folder; then the report.
 run: setup
