@@ -30,8 +30,9 @@ MAX_CHANNELS = 1024
 #: Deflate (gzip, zlib, MATLAB v7, compressed HDF5) never compresses beyond 1032:1, so a
 #: compressed file of N bytes holds at most 1032 N bytes of samples.
 DEFLATE_MAX_RATIO = 1032
-#: Suffixes of formats whose samples may be deflate-compressed.
-COMPRESSED_SUFFIXES = (".fif.gz", ".set", ".mat", ".snirf", ".mefd", ".xdfz")
+#: Suffixes of MNE formats whose samples may be compressed: deflate for all but MEF3
+#: (``.mefd``), whose range-encoded differences are assumed to compress no better.
+COMPRESSED_SUFFIXES = (".fif.gz", ".set", ".mat", ".snirf", ".mefd")
 #: At most this much of a text header is read (a BrainVision header for MAX_CHANNELS
 #: channels is about 60 kB).
 _MAX_HEADER_BYTES = 4 * 1024 * 1024
