@@ -28,7 +28,7 @@ CASES = {
                                ["nests arrays or tables 4000 deep"]),
     "closers in a comment and a string": ("# ]]]]\nx = '" + "]" * 100 + "'\ny = " + "[" * 100 + "]" * 100
                                           + "\n" + BASE, ["nests arrays or tables 100 deep"]),
-    "huge file": (BASE + "# " + "x" * (2 * MAX_BYTES) + "\n", ["is larger than 64 KiB"]),
+    "huge file": (BASE + "# " + "é" * MAX_BYTES + "\n", ["is larger than 64 KiB"]),  # cut inside a character
     "1e308 s phase": (_edited("training_s = 900", "training_s = 1e308"),
                       ["[phases].training_s = 1e+308 is out of range", "from 1 to 14400"]),
     "negative phase": (_edited("cooldown_s = 120", "cooldown_s = -1"),

@@ -69,12 +69,12 @@ def read_toml(path, where: str) -> dict:
     try:
         with path.open("rb") as file:
             raw = file.read(MAX_BYTES + 1)  # never more: the file may be endless (a device, a FIFO)
+        if len(raw) > MAX_BYTES:  # before decoding: the cut may split a character
+            raise PresetError(f"preset {where!r} is larger than {MAX_BYTES // 1024} KiB; accepted: a "
+                              "preset file up to that size")
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise PresetError(f"preset {where!r} is unreadable: {err}") from None
-    if len(raw) > MAX_BYTES:
-        raise PresetError(f"preset {where!r} is larger than {MAX_BYTES // 1024} KiB; accepted: a preset "
-                          "file up to that size")
     depth = nesting_depth(text)
     if depth > MAX_NESTING:
         raise PresetError(f"preset {where!r} nests arrays or tables {depth} deep; accepted: up to "
