@@ -26,9 +26,9 @@ from neurofeed._check import check_option, check_range
 from neurofeed.errors import InvalidArgumentError, StorageError
 from neurofeed.folder import (
     EEG_FILE,
+    MAX_SFREQ_HZ,
     SCHEMA_VERSION,
     SESSION_FILE,
-    STATUS_FINALISED,  # noqa: F401  (report/summary.py imports it from here)
     STATUS_RUNNING,
     TABLE_FILES,
     FolderLock,
@@ -148,7 +148,8 @@ class SessionRecorder:
         self.folder = Path(folder)
         self.flush_interval_s = check_range("flush_interval_s", flush_interval_s, 0, MAX_FLUSH_INTERVAL_S,
                                             unit=" s", low_inclusive=False)
-        ch_names, sfreq = list(info["ch_names"]), float(info["sfreq"])
+        ch_names = list(info["ch_names"])
+        sfreq = check_range("info['sfreq']", info["sfreq"], 0, MAX_SFREQ_HZ, unit=" Hz", low_inclusive=False)
         if not ch_names:
             raise InvalidArgumentError("info has no channels; a session records at least one")
         if (self.folder / SESSION_FILE).exists():
