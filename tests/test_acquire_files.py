@@ -190,7 +190,9 @@ def test_4x_replay_takes_about_a_quarter_of_real_time(tmp_path):
             time.sleep(0.005)
         wall = time.perf_counter() - start
     np.testing.assert_array_equal(np.concatenate(chunks, axis=1), raw.get_data())
-    assert 0.2 * 4.0 <= wall <= 0.4 * 4.0, wall
+    # Never ahead of its pace (the last sample is due 399 / 400 s after the start); well short
+    # of the 4 s that 1x would take, with room for a loaded machine.
+    assert 0.9 <= wall < 3.0, wall
 
 
 def test_finished_replay_is_not_stalled(tmp_path):

@@ -219,13 +219,14 @@ def test_a_stream_declaring_an_absurd_rate_is_refused_before_anything_is_allocat
 def test_samples_queued_before_open_are_not_delivered(outlet):
     source = LSLSource(name=outlet[0], timeout_s=10)
     assert source.info["ch_names"] == EXPECTED_NAMES  # connects, before open()
-    time.sleep(0.5)
+    time.sleep(1.0)
     opened_at = local_clock()
     with source:
         chunks = _read_until(source, lambda s: s.n_samples >= 10)
     _, stamps = _joined(chunks)
-    # Less than one helper chunk (40 ms) older than open(), not the 0.5 s queued before it.
-    assert stamps[0] > opened_at - 0.1
+    # Not the 1 s queued before open(): at most what a helper held up by a loaded machine
+    # pushed late, well under half of it.
+    assert stamps[0] > opened_at - 0.5
 
 
 def test_neurofeed_stream_is_read_by_lsl_source():
