@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from neurofeed.acquire import Source
+from neurofeed.acquire.base import channel_names
 from neurofeed.errors import InvalidArgumentError, SourceError
 
 
@@ -87,3 +88,26 @@ def test_stall_is_reported_and_clears_when_data_returns():
 def test_stall_timeout_is_checked(bad):
     with pytest.raises(InvalidArgumentError, match="stall_timeout_s"):
         ScriptedSource([], stall_timeout_s=bad)
+
+
+def test_listening_to_the_music_changes_nothing_in_a_real_source():
+    from neurofeed.synth import MusicState
+
+    source = ScriptedSource([_chunk([1.0, 2.0])])
+    with source:
+        assert source.listen(MusicState(tempo_bpm=40, intensity=0.0)) is None
+        chunk = source.read()
+    np.testing.assert_array_equal(chunk.timestamps, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("labels, expected, warns", [
+    (["Fz", " Cz ", "Pz"], ["Fz", "Cz", "Pz"], False),
+    (["Fz", "", "Pz"], ["Fz", "EEG002", "Pz"], False),
+    (["", "", ""], ["EEG001", "EEG002", "EEG003"], False),
+    (["Fz", "Fz", "Pz"], ["EEG001", "EEG002", "EEG003"], True),
+    (["Fz", "Cz"], ["EEG001", "EEG002", "EEG003"], True),
+])
+def test_default_channel_names_are_one_scheme(labels, expected, warns, caplog):
+    with caplog.at_level("WARNING", logger="neurofeed.acquire"):
+        assert channel_names(labels, 3, origin="test.xdf") == expected
+    assert ("test.xdf: " in caplog.text) == warns

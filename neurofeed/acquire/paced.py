@@ -19,7 +19,8 @@ class PacedSource(Source):
     the timestamp ``t0 + k / sfreq``, where ``t0`` is ``pylsl.local_clock()`` when the
     source opens. At ``speed`` N, sample ``k`` becomes due ``k / (N * sfreq)`` seconds
     after ``t0``: timestamps keep the nominal spacing and run ahead of the clock when
-    N > 1. Subclasses implement :attr:`info` and :meth:`_samples`.
+    N > 1. Subclasses implement :attr:`info` and :meth:`_samples`, and may limit what is
+    delivered (the end of a recording) with :meth:`_limit`.
 
     Parameters
     ----------
