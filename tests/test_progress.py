@@ -43,8 +43,9 @@ def course(tmp_path_factory):
 def test_progress_over_three_sessions_rises(course, tmp_path):
     out, folders = course
     report_dir = tmp_path / "progress"
-    result = run_cli("progress", "--subject", "S01", "--out", str(out), "--report-dir", str(report_dir),
-                     cwd=tmp_path)  # no recordings/ here: only --out is searched
+    # An empty data home: only --sessions is searched.
+    result = run_cli("progress", "--subject", "S01", "--sessions", str(out), "--out", str(report_dir),
+                     cwd=tmp_path, env={"NEUROFEED_HOME": str(tmp_path / "home")})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"progress -> {report_dir / 'progress.html'}"
 
@@ -102,7 +103,8 @@ def test_ols_trend_matches_the_textbook_formula():
 
 def test_no_finished_session_suggests_recover(tmp_path):
     _crashed_session(tmp_path / "sub-S03_crashed", subject="S03")
-    result = run_cli("progress", "--subject", "S03", "--out", str(tmp_path), cwd=tmp_path)
+    result = run_cli("progress", "--subject", "S03", "--sessions", str(tmp_path), cwd=tmp_path,
+                     env={"NEUROFEED_HOME": str(tmp_path / "home")})
     assert_one_line_error(result, "no finished sessions with training of subject 'S03'",
                           f"run 'neurofeed recover {tmp_path / 'sub-S03_crashed'}' first")
     with pytest.raises(SessionFolderError, match="no finished sessions with training of subject 'S04'"):

@@ -15,6 +15,12 @@ from _session_fixture import CHANNELS, SFREQ, synthesise_eeg
 OPENBCI = "OpenBCI_GUI-v6-blinks-jawClench-alpha.txt"
 
 
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    """A data home of the test's own: no stored baseline or session of the user's is seen."""
+    monkeypatch.setenv("NEUROFEED_HOME", str(tmp_path / "home"))
+
+
 def _replay(file, out, *args: str):
     result = run_cli("replay", str(file), "--preset", "relax-alpha", "--out", str(out), "--audio", "none",
                      "--no-status", *args)
@@ -68,8 +74,8 @@ def test_progress_over_three_replayed_sessions_rises(tmp_path):
         _replay(recording, outs[-1], "--subject", "S01", "--duration", "50s", "--baseline", "10s",
                 "--no-report")
     report_dir = tmp_path / "progress"
-    args = [a for out in outs for a in ("--out", str(out))]
-    result = run_cli("progress", "--subject", "S01", *args, "--report-dir", str(report_dir), cwd=tmp_path)
+    args = [a for out in outs for a in ("--sessions", str(out))]
+    result = run_cli("progress", "--subject", "S01", *args, "--out", str(report_dir), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
     rows = _tsv(report_dir / "progress.tsv")
@@ -80,8 +86,7 @@ def test_progress_over_three_replayed_sessions_rises(tmp_path):
     assert f"trend {slope:+.1f} percentage points per session" in (report_dir / "progress.html").read_text()
 
 
-def test_session_on_a_stored_baseline_is_compared_with_it(shared_eeg, tmp_path, monkeypatch):
-    monkeypatch.setenv("NEUROFEED_HOME", str(tmp_path / "home"))
+def test_session_on_a_stored_baseline_is_compared_with_it(shared_eeg, tmp_path):
     recording = shared_eeg / OPENBCI
     result = run_cli("calibrate", "--file", str(recording), "--speed", "max", "--subject", "C1",
                      "--duration", "30s", "--audio", "none", "--no-status", cwd=tmp_path)
