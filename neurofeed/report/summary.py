@@ -280,11 +280,12 @@ def signal_lost_s(data: SessionData) -> float:
             lost_at = onset
         elif description == SIGNAL_RESTORED and lost_at is not None:
             total, lost_at = total + onset - lost_at, None
-    if lost_at is not None:
-        times, lsl = data.features["time_s"], data.features.get("lsl_time_s")
-        if isinstance(lsl, np.ndarray) and np.isfinite(lsl - times).any():
-            offset = float((lsl - times)[np.isfinite(lsl - times)][0])  # session time 0 on the LSL clock
-            total += max(offset + session_end_s(data) - lost_at, 0.0)
+    lsl = data.features.get("lsl_time_s")
+    if lost_at is not None and isinstance(lsl, np.ndarray):
+        offsets = lsl - data.features["time_s"]  # session time 0 on the LSL clock, per hop
+        offsets = offsets[np.isfinite(offsets)]
+        if offsets.size:
+            total += max(float(offsets[0]) + session_end_s(data) - lost_at, 0.0)
     return total
 
 
