@@ -11,7 +11,7 @@ import pytest
 from _cli import assert_one_line_error, run_cli
 from _session_fixture import HOP_S, WINDOW_S, write_session
 
-SYNTHETIC = "synthetic test signal (sines 5-80 Hz), not EEG"
+from neurofeed.acquire.brainflow import SYNTHETIC_SIGNAL as SYNTHETIC
 
 
 def _rows(path) -> list[dict]:
