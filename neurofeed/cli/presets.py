@@ -10,7 +10,7 @@ from neurofeed.cli import example_epilog
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "presets", help="list protocol presets, or show one",
-        description="List the built-in protocol presets (TOML files in configs/), or print one "
+        description="List the built-in protocol presets (TOML files shipped in the package), or print one "
                     "with 'show'. A preset is validated as it is loaded; a custom preset is any "
                     "TOML file with the same schema, passed to run or replay by its path.",
         epilog=example_epilog("neurofeed presets", "neurofeed presets show relax-alpha",
