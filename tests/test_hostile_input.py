@@ -183,3 +183,17 @@ def test_a_brainvision_file_shorter_than_its_data_points_is_warned_about(tmp_pat
     assert source.duration_s == 2.0
     assert source.description["truncated"] == {"declared_s": 8.0, "actual_s": 2.0}
     assert "rec.vhdr is truncated: its header declares 8.000 s, the file holds 2.000 s" in caplog.text
+
+
+def test_an_xdf_file_cut_before_its_footers_replays_with_a_warning(tmp_path, caplog):
+    path = xdf()(tmp_path)
+    content = path.read_bytes()
+    # The footers (tag 6) close the file; cut at the first one's chunk header (8 bytes:
+    # length size, length, tag, stream id), as when a recorder dies between chunks.
+    first_footer = content.index(b'<?xml version="1.0"?><info><first_timestamp>')
+    path.write_bytes(content[:first_footer - 8])
+    with caplog.at_level("WARNING", logger="neurofeed.acquire"):
+        source = FileSource(path, speed="max")
+    assert source.duration_s == 0.4  # all 100 samples at 250 Hz are there
+    assert source.description["truncated"] == {"declared_s": None, "actual_s": 0.4}
+    assert "rec.xdf is truncated: it ends without the footer that closes a recording" in caplog.text

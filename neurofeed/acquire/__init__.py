@@ -14,6 +14,7 @@ from neurofeed.acquire.brainflow import BrainFlowSource, board_names, resolve_bo
 _LAZY = {
     "FileSource": "neurofeed.acquire.replay",
     "read_recording": "neurofeed.acquire.files",
+    "load_recording": "neurofeed.acquire.files",
     "LSLSource": "neurofeed.acquire.lsl",
     "EEGOutlet": "neurofeed.acquire.outlet",
     "SimulatedListener": "neurofeed.acquire.simulated",

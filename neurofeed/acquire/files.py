@@ -14,6 +14,7 @@ import re
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,8 +49,39 @@ _OPENBCI_RATE = re.compile(r"^%\s*Sample Rate\s*=\s*(\S+)", re.IGNORECASE)
 _OPENBCI_EXG = re.compile(r"^EXG Channel (\d+)$", re.IGNORECASE)
 
 
+class Recording(NamedTuple):
+    """A recording as :func:`load_recording` reads it.
+
+    Attributes
+    ----------
+    raw : mne.io.BaseRaw
+        EEG channels only, preloaded, in volts (see :func:`load_recording`).
+    truncated : dict or None
+        ``{"declared_s": ..., "actual_s": ...}`` when the file holds less than it
+        declares: lengths in seconds, ``declared_s`` None where the format marks its
+        end but not its length (an XDF stream without its footer). None otherwise.
+    """
+
+    raw: object
+    truncated: dict | None
+
+
 def read_recording(path, *, board: str | int | None = None, stream: str | None = None):
     """Read the EEG channels of a recording, preloaded, in volts.
+
+    The same as ``load_recording(path, board=board, stream=stream).raw``: see
+    :func:`load_recording`.
+
+    Returns
+    -------
+    raw : mne.io.BaseRaw
+    """
+    return load_recording(path, board=board, stream=stream).raw
+
+
+def load_recording(path, *, board: str | int | None = None,
+                   stream: str | None = None) -> Recording:
+    """Read the EEG channels of a recording, preloaded, in volts, and whether it is cut short.
 
     Parameters
     ----------
@@ -65,13 +97,14 @@ def read_recording(path, *, board: str | int | None = None, stream: str | None =
 
     Returns
     -------
-    raw : mne.io.BaseRaw
-        EEG channels only, data in volts, with the file's annotations (for XDF: its
-        string marker streams; for BrainFlow CSV and OpenBCI text: non-zero markers).
-        PhysioNet's dot-padded labels (``"Fc5."``) are standardised (``"FC5"``). An
-        EDF/BDF or BrainVision file that holds less than its header declares is read as
-        far as it goes, with a warning on the ``neurofeed.acquire`` logger (see
-        :func:`~neurofeed.acquire.headers.declared_truncation`).
+    recording : Recording
+        ``raw``: EEG channels only, data in volts, with the file's annotations (for XDF:
+        its string marker streams; for BrainFlow CSV and OpenBCI text: non-zero
+        markers). PhysioNet's dot-padded labels (``"Fc5."``) are standardised
+        (``"FC5"``). ``truncated``: an EDF/BDF or BrainVision file that holds less than
+        its header declares (see :func:`~neurofeed.acquire.headers.declared_truncation`),
+        or an XDF stream without the footer that ends a recording, is read as far as it
+        goes, with a warning on the ``neurofeed.acquire`` logger.
 
     Raises
     ------
@@ -100,14 +133,13 @@ def read_recording(path, *, board: str | int | None = None, stream: str | None =
                 f"{str(path)!r} is a BrainFlow CSV recording, which does not say which board "
                 "recorded it; pass --master-board NAME_OR_ID (board= in Python), e.g. cyton")
         board = resolve_board(board)
+    truncated = None
     try:
         if kind == "mne":
             truncated = declared_truncation(path)
             raw = _read_mne(path)
-            if truncated:
-                warn_truncated(path, truncated)
         elif kind == "xdf":
-            raw = _read_xdf(path, stream)
+            raw, truncated = _read_xdf(path, stream)
         elif kind == "openbci":
             raw = _read_openbci(path)
         else:
@@ -126,7 +158,10 @@ def read_recording(path, *, board: str | int | None = None, stream: str | None =
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         raise FileFormatError(f"{str(path)!r} is unreadable, corrupt or truncated "
                               f"({_FORMAT_LABELS[kind]}): {reason}") from None
-    return _checked_eeg(raw, path)
+    raw = _checked_eeg(raw, path)
+    if truncated:
+        warn_truncated(path, truncated)
+    return Recording(raw, truncated)
 
 
 _FORMAT_LABELS = {"mne": "read with MNE", "xdf": "XDF", "openbci": "OpenBCI GUI text",
@@ -218,7 +253,11 @@ def _read_xdf(path: Path, stream: str | None):
     # stream do not shift the markers that follow them.
     onsets = np.searchsorted(times, marker_times[inside]) / sfreq
     descriptions = [text for text, keep_it in zip(descriptions, inside) if keep_it]
-    return _raw_array(data, [labels[i] for i in keep], sfreq, onsets, descriptions)
+    # LabRecorder closes every stream with a footer; a file cut between chunks has none,
+    # and pyxdf reads it without a word.
+    truncated = None if eeg.get("footer") else {"declared_s": None, "actual_s": times.size / sfreq}
+    return (_raw_array(data, [labels[i] for i in keep], sfreq, onsets, descriptions),
+            truncated)
 
 
 @contextlib.contextmanager

@@ -144,9 +144,18 @@ def declared_truncation(path: Path) -> dict | None:
 
 
 def warn_truncated(path, truncated: dict) -> None:
-    """Log, on the ``neurofeed.acquire`` logger, that ``path`` holds less than it declares."""
-    logger.warning("%s is truncated: its header declares %.3f s, the file holds %.3f s; "
-                   "only those are read", path, truncated["declared_s"], truncated["actual_s"])
+    """Log, on the ``neurofeed.acquire`` logger, that ``path`` holds less than it declares.
+
+    ``truncated`` is ``{"declared_s": ..., "actual_s": ...}`` in seconds; ``declared_s``
+    is None when the format marks its end but not its length.
+    """
+    if truncated["declared_s"] is None:
+        logger.warning("%s is truncated: it ends without the footer that closes a recording; "
+                       "the %.3f s it holds are read", path, truncated["actual_s"])
+    else:
+        logger.warning("%s is truncated: its header declares %.3f s, the file holds %.3f s; "
+                       "only those are read", path, truncated["declared_s"],
+                       truncated["actual_s"])
 
 
 def _edf_truncation(path: Path) -> dict | None:

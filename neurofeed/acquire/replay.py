@@ -8,8 +8,7 @@ import numpy as np
 
 from neurofeed._check import check_range
 from neurofeed.acquire.base import Event
-from neurofeed.acquire.files import read_recording
-from neurofeed.acquire.headers import declared_truncation
+from neurofeed.acquire.files import load_recording
 from neurofeed.acquire.paced import PacedSource
 
 
@@ -61,9 +60,10 @@ class FileSource(PacedSource):
         super().__init__(speed=speed, chunk_s=chunk_s, stall_timeout_s=stall_timeout_s)
         self.loop = bool(loop)
         self.path = Path(file)
-        raw = read_recording(self.path, board=board, stream=stream)
-        #: ``{"declared_s", "actual_s"}`` when the file holds less than its header declares.
-        self.truncated = declared_truncation(self.path)
+        raw, truncated = load_recording(self.path, board=board, stream=stream)
+        #: dict or None: ``{"declared_s", "actual_s"}`` when the file holds less than it
+        #: declares (see :class:`~neurofeed.acquire.files.Recording`).
+        self.truncated = truncated
         self._info = raw.info
         sfreq = self.sfreq
         self.duration_s = raw.n_times / sfreq
@@ -98,8 +98,8 @@ class FileSource(PacedSource):
         """dict: The file and replay settings, for session metadata.
 
         The file is named without its folder, which may name the person or the date;
-        ``truncated`` (present only then) holds the length in seconds that the header
-        declares and that the file holds, when it holds less.
+        ``truncated`` (present only then) holds the length in seconds that the file
+        declares (None if it marks only its end) and that it holds, when it holds less.
         """
         description = {"kind": "file", "file": self.path.name, "speed": self.speed,
                        "loop": self.loop, "start_s": self.start_s, "board": self._board,
