@@ -150,7 +150,7 @@ def warn_truncated(path, truncated: dict) -> None:
     is None when the format marks its end but not its length.
     """
     if truncated["declared_s"] is None:
-        logger.warning("%s is truncated: it ends without the footer that closes a recording; "
+        logger.warning("%s may be truncated: it ends without the footer that closes a recording; "
                        "the %.3f s it holds are read", path, truncated["actual_s"])
     else:
         logger.warning("%s is truncated: its header declares %.3f s, the file holds %.3f s; "
