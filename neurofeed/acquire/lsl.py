@@ -45,8 +45,7 @@ _QUIET_CONFIG = "[log]\nlevel = -1\n"
 #: interface). Data and service ports still listen on every IPv4 interface.
 MACHINE_SCOPE_CONFIG = ("[multicast]\nResolveScope = machine\nListenAddress = 127.0.0.1\n"
                         "[ports]\nIPv6 = disable\n")
-
-
+#: Whether use_machine_scope() ran, so that quiet_liblsl() leaves its settings in place.
 _machine_scope = False
 
 
