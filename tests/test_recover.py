@@ -146,17 +146,18 @@ def test_garbage_marker_rows_are_skipped_and_counted(tmp_path):
     np.testing.assert_allclose(raw.annotations.onset, [1.0, 3.0])
 
 
-@pytest.mark.parametrize(("damage", "fragment"), [
-    ("empty", "holds no EEG samples; nothing to finalise"),
-    ("no data", "has no live EEG (eeg.f64 missing)"),
-    ("garbage", "session.json' is damaged: not JSON"),
-    ("nested", "session.json' is damaged: nested too deeply"),
-    ("a list", "session.json' is damaged: a JSON object was expected, got list"),
+@pytest.mark.parametrize(("damage", "fragment", "via_cli"), [
+    ("empty", "holds no EEG samples; nothing to finalise", True),
+    ("garbage", "session.json' is damaged: not JSON", True),
     ("newer", f"was written by a newer neurofeed (folder schema {SCHEMA_VERSION + 1}; this one reads up "
-              f"to {SCHEMA_VERSION}); upgrade neurofeed"),
-    ("bad version", "schema_version 'two' is not accepted"),
+              f"to {SCHEMA_VERSION}); upgrade neurofeed", True),
+    # The same one-line path through the CLI; in this process to keep the tests fast.
+    ("no data", "has no live EEG (eeg.f64 missing)", False),
+    ("nested", "session.json' is damaged: nested too deeply", False),
+    ("a list", "session.json' is damaged: a JSON object was expected, got list", False),
+    ("bad version", "schema_version 'two' is not accepted", False),
 ])
-def test_a_damaged_folder_is_refused_in_one_line(tmp_path, damage, fragment):
+def test_a_damaged_folder_is_refused_in_one_line(tmp_path, damage, fragment, via_cli):
     folder = _session(tmp_path / "s", 1000 + np.arange(100) / SFREQ)
     session = folder / "session.json"
     if damage == "empty":
@@ -171,7 +172,11 @@ def test_a_damaged_folder_is_refused_in_one_line(tmp_path, damage, fragment):
         session.write_text("[1, 2]")
     else:
         _edit_session_json(folder, schema_version=SCHEMA_VERSION + 1 if damage == "newer" else "two")
-    assert_one_line_error(run_cli("recover", str(folder)), fragment)
+    if via_cli:
+        assert_one_line_error(run_cli("recover", str(folder)), fragment)
+    else:
+        with pytest.raises(SessionFolderError, match=re.escape(fragment)):
+            finalise_session(folder)
 
 
 def test_a_huge_timestamp_jump_is_two_parts_each_at_its_true_time(tmp_path):
@@ -215,12 +220,14 @@ def test_a_backward_clock_step_starts_a_part_without_a_huge_allocation(tmp_path)
     times = 1000 + np.arange(1000) / SFREQ
     times[500:] -= 1e9  # the wall clock stepped back under a board
     times[700:] += 5.0  # then a short stall, zero-filled in the second part
+    times[999] = np.nan  # and a garbage time
     folder = _session(tmp_path / "s", times)
     line, meta, raw = _recovered(folder)
-    assert "2 parts after long gaps" in line
-    assert [p["n_samples"] for p in meta["parts"]] == [500, 500]
+    assert line == (f"recovered 9.00 s (999 samples, 2 gaps, 2 parts after long gaps, 1 sample without "
+                    f"a valid time dropped) -> {folder / 'eeg_raw.fif'}")
+    assert [p["n_samples"] for p in meta["parts"]] == [500, 499]
     part2 = mne.io.read_raw_fif(folder / "eeg_part-2_raw.fif", verbose="error")
-    assert part2.n_times == 500 + 5 * SFREQ
+    assert part2.n_times == 499 + 5 * SFREQ
     assert list(part2.annotations.description) == ["BAD_ACQ_SKIP"]
     assert raw.n_times == 500 and meta["n_gaps"] == 2
 
@@ -237,8 +244,8 @@ def test_gaps_adding_more_zeros_than_the_data_bounds_are_refused(tmp_path):
 def test_non_finite_timestamps_are_dropped_and_counted(tmp_path):
     times = 1000 + np.arange(300) / SFREQ
     times[[10, 20]] = [np.nan, np.inf]
-    line, meta, raw = _recovered(_session(tmp_path / "s", times))
-    assert "2 samples without a valid time dropped" in line and meta["n_bad_timestamps"] == 2
+    raw = mne.io.read_raw_fif(finalise_session(_session(tmp_path / "s", times)), verbose="error")
+    assert json.loads((tmp_path / "s" / "session.json").read_text())["n_bad_timestamps"] == 2
     assert raw.n_times == 298  # 8 ms without samples is jitter, not a gap to fill
 
 
