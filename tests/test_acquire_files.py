@@ -488,7 +488,8 @@ def test_cli_record_reports_bad_files_on_one_line(tmp_path, case):
     make, kwargs, fragments = BAD_FILES[case]
     extra = ["--stream", kwargs["stream"]] if "stream" in kwargs else []
     result = run_cli("record", "--file", str(make(tmp_path)), *extra, "--duration", "1",
-                     "--out", str(tmp_path / "out.fif"))
+                     "--out", str(tmp_path / "out.fif"),
+                     env={"NEUROFEED_HOME": str(tmp_path / "home")})
     assert_one_line_error(result, *fragments)
     assert not (tmp_path / "out.fif").exists()
 
@@ -498,7 +499,8 @@ def test_cli_record_replays_a_file(tmp_path):
     path = write(raw, tmp_path / "in_raw.fif")
     out = tmp_path / "out_raw.fif"
     result = run_cli("record", "--file", str(path), "--speed", "max", "--start", "0.5",
-                     "--duration", "2", "--out", str(out))
+                     "--duration", "2", "--out", str(out),
+                     env={"NEUROFEED_HOME": str(tmp_path / "home")})
     assert result.returncode == 0, result.stderr
     copy = mne.io.read_raw_fif(out, preload=True, verbose="error")
     # `record` writes FIF in single precision.

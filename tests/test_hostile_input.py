@@ -97,6 +97,11 @@ def cut(make, keep):
     return truncate
 
 
+def _home(folder: Path) -> dict:
+    """The environment that keeps a command's session folders out of the user's data home."""
+    return {"NEUROFEED_HOME": str(folder / "home")}
+
+
 RECORD = ["record", "--speed", "max", "--duration", "1", "--file"]
 REPLAY = ["replay", "--preset", "relax-alpha", "--audio", "none", "--no-report"]
 
@@ -144,7 +149,7 @@ def test_hostile_headers_are_one_line_errors(tmp_path, case):
         args = [*RECORD, str(path), "--out", str(tmp_path / "out.fif")]
     else:
         args = [*REPLAY, "--out", str(tmp_path / "sessions"), str(path)]
-    result = run_cli(*args, timeout=60)
+    result = run_cli(*args, timeout=60, env=_home(tmp_path))
     assert_one_line_error(result, str(path.name), *fragments)
     assert "MemoryError" not in result.stderr and "RecursionError" not in result.stderr
 
@@ -152,7 +157,7 @@ def test_hostile_headers_are_one_line_errors(tmp_path, case):
 def test_an_absurd_record_count_reads_what_the_file_holds_and_says_so(tmp_path):
     path = edf(records=99999999)(tmp_path)
     result = run_cli("--verbose", *RECORD, str(path), "--out", str(tmp_path / "out.fif"),
-                     timeout=60)
+                     timeout=60, env=_home(tmp_path))
     assert result.returncode == 0, result.stderr
     assert ("rec.edf is truncated: its header declares 99999999.000 s, the file holds 8.000 s"
             in result.stderr)
@@ -169,7 +174,7 @@ def test_a_bdf_cut_to_a_third_replays_with_a_warning_and_its_real_length(tmp_pat
     assert source.description["truncated"] == {"declared_s": 8.0, "actual_s": 2.0}
     assert "rec.bdf is truncated: its header declares 8.000 s, the file holds 2.000 s" in caplog.text
     result = run_cli("--verbose", *RECORD, str(path), "--out", str(tmp_path / "out.fif"),
-                     timeout=60)
+                     timeout=60, env=_home(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "the file holds 2.000 s" in result.stderr
 
