@@ -65,7 +65,7 @@ def test_record_refuses_to_overwrite(tmp_path):
     (["--board", "synthetic", "--duration", "ten"], ["--duration 'ten'", "such as 90, 90s, 20m"]),
     (["--board", "synthetic", "--stall-timeout", "-1"], ["--stall-timeout"]),
     (["--board", "synthetic", "--out-format"], ["unrecognized arguments"]),
-    ([], ["one of the arguments --board --lsl --file is required"]),
+    ([], ["one of the arguments --board --lsl --file --simulate --source is required"]),
 ])
 def test_record_bad_input(tmp_path, args, fragments):
     result = run_cli("record", *args, "--out", str(tmp_path / "x.fif"))

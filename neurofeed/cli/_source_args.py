@@ -50,12 +50,6 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bo
                          help="BrainFlow board name or id, e.g. synthetic, cyton, muse_2")
     sources.add_argument("--lsl", metavar="SELECTOR",
                          help="LSL stream: a name, or type=EEG, or source_id=ID")
-    sources.add_argument("--simulate", nargs="?", const="0", metavar="SEED",
-                         help="a simulated listener for demos and tests: 1/f EEG with posterior "
-                              "alpha that rises as the music calms, and blinks (seed default 0)")
-    sources.add_argument("--source", action="append", metavar="[ROLE=]KIND:ARG[,KEY=VALUE...]",
-                         help="a source in the multi-person grammar of docs/cli.md, e.g. "
-                              "board:muse_2,mac-address=00:55:DA:B0:0B:61 (one for now)")
     if file_positional:
         parser.add_argument("file", nargs="?", metavar="FILE",
                             help="recording to replay (FIF, EDF/BDF, BrainVision, EEGLAB, XDF, "
@@ -64,6 +58,12 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bo
         sources.add_argument("--file", metavar="F",
                              help="recording to replay (FIF, EDF/BDF, BrainVision, EEGLAB, XDF, "
                                   "BrainFlow CSV, OpenBCI GUI text)")
+    sources.add_argument("--simulate", nargs="?", const="0", metavar="SEED",
+                         help="a simulated listener for demos and tests: 1/f EEG with posterior "
+                              "alpha that rises as the music calms, and blinks (seed default 0)")
+    sources.add_argument("--source", action="append", metavar="[ROLE=]KIND:ARG[,KEY=VALUE...]",
+                         help="a source in the multi-person grammar of docs/cli.md, e.g. "
+                              "board:muse_2,mac-address=00:55:DA:B0:0B:61 (one for now)")
     board = parser.add_argument_group("BrainFlow board options")
     board.add_argument("--serial-port", default="", help="serial port, e.g. /dev/ttyUSB0 or COM3")
     board.add_argument("--mac-address", default="", help="MAC address of a Bluetooth board")
