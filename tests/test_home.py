@@ -151,6 +151,8 @@ def test_one_source_maps_onto_the_one_person_options(tmp_path):
     source = source_from_args(args)
     assert (args.file, args.speed, args.loop, args.start) == (str(rest), "max", False, 2.0)
     assert source.speed == "max" and source.description["start_s"] == 2.0
+    args = build_parser().parse_args(["record", "--source", "simulate:7", "--out", str(tmp_path / "x.fif")])
+    assert type(source_from_args(args)).__name__ == "SimulatedListener"
 
 
 def test_several_sources_are_refused_in_one_line(tmp_path, monkeypatch, capsys):

@@ -18,6 +18,8 @@ import pytest
 from _cli import run_cli
 from pylsl import local_clock
 
+from neurofeed import signals
+
 #: Seconds of EEG in the session folder before the signal is sent.
 RECORDED_S = 1.5
 #: What SIGKILL may lose, in seconds (issue 10).
@@ -129,3 +131,34 @@ def test_sigkill_on_record_loses_at_most_half_a_second(tmp_path):
     meta = json.loads((folder / "session.json").read_text())
     last_sample = meta["first_sample_lsl_s"] + (n_samples - 1) / SFREQ
     assert killed_at - last_sample <= MAX_LOSS_S, killed_at - last_sample
+
+
+def test_the_first_signal_stops_and_repeats_are_ignored():
+    with signals.stop_on_signals():
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs at the next bytecode: this sleep is cut short
+        # Stopping now: a second Ctrl-C or SIGHUP is noted on stderr, not raised.
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert signals.received() == "SIGTERM"
+        assert signals.exit_status() == 143
+
+
+def test_a_signal_while_finalising_is_remembered_not_raised():
+    with signals.stop_on_signals():
+        with signals.deferred():
+            os.kill(os.getpid(), signal.SIGHUP)
+            finished = True
+        assert finished and signals.exit_status(0) == 129
+
+
+def test_a_signal_ignored_by_the_parent_stays_ignored():
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup leaves it
+    try:
+        with signals.stop_on_signals():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGHUP, previous)
