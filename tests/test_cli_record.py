@@ -79,7 +79,7 @@ def test_record_bad_suffix(tmp_path):
 
 
 def test_devices_lists_boards_streams_and_audio_outputs():
-    result = run_cli("devices", "--lsl-timeout", "0.2")
+    result = run_cli("devices", "--lsl-timeout", "0.2", "--lsl-scope", "machine")
     assert result.returncode == 0, result.stderr
     assert "synthetic (-1)" in result.stdout
     assert "LSL streams visible now" in result.stdout

@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     set_log_level("INFO" if args.verbose else "ERROR")
+    if getattr(args, "lsl_scope", None) == "machine":
+        from neurofeed.acquire.lsl import use_machine_scope
+
+        use_machine_scope()  # before the first LSL object: liblsl reads its settings once
     # Handlers stay installed until the last line is printed: a signal during the error
     # message is a repeat, noted and ignored.
     with signals.stop_on_signals():

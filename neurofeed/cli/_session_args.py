@@ -7,6 +7,7 @@ import sys
 
 from neurofeed import signals
 from neurofeed.cli._options import parse_duration
+from neurofeed.cli._source_args import add_lsl_scope_argument
 from neurofeed.cli._status import StatusPrinter
 from neurofeed.errors import InvalidArgumentError
 
@@ -35,7 +36,10 @@ def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: b
                             "$NEUROFEED_HOME or the per-user data folder)")
     group.add_argument("--lsl-out", nargs="?", const="neurofeed", default=None, metavar="NAME",
                        help="publish features, music and markers as LSL streams NAME-features and "
-                            "NAME-markers (default name: neurofeed)")
+                            "NAME-markers (default name: neurofeed), with a random source_id. They "
+                            "are this person's brain measures: any LSL client on the network can "
+                            "find and read them unless --lsl-scope machine (docs/privacy.md)")
+    add_lsl_scope_argument(group)
     group.add_argument("--region", action="append", default=[], metavar="NAME=CH,CH",
                        help="channels of a region of interest, for montages without standard "
                             "10-20 names: posterior=... (alpha) or frontal_midline=... (theta); "

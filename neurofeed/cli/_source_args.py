@@ -77,9 +77,24 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bo
     lsl = parser.add_argument_group("LSL options")
     lsl.add_argument("--lsl-timeout", type=float, default=5.0, metavar="S",
                      help="seconds to wait for the LSL stream (default 5)")
+    add_lsl_scope_argument(lsl)
     add_replay_arguments(parser, default_speed="1")
     parser.add_argument("--stall-timeout", type=float, default=2.0, metavar="S",
                         help="seconds without data before the source reports itself stalled")
+
+
+def add_lsl_scope_argument(group) -> None:
+    """Add ``--lsl-scope network|machine`` to ``group`` unless its parser has it already.
+
+    :func:`neurofeed.cli.main` applies it before any LSL object exists, as liblsl needs.
+    """
+    if any("--lsl-scope" in action.option_strings for action in group._actions):
+        return
+    group.add_argument("--lsl-scope", choices=("network", "machine"), default="network",
+                       help="who discovers this command's LSL streams, and whose it finds: network "
+                            "(default, liblsl's: any machine on the network, with no authentication) "
+                            "or machine (this machine only; the data ports stay open to a client "
+                            "given this machine's address: see docs/privacy.md)")
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser, *, default_speed: str) -> None:

@@ -7,6 +7,7 @@ import shutil
 
 from neurofeed._check import check_range
 from neurofeed.cli import example_epilog
+from neurofeed.cli._source_args import add_lsl_scope_argument
 
 
 def register(subparsers) -> None:
@@ -18,6 +19,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lsl-timeout", type=float, default=1.0, metavar="S",
                         help="seconds to search for LSL streams (default 1)")
+    add_lsl_scope_argument(parser)
     parser.set_defaults(func=run, command="devices")
 
 

@@ -20,8 +20,9 @@ def register(subparsers) -> None:
         "stream", help="publish EEG from a board, a file or another stream as an LSL outlet",
         description="Publish EEG from any source as an LSL stream (float32, microvolts, with "
                     "channel labels and the source's timestamps), so that neurofeed or "
-                    "LabRecorder on another machine can read it. Runs until Ctrl-C, the end "
-                    "of a file, or --duration.",
+                    "LabRecorder on another machine can read it: so can any LSL client on the "
+                    "network, without authentication, unless --lsl-scope machine (docs/privacy.md). "
+                    "Runs until Ctrl-C, SIGTERM or SIGHUP, the end of a file, or --duration.",
         epilog=example_epilog(
             "neurofeed stream --board synthetic",
             "neurofeed stream --board cyton --serial-port /dev/ttyUSB0 --name lab-eeg",
