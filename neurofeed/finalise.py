@@ -162,7 +162,7 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
     except (ValueError, TypeError) as err:
         raise SessionFolderError(f"{str(folder)!r}: its channels are not accepted by MNE ({err})") from None
     starts = [float(timestamps[part.start]) for part in slices]
-    offset = _utc_offset(meta, starts[0])
+    dates = _meas_dates(_utc_offset(meta, starts[0]), starts)
     parts = []
     for number, part in enumerate(slices, start=1):
         # A marker goes to the last part starting at or before it (the first part for earlier ones).
@@ -171,7 +171,7 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
             mine.append(Event(float(timestamps[part.stop - 1]), 0.0, "BAD_ACQ_SKIP"))
         try:
             raw = to_raw(info, data[:, part], timestamps[part], mine,
-                         meas_date=_meas_date(offset, starts[number - 1]))
+                         meas_date=dates[number - 1])
         except NeurofeedError as err:
             raise SessionFolderError(f"{str(folder)!r}: {err}") from None
         except MemoryError:
@@ -208,12 +208,17 @@ def _utc_offset(meta: dict, first_lsl_s: float) -> float | None:
         return None
 
 
-def _meas_date(offset: float | None, lsl_s: float) -> datetime | None:
-    """The UTC time of an LSL timestamp, or None when unknown or outside what FIF stores."""
+def _meas_dates(offset: float | None, starts: list[float]) -> list[datetime | None]:
+    """The UTC time of each part's first sample, None where unknown or beyond what FIF stores.
+
+    Later parts are the first one plus their distance in LSL time, so that the
+    distance between parts is exact to the microsecond whatever the offset's rounding.
+    """
     if offset is None:
-        return None
+        return [None] * len(starts)
     try:
-        date = _FIF_DATES[0] + timedelta(seconds=offset + lsl_s)
+        first = _FIF_DATES[0] + timedelta(seconds=offset + starts[0])
+        dates = [first + timedelta(seconds=start - starts[0]) for start in starts]
     except OverflowError:
-        return None
-    return date if _FIF_DATES[0] <= date < _FIF_DATES[1] else None
+        return [None] * len(starts)
+    return [date if _FIF_DATES[0] <= date < _FIF_DATES[1] else None for date in dates]

@@ -281,7 +281,8 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], int]:
         text = path.read_bytes().decode("utf-8", "replace")
     except FileNotFoundError:
         return [], [], 0
-    lines = text[:text.rfind("\n") + 1].splitlines()
+    end = text.rfind("\n")
+    lines = text[:end].split("\n") if end >= 0 else []  # only line feeds end rows
     if not lines:
         return [], [], 0
     header = lines[0].split("\t")

@@ -49,7 +49,7 @@ def format_value(value) -> str:
         return "n/a"
     if type(value) is int:
         return str(value)
-    return str(value).replace("\t", " ").replace("\n", " ")
+    return str(value).replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
 class AppendFile:

@@ -106,3 +106,9 @@ def test_existing_session_is_never_overwritten(tmp_path):
 def test_recover_bad_folder(tmp_path):
     result = run_cli("recover", str(tmp_path))
     assert_one_line_error(result, "is not a session folder", "session.json")
+
+
+def test_a_cell_with_line_breaks_stays_one_cell(tmp_path):
+    with SessionRecorder(tmp_path / "s", _info(), {}) as rec:
+        rec.write_marker(1.0, 0.0, 'file "a"\tb\nc\rd\u2028e')
+    assert read_table(tmp_path / "s" / "markers.tsv")["description"] == ['file "a" b c d\u2028e']
