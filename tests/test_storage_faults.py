@@ -29,30 +29,29 @@ WRITER = str(Path(__file__).with_name("_recorder_writer.py"))
 ROW_BYTES = 8 * (1 + len(INFO["ch_names"]))  # the LSL time, then one value per channel
 
 
-def _start_writer(folder: Path) -> subprocess.Popen:
-    """A writer recording in real time; returns once its first samples were handed over."""
+def _start_writer(folder: Path) -> tuple[subprocess.Popen, int]:
+    """A writer recording in real time, once its first samples were handed over, and their count."""
     proc = subprocess.Popen([sys.executable, WRITER, "realtime", str(folder)], stdout=subprocess.PIPE,
                             text=True)
-    assert proc.stdout.readline().strip().isdigit()
-    return proc
+    return proc, int(proc.stdout.readline())
 
 
-def _kill(proc: subprocess.Popen) -> int:
+def _kill(proc: subprocess.Popen, handed: int) -> int:
     """SIGKILL the writer; return how many samples it had handed to the recorder (at least)."""
     proc.kill()
     proc.wait(timeout=10)
-    return int(proc.stdout.read().split()[-1])
+    return int(([str(handed), *proc.stdout.read().split()])[-1])
 
 
 def test_sigkill_at_random_moments_loses_no_sample_handed_over(tmp_path):
     rng = np.random.default_rng(7)
     for k in range(10):
         folder = tmp_path / f"kill{k}"
-        proc = _start_writer(folder)
+        proc, handed = _start_writer(folder)
         try:
             time.sleep(rng.uniform(0.3, 0.9))
         finally:
-            handed = _kill(proc)
+            handed = _kill(proc, handed)
         on_disk = (folder / "eeg.f64").stat().st_size // ROW_BYTES  # whole rows only
         # Every sample handed to the recorder reached the OS (the promise is at most 0.5 s lost).
         assert on_disk >= handed, (k, handed, on_disk)
@@ -71,11 +70,11 @@ def test_sigkill_at_random_moments_loses_no_sample_handed_over(tmp_path):
 
 def test_recover_refuses_a_folder_its_writer_still_writes(tmp_path):
     folder = tmp_path / "live"
-    proc = _start_writer(folder)
+    proc, handed = _start_writer(folder)
     try:
         result = run_cli("recover", str(folder))
     finally:
-        _kill(proc)
+        _kill(proc, handed)
     assert_one_line_error(result, str(folder), f"still being written by process {proc.pid}",
                           "wait for it to end or stop it first")
     assert json.loads((folder / "session.json").read_text())["status"] == "running"
