@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 
 import numpy as np
 
@@ -33,28 +33,33 @@ class MusicColumn:
         The column, and its LSL channel label when it is a number.
     unit : str or None
         Its unit; None for a text column, which the LSL feature stream leaves out.
-    value : callable
-        Its value in a :class:`~neurofeed.synth.state.MusicState`.
+    attribute : str
+        Where its value is in a :class:`~neurofeed.synth.state.MusicState` (dotted
+        within its entrainment).
     """
 
     name: str
     unit: str | None
-    value: Callable[[MusicState], float | str]
+    attribute: str
 
 
 #: ``music.tsv``'s columns after ``time_s``, in order.
 MUSIC_COLUMNS: tuple[MusicColumn, ...] = (
-    MusicColumn("tempo_bpm", "BPM", lambda s: s.tempo_bpm),
-    MusicColumn("key", None, lambda s: s.key),
-    MusicColumn("mode", None, lambda s: s.mode),
-    MusicColumn("intensity", "1", lambda s: s.intensity),
-    MusicColumn("brightness", "1", lambda s: s.brightness),
-    MusicColumn("entrainment_kind", None, lambda s: s.entrainment.kind),
-    MusicColumn("entrainment_hz", "Hz", lambda s: s.entrainment.frequency_hz),
-    MusicColumn("entrainment_level", "1", lambda s: s.entrainment.level),
-    MusicColumn("volume", "1", lambda s: s.volume),
+    MusicColumn("tempo_bpm", "BPM", "tempo_bpm"),
+    MusicColumn("key", None, "key"),
+    MusicColumn("mode", None, "mode"),
+    MusicColumn("intensity", "1", "intensity"),
+    MusicColumn("brightness", "1", "brightness"),
+    MusicColumn("entrainment_kind", None, "entrainment.kind"),
+    MusicColumn("entrainment_hz", "Hz", "entrainment.frequency_hz"),
+    MusicColumn("entrainment_level", "1", "entrainment.level"),
+    MusicColumn("volume", "1", "volume"),
 )
 _MUSIC_NUMBERS = tuple(c for c in MUSIC_COLUMNS if c.unit is not None)
+_MUSIC_ROW = ("time_s", *(c.name for c in MUSIC_COLUMNS))
+# One getter for all of a row's values: a hop reads them in one C call.
+_music_row = attrgetter(*(c.attribute for c in MUSIC_COLUMNS))
+_music_numbers = attrgetter(*(c.attribute for c in _MUSIC_NUMBERS))
 #: The protocol's numbers, after the features' z-scores: (column, unit).
 _STEP_COLUMNS = (("feedback_z", "z"), ("score", "1"), ("reward", "1"))
 
@@ -116,10 +121,8 @@ class HopWriter:
 
     def music(self, time_s: float, state: MusicState) -> None:
         """Append the hop's ``music.tsv`` row."""
-        row = {"time_s": time_s}
-        for column in MUSIC_COLUMNS:
-            row[column.name] = column.value(state)
-        self.recorder.write_row("music", row)
+        self.recorder.write_row("music", dict(zip(_MUSIC_ROW, (time_s, *_music_row(state)),
+                                                  strict=True)))
 
     def window(self, time_s: float, phase: str, frame: Frame, bad: np.ndarray,
                z_scores: dict | None, step: ProtocolStep) -> bool:
@@ -188,7 +191,7 @@ class HopWriter:
         values += [math.nan if z_scores is None else _number(z_scores.get(f.key))
                    for f in FEEDBACK.values()]
         values += [_number(step.feature_z), _number(step.score), float(step.reward)]
-        values += [float(c.value(step.state)) for c in _MUSIC_NUMBERS]
+        values += [float(value) for value in _music_numbers(step.state)]
         self.outlets.push_values(values, timestamp)
 
     def score(self, engine) -> None:

@@ -94,7 +94,6 @@ class SignalQuality:
         self.feedback = feedback
         self._history = np.zeros((max(round(QUALITY_SPAN_S / hop_s), 1), len(self.ch_names)),
                                  dtype=bool)
-        self._counts = np.zeros(len(self.ch_names), dtype=int)
         self._flags: np.ndarray | None = None  # the newest window's flags
         self.lost = False
         self._unusable_since: float | None = None  # time of the first unusable window in a row
@@ -108,8 +107,6 @@ class SignalQuality:
 
         A lost signal stays lost until a usable window arrives.
         """
-        self._history[:] = False
-        self._counts[:] = 0
         self._n_seen = 0
         self._flags = None
 
@@ -130,10 +127,9 @@ class SignalQuality:
             was lost or came back with this window, the onset on the LSL clock in seconds;
             else None.
         """
-        slot = self._n_seen % len(self._history)
-        self._counts += bad
-        self._counts -= self._history[slot]
-        self._history[slot] = bad
+        # Only the ring is kept up to date: counting is left to channel_quality(), called
+        # only when a status is wanted (not in --no-status sessions nor benchmarks).
+        self._history[self._n_seen % len(self._history)] = bad
         self._n_seen += 1
         self._flags = frame.artifacts.flags
         self._newest_time = frame.time
@@ -162,6 +158,7 @@ class SignalQuality:
         if self._flags is None:
             return None
         n = min(self._n_seen, len(self._history))
-        bad = (2 * self._counts > n) | self._flags[:, _DEAD_KINDS].any(axis=1)
-        levels = np.where(bad, "bad", np.where(self._counts > 0, "poor", "good"))
+        counts = self._history[:n].sum(axis=0)  # the ring's first n rows are the n newest
+        bad = (2 * counts > n) | self._flags[:, _DEAD_KINDS].any(axis=1)
+        levels = np.where(bad, "bad", np.where(counts > 0, "poor", "good"))
         return ChannelQuality(self.ch_names, tuple(levels.tolist()))

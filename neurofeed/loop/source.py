@@ -8,7 +8,7 @@ that source's own: its samples and gaps, its windows, its baseline, its quality.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,8 +19,7 @@ from neurofeed.loop.calibrator import BaselineCalibrator
 from neurofeed.loop.quality import SignalQuality
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """What one source's new window gives a hop.
 
     Attributes
