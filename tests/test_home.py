@@ -4,7 +4,6 @@ import``, and the CLI vocabulary's parsers: durations and ``--source``."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 
 import mne
@@ -38,8 +37,9 @@ def _old_recordings(root):
 
 def test_default_home_is_per_user_owner_only_and_import_fills_it(tmp_path):
     old = _old_recordings(tmp_path / "project" / "recordings")
-    env = {key: value for key, value in os.environ.items() if key != "NEUROFEED_HOME"}
-    env.update(HOME=str(tmp_path / "user"), XDG_DATA_HOME=str(tmp_path / "user" / "data"))
+    # An empty NEUROFEED_HOME counts as unset, as in a shell.
+    user = tmp_path / "user"
+    env = {"NEUROFEED_HOME": "", "HOME": str(user), "XDG_DATA_HOME": str(user / "data")}
     result = run_cli("import", str(old), env=env)
     home = tmp_path / "user" / "data" / "neurofeed"  # platformdirs' user_data_dir on Linux
     assert result.returncode == 0, result.stderr
@@ -149,7 +149,7 @@ def test_one_source_maps_onto_the_one_person_options(tmp_path):
     args = build_parser().parse_args(["run", "--preset", "relax-alpha", "--source",
                                       f"client=file:{rest},speed=max,loop=no,start=2"])
     source = source_from_args(args)
-    assert (args.file, args.speed, args.loop, args.start) == (str(rest), "max", False, 2.0)
+    assert (args.file, args.speed, args.loop, args.start) == (str(rest), "max", False, "2")
     assert source.speed == "max" and source.description["start_s"] == 2.0
     args = build_parser().parse_args(["record", "--source", "simulate:7", "--out", str(tmp_path / "x.fif")])
     assert type(source_from_args(args)).__name__ == "SimulatedListener"

@@ -15,7 +15,8 @@ _UNIT_S = {"h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, None: 1.0}
 MAX_SESSION_S = 4 * 3600
 
 
-def parse_duration(text, name: str = "--duration", max_s: float = MAX_SESSION_S) -> float:
+def parse_duration(text, name: str = "--duration", max_s: float = MAX_SESSION_S, *,
+                   allow_zero: bool = False) -> float:
     """Seconds from ``90``, ``90s``, ``20m``, ``20min`` or ``1.5h``.
 
     Parameters
@@ -26,16 +27,19 @@ def parse_duration(text, name: str = "--duration", max_s: float = MAX_SESSION_S)
         The option, for the error message.
     max_s : float
         The longest accepted duration, in seconds.
+    allow_zero : bool
+        Accept 0 (an offset such as ``--start``, rather than a length).
 
     Returns
     -------
     seconds : float
-        Over 0 and at most ``max_s``.
+        Over 0 (or at least 0 with ``allow_zero``) and at most ``max_s``.
     """
     match = _DURATION.match(str(text))
     seconds = float(match.group(1)) * _UNIT_S[match.group(2)] if match else -1.0
-    if not 0 < seconds <= max_s:
-        raise InvalidArgumentError(f"{name} {text!r} is not accepted; accepted: a time over 0 and "
+    if not (0 <= seconds if allow_zero else 0 < seconds) or seconds > max_s:
+        low = "from 0" if allow_zero else "over 0 and"
+        raise InvalidArgumentError(f"{name} {text!r} is not accepted; accepted: a time {low} "
                                    f"up to {_format_duration(max_s)}, such as 90, 90s, 20m or 1.5h")
     return seconds
 

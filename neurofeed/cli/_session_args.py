@@ -138,5 +138,6 @@ def _summarise(folder, *, report: bool) -> None:
                 print(f"report: {build_report(folder)}")
         except Exception as err:
             message = f"{type(err).__name__}: {err}".splitlines()[0]
-            print(f"neurofeed: the report could not be built ({message}); the session is saved; "
-                  f"retry with 'neurofeed report {folder}'", file=sys.stderr)
+            what = "report" if report else "summary (for 'neurofeed progress')"
+            print(f"neurofeed: the session's {what} could not be built ({message}); the session is "
+                  f"saved; retry with 'neurofeed report {folder}'", file=sys.stderr)

@@ -12,10 +12,15 @@ import argparse
 from typing import NamedTuple
 
 from neurofeed._check import check_range
+from neurofeed.cli._options import parse_duration
 from neurofeed.errors import InvalidArgumentError
 
 #: Upper bound for --speed: beyond this a replay is simply "max".
 MAX_SPEED = 1e6
+#: Longest --lsl-timeout and --stall-timeout, in seconds.
+MAX_TIMEOUT_S = 3600
+#: Furthest --start into a recording, in seconds (the replay checks the file's own length).
+MAX_START_S = 7 * 24 * 3600
 #: The role of a --source given without ``ROLE=``.
 DEFAULT_ROLE = "listener"
 #: Each --source KIND and the keys its ``key=value`` parameters accept: the long options
@@ -75,12 +80,13 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bo
                        help="board that recorded the data, for playback_file/streaming boards, "
                             "and the board id of a BrainFlow CSV given as --file")
     lsl = parser.add_argument_group("LSL options")
-    lsl.add_argument("--lsl-timeout", type=float, default=5.0, metavar="S",
-                     help="seconds to wait for the LSL stream (default 5)")
+    lsl.add_argument("--lsl-timeout", default="5", metavar="T",
+                     help="how long to wait for the LSL stream, e.g. 5 or 30s (default 5s)")
     add_lsl_scope_argument(lsl)
     add_replay_arguments(parser, default_speed="1")
-    parser.add_argument("--stall-timeout", type=float, default=2.0, metavar="S",
-                        help="seconds without data before the source reports itself stalled")
+    parser.add_argument("--stall-timeout", default="2", metavar="T",
+                        help="how long without data before the source reports itself stalled, "
+                             "e.g. 2, 0.5 or 10s (default 2s)")
 
 
 def add_lsl_scope_argument(group) -> None:
@@ -105,13 +111,18 @@ def add_replay_arguments(parser: argparse.ArgumentParser, *, default_speed: str)
                         help="replay speed: 1 is real time, N is N times faster, max is as fast "
                              f"as it is read (default {default_speed})")
     replay.add_argument("--loop", action="store_true", help="start again at the end of the file")
-    replay.add_argument("--start", type=float, default=0.0, metavar="S",
-                        help="start the replay this many seconds into the file")
+    replay.add_argument("--start", default="0", metavar="T",
+                        help="start the replay this far into the file, e.g. 90s or 5m (default 0)")
     replay.add_argument("--stream", default=None, metavar="NAME",
                         help="which stream of an XDF file to replay (default: the EEG stream)")
     if not any("--master-board" in action.option_strings for action in parser._actions):
         replay.add_argument("--master-board", default=None, metavar="B",
                             help="the board that recorded a BrainFlow CSV file")
+
+
+def parse_start(text) -> float:
+    """Seconds into the file from --start: ``0``, ``90``, ``90s``, ``5m``..."""
+    return parse_duration(text, "--start", max_s=MAX_START_S, allow_zero=True)
 
 
 def parse_speed(text: str) -> float | str:
@@ -195,7 +206,7 @@ def _apply_source_spec(args: argparse.Namespace, spec: SourceSpec) -> None:
     """Set the one-source options that ``spec`` stands for on ``args``."""
     setattr(args, spec.kind, (spec.arg or "0") if spec.kind == "simulate" else spec.arg)
     for key, value in spec.params.items():
-        # The one-source options arrive typed by argparse; these three are not checked later.
+        # The one-source options arrive typed by argparse; these two are not checked later.
         if key == "loop":
             if value.lower() not in _BOOLEANS:
                 raise InvalidArgumentError(f"--source loop={value!r} is not accepted; accepted: "
@@ -203,8 +214,6 @@ def _apply_source_spec(args: argparse.Namespace, spec: SourceSpec) -> None:
             value = _BOOLEANS[value.lower()]
         elif key == "ip-port":
             value = int(check_range("--source ip-port", value, 0, 65535))
-        elif key == "start":
-            value = check_range("--source start", value, 0, 1e9, unit=" s")
         setattr(args, key.replace("-", "_"), value)
 
 
@@ -217,7 +226,7 @@ def source_from_args(args: argparse.Namespace):
                 f"--source is given {len(specs)} times ({', '.join(spec.role for spec in specs)}): "
                 "a session with several sources is not supported yet; give one")
         _apply_source_spec(args, specs[0])
-    check_range("--stall-timeout", args.stall_timeout, 0, 3600, unit=" s", low_inclusive=False)
+    stall_timeout_s = parse_duration(args.stall_timeout, "--stall-timeout", max_s=MAX_TIMEOUT_S)
     file = getattr(args, "file", None)
     if args.board is not None:
         from neurofeed.acquire import BrainFlowSource
@@ -226,25 +235,24 @@ def source_from_args(args: argparse.Namespace):
                                mac_address=args.mac_address, ip_address=args.ip_address,
                                ip_port=args.ip_port, serial_number=args.serial_number,
                                file=args.board_file, master_board=args.master_board,
-                               stall_timeout_s=args.stall_timeout)
+                               stall_timeout_s=stall_timeout_s)
     if args.lsl is not None:
         from neurofeed.acquire import LSLSource
 
-        check_range("--lsl-timeout", args.lsl_timeout, 0, 3600, unit=" s", low_inclusive=False)
-        return LSLSource(**parse_lsl_selector(args.lsl), timeout_s=args.lsl_timeout,
-                         stall_timeout_s=args.stall_timeout)
+        return LSLSource(**parse_lsl_selector(args.lsl), stall_timeout_s=stall_timeout_s,
+                         timeout_s=parse_duration(args.lsl_timeout, "--lsl-timeout", max_s=MAX_TIMEOUT_S))
     if file is not None:
         from neurofeed.acquire import FileSource
 
         return FileSource(file, speed=parse_speed(args.speed), loop=args.loop,
-                          start_s=args.start, board=args.master_board, stream=args.stream,
-                          stall_timeout_s=args.stall_timeout)
+                          start_s=parse_start(args.start), board=args.master_board, stream=args.stream,
+                          stall_timeout_s=stall_timeout_s)
     if getattr(args, "simulate", None) is not None:
         from neurofeed.acquire import SimulatedListener
 
         seed = check_range("--simulate SEED", args.simulate, 0, 2**32 - 1)
         if seed != int(seed):
             raise InvalidArgumentError(f"--simulate SEED must be a whole number, got {args.simulate!r}")
-        return SimulatedListener(seed=int(seed), stall_timeout_s=args.stall_timeout)
+        return SimulatedListener(seed=int(seed), stall_timeout_s=stall_timeout_s)
     raise InvalidArgumentError("no EEG source given; accepted: FILE, --board B, --lsl SELECTOR, "
                                "--simulate or --source")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import shutil
 
-from neurofeed._check import check_range
 from neurofeed.cli import example_epilog
+from neurofeed.cli._options import parse_duration
 from neurofeed.cli._source_args import add_lsl_scope_argument
 
 
@@ -17,15 +17,15 @@ def register(subparsers) -> None:
                     "LSL streams visible on the network now, for --lsl.",
         epilog=example_epilog("neurofeed devices", "neurofeed devices --lsl-timeout 3"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lsl-timeout", type=float, default=1.0, metavar="S",
-                        help="seconds to search for LSL streams (default 1)")
+    parser.add_argument("--lsl-timeout", default="1", metavar="T",
+                        help="how long to search for LSL streams, e.g. 1 or 3s (at most 60s; default 1s)")
     add_lsl_scope_argument(parser)
     parser.set_defaults(func=run, command="devices")
 
 
 def run(args: argparse.Namespace) -> int:
     # Check every argument before the first section prints anything.
-    check_range("--lsl-timeout", args.lsl_timeout, 0, 60, unit=" s", low_inclusive=False)
+    args.lsl_timeout = parse_duration(args.lsl_timeout, "--lsl-timeout", max_s=60)
     print("\n\n".join("\n".join(section(args)) for section in SECTIONS))
     return 0
 

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from neurofeed.acquire import FileSource
-    from neurofeed.cli._source_args import parse_speed
+    from neurofeed.cli._source_args import parse_speed, parse_start
     from neurofeed.errors import InvalidArgumentError
     from neurofeed.session import AudioChoice
 
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         audio = AudioChoice.parse(args.audio or (f"wav:{args.wav}" if args.wav else "auto"))
     # At max speed each read is one hop of samples: the virtual clock's tick.
-    return run_from_args(args, lambda: FileSource(args.file, speed=speed, loop=args.loop, start_s=args.start,
+    start_s = parse_start(args.start)
+    return run_from_args(args, lambda: FileSource(args.file, speed=speed, loop=args.loop, start_s=start_s,
                                                   board=args.master_board, stream=args.stream, chunk_s=0.1),
                          audio=audio)
