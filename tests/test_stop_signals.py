@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -162,3 +163,25 @@ def test_a_signal_ignored_by_the_parent_stays_ignored():
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="a full disk is a small tmpfs mounted as root in a private mount namespace "
+                           "(unshare -m)")
+def test_a_full_disk_stops_record_in_one_line_naming_recover(tmp_path):
+    home = tmp_path / "small"
+    home.mkdir()
+    script = (f"mount -t tmpfs -o size=100k tmpfs {home} || exit 99\n"
+              f"{sys.executable} -m neurofeed record --board synthetic --duration 60 "
+              f"--out {tmp_path / 'rest.fif'}")
+    env = {**os.environ, "PYO_GUI_WX": "0", "NEUROFEED_HOME": str(home)}
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120)
+    if done.returncode == 99:
+        pytest.skip(f"mounting is not allowed here: {done.stderr.strip()}")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0], lines
+    folder = lines[0].split("'neurofeed recover ")[1].rstrip("'")
+    assert f"session folder: {folder}" in done.stdout
+    assert not (tmp_path / "rest.fif").exists()
