@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from neurofeed.errors import InvalidArgumentError, SessionFolderError, SessionLockedError, StorageError
+from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
 
 #: The layout this version writes; older ones are read, newer ones refused.
 SCHEMA_VERSION = 2
@@ -59,9 +60,6 @@ TABLE_FILES = {"features": FEATURES_FILE, "music": MUSIC_FILE, "artifacts": ARTI
 STATUS_RUNNING = "running"
 STATUS_FINALISED = "finalised"
 
-#: Bounds on what a folder may declare, checked before anything is allocated.
-MAX_SFREQ_HZ = 100_000.0
-MAX_CHANNELS = 4096
 #: A session.json or eeg_info.json larger than this is not one (they are a few kB).
 MAX_JSON_BYTES = 16 * 2**20
 #: Timestamps beyond this magnitude, in seconds (about 3000 years), are garbage.

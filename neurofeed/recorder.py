@@ -26,7 +26,6 @@ from neurofeed._check import check_option, check_range
 from neurofeed.errors import InvalidArgumentError, StorageError
 from neurofeed.folder import (
     EEG_FILE,
-    MAX_SFREQ_HZ,
     SCHEMA_VERSION,
     SESSION_FILE,
     STATUS_RUNNING,
@@ -36,6 +35,7 @@ from neurofeed.folder import (
     why,
     write_json,
 )
+from neurofeed.limits import MAX_SFREQ_HZ
 
 #: The longest time appended table rows wait in memory before they are written to the OS, in s.
 MAX_FLUSH_INTERVAL_S = 0.25

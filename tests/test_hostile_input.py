@@ -16,7 +16,7 @@ from _cli import assert_one_line_error, run_cli
 from _files_xdf import XdfStream, write_xdf
 
 from neurofeed.acquire import FileSource
-from neurofeed.acquire.headers import MAX_CHANNELS, MAX_SFREQ_HZ
+from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
 
 SFREQ = 256.0
 RATE_RANGE = f"accepted: more than 0 and at most {MAX_SFREQ_HZ:g} Hz"

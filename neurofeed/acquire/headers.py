@@ -17,16 +17,10 @@ import math
 from pathlib import Path
 
 from neurofeed.errors import FileFormatError
+from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
 
 logger = logging.getLogger("neurofeed.acquire")
 
-#: Highest sampling rate accepted, in Hz. EEG amplifiers sample at up to 20-50 kHz
-#: (intracranial and evoked-potential systems); everything downstream allocates per second
-#: of signal, so a rate read from a header must be bounded before it is used.
-MAX_SFREQ_HZ = 100_000.0
-#: Most channels accepted. High-density EEG caps have 256 electrodes and MEG systems about
-#: 300; 1024 leaves room for combined recordings while bounding per-channel allocations.
-MAX_CHANNELS = 1024
 #: Deflate (gzip, zlib, MATLAB v7, compressed HDF5) never compresses beyond 1032:1, so a
 #: compressed file of N bytes holds at most 1032 N bytes of samples.
 DEFLATE_MAX_RATIO = 1032

@@ -10,7 +10,7 @@ import numpy as np
 from scipy.signal import iirpeak, lfilter
 
 from neurofeed._check import check_range
-from neurofeed.acquire.headers import MAX_CHANNELS
+from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
 from neurofeed.acquire.paced import PacedSource
 from neurofeed.errors import InvalidArgumentError
 
@@ -73,7 +73,7 @@ class SimulatedListener(PacedSource):
         The montage: 1 to 1024 distinct 10-10 electrode names (case as in the 10-10
         system, e.g. ``"Fp1"``, ``"Oz"``).
     sfreq : float
-        Sampling rate in Hz, 64 to 100000.
+        Sampling rate in Hz, 64 to :data:`~neurofeed.limits.MAX_SFREQ_HZ`.
     speed, chunk_s, stall_timeout_s
         Pacing, as for :class:`~neurofeed.acquire.paced.PacedSource`: 1.0 delivers in
         real time, like a board; ``"max"`` as fast as it is read.
@@ -86,7 +86,7 @@ class SimulatedListener(PacedSource):
 
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise InvalidArgumentError(f"seed must be a whole number >= 0, got {seed!r}")
-        sfreq = check_range("sfreq", sfreq, 64, 100_000, unit=" Hz")
+        sfreq = check_range("sfreq", sfreq, 64, MAX_SFREQ_HZ, unit=" Hz")
         positions = mne.channels.make_standard_montage(_POSITIONS_MONTAGE).get_positions()
         sites = positions["ch_pos"]
         ch_names = [ch_names] if isinstance(ch_names, str) else list(ch_names)

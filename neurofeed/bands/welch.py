@@ -11,6 +11,7 @@ from scipy.signal import get_window
 from neurofeed._check import check_option, check_range
 from neurofeed.bands.bandset import DEFAULT_BANDS, BandSet
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.limits import MAX_CHANNELS
 
 DETRENDS = ("constant", "linear", False)
 METHODS = ("auto", "fft", "dft")
@@ -230,7 +231,7 @@ class StreamingWelch:
                  window_s: float = 2.0, segment_s: float = 1.0, hop_s: float = 0.1,
                  window="hann", detrend="constant", method="auto"):
         self.sfreq = check_range("sfreq", sfreq, 0, math.inf, unit=" Hz", low_inclusive=False)
-        self.n_channels = int(check_range("n_channels", n_channels, 1, 100_000))
+        self.n_channels = int(check_range("n_channels", n_channels, 1, MAX_CHANNELS))
         if self.n_channels != n_channels:
             raise InvalidArgumentError(f"n_channels must be a whole number, got {n_channels!r}")
         if not isinstance(bands, BandSet):
