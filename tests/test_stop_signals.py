@@ -50,8 +50,12 @@ def _wait_for_samples(process: subprocess.Popen, home: Path, seconds: float) -> 
     raise AssertionError(f"no session folder with {seconds} s of EEG in {home}")
 
 
-def _stop(process: subprocess.Popen, signum: int) -> tuple[str, str]:
+def _stop(process: subprocess.Popen, signum: int, repeat: int | None = None) -> tuple[str, str]:
+    """Send ``signum`` (and ``repeat`` while it stops); assert exit 128 + ``signum``, no traceback."""
     process.send_signal(signum)
+    if repeat is not None:
+        time.sleep(0.3)  # into the fade-out and finalising
+        process.send_signal(repeat)
     out, err = process.communicate(timeout=120)
     assert "Traceback" not in err, err
     assert process.returncode == 128 + signum, (process.returncode, out, err)
@@ -94,16 +98,17 @@ def test_record_writes_its_file_on_a_stop_signal(tmp_path, signum):
     np.testing.assert_array_equal(written.get_data(), kept.get_data())
 
 
-@pytest.mark.parametrize("command, signum", [
-    ("run", signal.SIGTERM), ("run", signal.SIGINT), ("replay", signal.SIGHUP)],
-    ids=["run-SIGTERM", "run-SIGINT", "replay-SIGHUP"])
-def test_a_session_is_finalised_on_a_stop_signal(tmp_path, recording, command, signum):
+@pytest.mark.parametrize("command, signum, repeat", [
+    ("run", signal.SIGTERM, signal.SIGINT), ("run", signal.SIGINT, None), ("replay", signal.SIGHUP, None)],
+    ids=["run-SIGTERM-then-SIGINT", "run-SIGINT", "replay-SIGHUP"])
+def test_a_session_is_finalised_on_a_stop_signal(tmp_path, recording, command, signum, repeat):
+    """A second signal while the session stops is ignored: the first one sets the status."""
     source = ["--board", "synthetic"] if command == "run" else [str(recording), "--speed", "1"]
     wav = tmp_path / "music.wav"
     process = _start(tmp_path, command, *source, "--preset", "relax-alpha", "--duration", "60",
                      "--baseline", "5s", "--audio", f"wav:{wav}", "--no-status")
     folder = _wait_for_samples(process, tmp_path / "home", RECORDED_S)
-    stdout, stderr = _stop(process, signum)
+    stdout, stderr = _stop(process, signum, repeat)
     assert f"session interrupted by {signal.Signals(signum).name}" in stdout
     assert _finalised_samples(folder) >= RECORDED_S * SFREQ
     meta = json.loads((folder / "session.json").read_text())
@@ -111,7 +116,8 @@ def test_a_session_is_finalised_on_a_stop_signal(tmp_path, recording, command, s
     # The music faded out into a complete WAV.
     assert wav.stat().st_size > 44
     # A report that cannot be built is one line, and does not change the exit status.
-    assert "report:" in stdout or len(stderr.strip().splitlines()) == 1, stderr
+    problems = [line for line in stderr.splitlines() if "received while stopping" not in line]
+    assert "report:" in stdout or len(problems) == 1, stderr
     if command == "replay":
         # A replayed file is stored by name only: where it lies is the user's business.
         assert meta["source"]["file"] == recording.name
