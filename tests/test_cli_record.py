@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 
 import mne
 import numpy as np
@@ -40,6 +41,7 @@ def test_record_synthetic_board_to_file(tmp_path, suffix):
     folder = next((tmp_path / "home").glob("sub-anonymous_*_record"))
     assert f"session folder: {folder}" in result.stdout
     assert json.loads((folder / "session.json").read_text())["status"] == "finalised"
+    assert stat.S_IMODE((tmp_path / "home").stat().st_mode) == 0o700  # created owner-only
     raw = mne.io.read_raw(out, preload=True, verbose="error")
     assert raw.info["sfreq"] == 250
     assert len(raw.ch_names) == 16 and raw.ch_names[0] == "Fz"
