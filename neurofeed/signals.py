@@ -1,10 +1,11 @@
 """Stop requests from outside: SIGINT, SIGTERM and SIGHUP all end a command like Ctrl-C.
 
 A service manager (``systemctl stop``, ``docker stop``, ``timeout``) sends SIGTERM, a
-closed terminal or SSH session SIGHUP. While :func:`stop_on_signals` is in force, each
-of them raises :class:`KeyboardInterrupt` in the main thread, which the loop already
-takes as "stop, fade out and finalise". The signal is remembered, so the command exits
-with ``128 + signal number`` (130 SIGINT, 129 SIGHUP, 143 SIGTERM), as shells report it.
+closed terminal or SSH session SIGHUP (output to that terminal then goes to /dev/null).
+While :func:`stop_on_signals` is in force, each of them raises :class:`KeyboardInterrupt`
+in the main thread, which the loop already takes as "stop, fade out and finalise". The
+signal is remembered, so the command exits with ``128 + signal number`` (130 SIGINT, 129
+SIGHUP, 143 SIGTERM), as shells report it.
 
 Only the first signal stops: repeats are noted on stderr and otherwise ignored, so that a
 second Ctrl-C or a supervisor repeating SIGTERM cannot abort the fade-out, the finalising
@@ -23,10 +24,12 @@ from collections.abc import Iterator
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                      if hasattr(signal, name))
 
-_state = {"received": None, "deferred": 0}
+_state = {"received": None, "deferred": 0, "terminals": ()}
 
 
 def _handler(signum: int, frame) -> None:
+    if signum == getattr(signal, "SIGHUP", None):
+        _leave_closed_terminal()
     if _state["received"] is not None:
         # os.write, not print: a handler may run while the main thread is inside a print.
         os.write(2, f"neurofeed: {signal.Signals(signum).name} received while stopping; still "
@@ -37,6 +40,20 @@ def _handler(signum: int, frame) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def _leave_closed_terminal() -> None:
+    """Point stdout and stderr at /dev/null where they are a terminal.
+
+    SIGHUP usually means the terminal (or SSH session) is gone, and writing to it would
+    fail with EIO: the stopping session, its last lines and its report must not.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in _state["terminals"]:
+            os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Handle SIGINT, SIGTERM and SIGHUP like Ctrl-C while the block runs (main thread only).
@@ -44,7 +61,8 @@ def stop_on_signals() -> Iterator[None]:
     A signal the parent process set to be ignored stays ignored: ``nohup`` keeps a command
     running when its terminal closes, and a shell's background job ignores Ctrl-C.
     """
-    _state.update(received=None, deferred=0)
+    # A hung-up terminal is no longer a tty (isatty fails with EIO): ask now.
+    _state.update(received=None, deferred=0, terminals=tuple(fd for fd in (1, 2) if os.isatty(fd)))
     previous = {}
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) is not signal.SIG_IGN:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import signal
 import subprocess
@@ -191,3 +192,21 @@ def test_a_full_disk_stops_record_in_one_line_naming_recover(tmp_path):
     folder = lines[0].split("'neurofeed recover ")[1].rstrip("'")
     assert f"session folder: {folder}" in done.stdout
     assert not (tmp_path / "rest.fif").exists()
+
+
+def test_sighup_from_a_closed_terminal_still_writes_everything(tmp_path):
+    """A closed SSH session: the terminal is gone (writes to it fail) when SIGHUP arrives."""
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "PYO_GUI_WX": "0", "NEUROFEED_HOME": str(tmp_path / "home")}
+    out = tmp_path / "rest.fif"
+    process = subprocess.Popen([sys.executable, "-m", "neurofeed", "record", "--board", "synthetic",
+                                "--duration", "60", "--out", str(out)], stdin=terminal, stdout=terminal,
+                               stderr=terminal, env=env, start_new_session=True)
+    os.close(terminal)
+    try:
+        folder = _wait_for_samples(process, tmp_path / "home", RECORDED_S)
+    finally:
+        os.close(controller)  # hang up
+    process.send_signal(signal.SIGHUP)
+    assert process.wait(timeout=120) == 128 + signal.SIGHUP
+    assert mne.io.read_raw_fif(out, verbose="error").n_times == _finalised_samples(folder)
