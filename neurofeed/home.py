@@ -41,6 +41,18 @@ def data_home() -> Path:
     return Path(platformdirs.user_data_dir("neurofeed", appauthor=False))
 
 
+def check_home() -> Path:
+    """Check, before anything starts, that the data home can be created and written.
+
+    Raises :class:`~neurofeed.errors.InvalidArgumentError` in one line naming it (and
+    ``NEUROFEED_HOME`` when that is where it comes from).
+    """
+    from neurofeed.folder import check_output_folder
+
+    name = HOME_VARIABLE if os.environ.get(HOME_VARIABLE) else "the data home"
+    return check_output_folder(data_home(), name=name)
+
+
 def make_home(home: Path | None = None) -> Path:
     """Create the data home (or ``home``) if missing, readable by its owner only; return it.
 

@@ -75,7 +75,7 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
     from neurofeed._check import check_writable_file
     from neurofeed.bands import Baseline
     from neurofeed.folder import check_output_folder
-    from neurofeed.home import HOME_VARIABLE, check_subject, data_home
+    from neurofeed.home import check_home, check_subject
     from neurofeed.protocol import fit_phases, load_preset
     from neurofeed.session import AudioChoice, run_session, stored_baseline_path
 
@@ -87,7 +87,7 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
     if args.out is not None:
         check_output_folder(args.out)
     else:
-        check_output_folder(data_home(), name=f"the data home (${HOME_VARIABLE})")
+        check_home()
     stored = stored_baseline_path(subject)
     baseline = None
     if calibrate:

@@ -52,14 +52,13 @@ def run(args: argparse.Namespace) -> int:
     from neurofeed._check import check_writable_file
     from neurofeed.errors import SourceError
     from neurofeed.export import check_output_path
-    from neurofeed.folder import check_output_folder
-    from neurofeed.home import HOME_VARIABLE, check_subject, data_home
+    from neurofeed.home import check_home, check_subject
     from neurofeed.session import recording
 
     duration_s = parse_duration(args.duration, max_s=MAX_DURATION_S)
     out = check_writable_file("--out", check_output_path(args.out, overwrite=args.overwrite))
     subject = check_subject(args.subject)
-    check_output_folder(data_home(), name=f"the data home (${HOME_VARIABLE})")
+    check_home()
     source = source_from_args(args)
     with source, recording(source, subject=subject, label="record", kind="record",
                            duration_requested_s=duration_s) as recorder:
