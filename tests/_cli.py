@@ -33,3 +33,27 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
     assert len(lines) == 1, result.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def run_in_mount_namespace(mount: str, script: str, env: dict | None = None,
+                           **kwargs) -> subprocess.CompletedProcess:
+    """Run ``mount`` then the shell ``script`` in a private mount namespace (``unshare -m``).
+
+    For read-only mounts and full disks, which need root: the test is skipped, saying why,
+    where there is no root, no unshare, or mounting is not allowed. ``env`` is as for
+    :func:`run_cli`.
+    """
+    import shutil
+
+    import pytest
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("mounting needs root and unshare -m (a private mount namespace); as root, "
+                    "permission bits alone do not stop writes")
+    env = {**os.environ, "PYO_GUI_WX": "0", "OPENBLAS_NUM_THREADS": "1", "NEUROFEED_HOME": _TEST_HOME,
+           **(env or {})}
+    done = subprocess.run(["unshare", "-m", "sh", "-c", f"{mount} || exit 99\n{script}"], env=env,
+                          capture_output=True, text=True, timeout=120, **kwargs)
+    if done.returncode == 99:
+        pytest.skip(f"mounting is not allowed here: {done.stderr.strip()}")
+    return done

@@ -8,12 +8,10 @@ process (the same code as the command, without a second of interpreter start-up 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 
 import pytest
+from _cli import run_in_mount_namespace
 
 from neurofeed.cli import main
 
@@ -54,9 +52,6 @@ def test_bad_out_fails_before_the_source_opens(tmp_path, capsys, monkeypatch, co
     assert not (tmp_path / "home").exists()  # no session folder, not even the home
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
-                    reason="a read-only mount needs root and unshare -m (a private mount namespace); "
-                           "as root, permission bits alone do not stop writes")
 def test_out_on_a_read_only_mount_fails_before_the_source_opens(tmp_path):
     readonly = tmp_path / "readonly"
     readonly.mkdir()
@@ -64,13 +59,8 @@ def test_out_on_a_read_only_mount_fails_before_the_source_opens(tmp_path):
         f"{sys.executable} -m neurofeed {' '.join(args)} --out {_out(command, readonly / 'x')} "
         f"2>{tmp_path / command}.err; echo $? >{tmp_path / command}.rc"
         for command, args in COMMANDS.items())
-    script = (f"mount --bind {readonly} {readonly} && mount -o remount,bind,ro {readonly} "
-              f"|| exit 99\n{runs}")
-    env = {**os.environ, "PYO_GUI_WX": "0", "NEUROFEED_HOME": str(tmp_path / "home")}
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
-    if done.returncode == 99:
-        pytest.skip(f"mounting is not allowed here: {done.stderr.strip()}")
+    run_in_mount_namespace(f"mount --bind {readonly} {readonly} && mount -o remount,bind,ro {readonly}",
+                           runs, env={"NEUROFEED_HOME": str(tmp_path / "home")}, cwd=tmp_path)
     for command in COMMANDS:
         rc = int((tmp_path / f"{command}.rc").read_text())
         lines = (tmp_path / f"{command}.err").read_text().splitlines()

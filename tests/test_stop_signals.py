@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import mne
 import numpy as np
 import pytest
-from _cli import run_cli
+from _cli import run_cli, run_in_mount_namespace
 from pylsl import local_clock
 
 from neurofeed import signals
@@ -172,20 +171,12 @@ def test_a_signal_ignored_by_the_parent_stays_ignored():
         signal.signal(signal.SIGHUP, previous)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
-                    reason="a full disk is a small tmpfs mounted as root in a private mount namespace "
-                           "(unshare -m)")
 def test_a_full_disk_stops_record_in_one_line_naming_recover(tmp_path):
     home = tmp_path / "small"
     home.mkdir()
-    script = (f"mount -t tmpfs -o size=100k tmpfs {home} || exit 99\n"
-              f"{sys.executable} -m neurofeed record --board synthetic --duration 60 "
-              f"--out {tmp_path / 'rest.fif'}")
-    env = {**os.environ, "PYO_GUI_WX": "0", "NEUROFEED_HOME": str(home)}
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, capture_output=True,
-                          text=True, timeout=120)
-    if done.returncode == 99:
-        pytest.skip(f"mounting is not allowed here: {done.stderr.strip()}")
+    done = run_in_mount_namespace(f"mount -t tmpfs -o size=100k tmpfs {home}",
+                                  f"{sys.executable} -m neurofeed record --board synthetic --duration 60 "
+                                  f"--out {tmp_path / 'rest.fif'}", env={"NEUROFEED_HOME": str(home)})
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and "No space left on device" in lines[0], lines
