@@ -272,7 +272,8 @@ def test_devices_lists_boards_and_visible_streams(outlet):
      ["--duration '-1' is not accepted; accepted: a time over 0"]),
     (["stream"], ["no EEG source given"]),
     (["stream", "--lsl", "kind=EEG"], ["not a stream selector"]),
-    (["devices", "--lsl-timeout", "0"], ["--lsl-timeout must be in (0, 60] s"])])
+    (["devices", "--lsl-timeout", "0"],
+     ["--lsl-timeout '0' is not accepted; accepted: a time over 0 and up to 1m"])])
 def test_cli_bad_input_is_one_line(args, fragments):
     assert_one_line_error(run_cli(*args, timeout=60), *fragments)
 
