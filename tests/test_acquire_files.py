@@ -97,7 +97,7 @@ def test_replay_hands_out_read_only_views(tmp_path):
             chunk.data[0, 0] = 1.0
 
 
-def test_fif_keeps_eeg_only_and_places_annotations_after_first_samp(tmp_path):
+def test_fif_keeps_eeg_and_eog_drops_stim_and_places_annotations_after_first_samp(tmp_path):
     eeg = known_raw(first_samp=1000)
     other = mne.io.RawArray(np.ones((2, eeg.n_times)),
                             mne.create_info(["EOG1", "STI"], SFREQ, ["eog", "stim"]),
@@ -106,8 +106,10 @@ def test_fif_keeps_eeg_only_and_places_annotations_after_first_samp(tmp_path):
     raw.set_meas_date(datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
     raw.set_annotations(mne.Annotations([2.0], [0.5], ["go"]))  # relative to the first sample
     path = write(raw, tmp_path / "mixed_raw.fif")
-    data, timestamps, _, events = replay_all(FileSource(path, speed="max"))
-    np.testing.assert_array_equal(data, eeg.get_data())
+    source = FileSource(path, speed="max")
+    assert source.info.get_channel_types() == ["eeg"] * 4 + ["eog"]
+    data, timestamps, _, events = replay_all(source)
+    np.testing.assert_array_equal(data, raw.get_data()[:5])
     assert events == [(timestamps[512], 0.5, "go")]
 
 
@@ -151,7 +153,9 @@ def test_description_and_repr(tmp_path):
     assert source.description == {
         "kind": "file", "file": "describe_raw.fif", "speed": 4.0, "loop": True,
         "start_s": 1.5, "board": None, "stream": None, "duration_s": 8.0, "sfreq": SFREQ,
-        "n_channels": 4}
+        "n_channels": 4,
+        "channels": [{"label": name, "name": name, "type": "eeg"} for name in NAMES],
+        "montage": {"name": None, "how": "the channel labels"}}
     assert repr(source) == "FileSource('describe_raw.fif', 4 ch, 256 Hz, speed 4x)"
 
 
@@ -322,7 +326,10 @@ def test_openbci_gui_text_replay(tmp_path):
     markers[150] = 2
     path = write_openbci(tmp_path / "OpenBCI-RAW-2024.txt", values, markers)
     source = FileSource(path, speed="max")
-    assert source.info.ch_names == ["EXG1", "EXG2", "EXG3", "EXG4"] and source.sfreq == 200.0
+    # Unnamed OpenBCI channels get the OpenBCI GUI default for a 4-channel (Ganglion) board.
+    assert source.info.ch_names == ["Fp1", "Fp2", "C3", "C4"] and source.sfreq == 200.0
+    assert [ch.label for ch in source.channel_map] == ["EXG1", "EXG2", "EXG3", "EXG4"]
+    assert source.montage["name"] == "openbci-ganglion"
     data, timestamps, _, events = replay_all(source)
     np.testing.assert_allclose(data, values * 1e-6, rtol=1e-15)
     assert [(e.onset, e.description) for e in events] == [(timestamps[150], "2")]

@@ -10,6 +10,8 @@ import numpy as np
 from pylsl import local_clock
 
 from neurofeed._check import check_range
+from neurofeed.acquire.channels import DUPLICATE_NOTE, Channel
+from neurofeed.acquire.montage import Identity
 from neurofeed.errors import SourceError
 
 logger = logging.getLogger("neurofeed.acquire")
@@ -110,6 +112,14 @@ class Source(abc.ABC):
     ----------
     stall_timeout_s : float
         Seconds without a new sample after which the source reports itself stalled.
+
+    Notes
+    -----
+    Every source names and types its channels by the rules of
+    :mod:`neurofeed.acquire.channels`, once, when its :attr:`info` is made, and keeps how in
+    :attr:`channel_map` and :attr:`montage`. Channels without usable labels are named by a
+    ``montage=`` given to the source's constructor (``--montage``, see
+    :func:`~neurofeed.acquire.montage.parse_montage`).
     """
 
     #: How fast the source delivers: 1.0 (real time) for live sources; a file replay sets N
@@ -133,6 +143,12 @@ class Source(abc.ABC):
         self.n_dropped = 0
         #: Stalls seen so far, oldest first.
         self.gaps: list[Gap] = []
+        #: list of Channel: each channel's label as the source gave it, its name and type
+        #: (and how they were found), in the order of :attr:`info`.
+        self.channel_map: list[Channel] = []
+        #: dict: ``{"name", "how"}``: the montage that named the channels (name None when
+        #: their labels did, or when nothing gives positions, which ``how`` then says).
+        self.montage: dict = {}
 
     # -- what subclasses provide -------------------------------------------------
     @property
@@ -236,6 +252,29 @@ class Source(abc.ABC):
             self.gaps.append(Gap(float(start), None))
             logger.warning("%r stalled: no data for %.1f s", self, now - self._last_data_clock)
         return Chunk(data, timestamps)
+
+    def channel_description(self) -> dict:
+        """Return ``{"channels": [...], "montage": {...}}`` for :attr:`description`.
+
+        ``channels`` lists ``{"label", "name", "type"}`` per channel, in channel order, so
+        that session.json records what each label became.
+        """
+        return {"channels": [channel.as_dict() for channel in self.channel_map],
+                "montage": dict(self.montage)}
+
+    def _identified(self, identity: Identity, origin: str) -> list[Channel]:
+        """Keep ``identity`` as this source's channels; warn where it needs saying.
+
+        Returns the channels. ``origin`` names the source in the warnings.
+        """
+        self.channel_map, self.montage = list(identity.channels), dict(identity.montage)
+        if identity.warning:
+            logger.warning("%s: %s", origin, identity.warning)
+        renamed = [ch for ch in identity.channels if DUPLICATE_NOTE in ch.how]
+        if renamed:
+            logger.warning("%s: channels whose names repeat keep their labels: %s", origin,
+                           ", ".join(f"{ch.label!r} as {ch.name!r}" for ch in renamed))
+        return self.channel_map
 
     def listen(self, state) -> None:  # noqa: B027 (a hook; most sources ignore the music)
         """Hear the music being played; by default, nothing happens.

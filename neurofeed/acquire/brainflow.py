@@ -11,6 +11,7 @@ import numpy as np
 from pylsl import local_clock
 
 from neurofeed.acquire.base import Source, channel_names
+from neurofeed.acquire.montage import OPENBCI_DEFAULTS, identify
 from neurofeed.acquire.units import MICROVOLTS_TO_VOLTS
 from neurofeed.errors import InvalidArgumentError, SourceError
 
@@ -112,6 +113,23 @@ def board_layout(board_id: int) -> BoardLayout:
                        marker_row=descr.get("marker_channel"))
 
 
+def openbci_default(board_id: int, n_channels: int) -> str | None:
+    """Return the built-in OpenBCI montage for an OpenBCI board's channels, else None.
+
+    Parameters
+    ----------
+    board_id : int
+        A BrainFlow board id; Cyton, Cyton+Daisy and Ganglion boards (over any link) have
+        a default.
+    n_channels : int
+        Its number of EEG channels.
+    """
+    name = board_layout(board_id).name.lower()
+    if not name.startswith(("cyton", "ganglion")):
+        return None
+    return OPENBCI_DEFAULTS.get(n_channels)
+
+
 class BrainFlowSource(Source):
     """EEG channels of a BrainFlow board, in volts on the LSL clock.
 
@@ -131,11 +149,18 @@ class BrainFlowSource(Source):
         ``"streaming"``.
     timeout_s : int
         Device discovery timeout in seconds, for boards that scan (BLE).
+    montage : str | None
+        Names for channels without usable labels (``--montage``): see
+        :func:`~neurofeed.acquire.montage.parse_montage`. An OpenBCI board whose channels
+        BrainFlow does not name gets the OpenBCI GUI default without it.
     stall_timeout_s : float
         Seconds without data before the source reports itself stalled.
 
     Notes
     -----
+    Only the board's EEG rows are read; channel names are BrainFlow's (see
+    :func:`board_layout`), standardised by :mod:`neurofeed.acquire.channels`.
+
     Timestamps are BrainFlow's host receive times (unix seconds) moved onto the LSL
     clock by the offset measured when the stream starts. Where a board stamps several
     samples alike, they are spread 1 µs apart so that timestamps strictly increase
@@ -146,7 +171,7 @@ class BrainFlowSource(Source):
                  mac_address: str = "", ip_address: str = "", ip_port: int = 0,
                  serial_number: str = "", other_info: str = "", file: str = "",
                  master_board: str | int | None = None, timeout_s: int = 0,
-                 stall_timeout_s: float = 2.0):
+                 montage: str | None = None, stall_timeout_s: float = 2.0):
         super().__init__(stall_timeout_s=stall_timeout_s)
         from brainflow.board_shim import BrainFlowInputParams
 
@@ -171,14 +196,19 @@ class BrainFlowSource(Source):
                 raise InvalidArgumentError("file is required for the playback_file board: "
                                            "the path of a BrainFlow CSV recording")
         self._params = params
-        layout = board_layout(params.master_board if master_board is not None else self.board_id)
+        recorder = params.master_board if master_board is not None else self.board_id
+        layout = board_layout(recorder)
         self._eeg_rows = list(layout.eeg_rows)
         self._timestamp_row = layout.timestamp_row
         self._board_name = layout.name
+        identity = identify(layout.ch_names, montage=montage,
+                            default=openbci_default(recorder, len(layout.ch_names)))
+        channels = self._identified(identity, f"board {layout.name!r}")
 
         import mne
 
-        self._info = mne.create_info(list(layout.ch_names), layout.sfreq, "eeg")
+        self._info = mne.create_info([ch.name for ch in channels], layout.sfreq,
+                                     [ch.type for ch in channels])
         self._board = None
         self._clock_offset = 0.0
 
@@ -201,7 +231,7 @@ class BrainFlowSource(Source):
             "master_board": self._params.master_board, "serial_port": self._params.serial_port,
             "mac_address": self._params.mac_address, "ip_address": self._params.ip_address,
             "ip_port": self._params.ip_port, "file": Path(self._params.file).name,
-            "sfreq": self.sfreq, "n_channels": self.n_channels}
+            "sfreq": self.sfreq, "n_channels": self.n_channels, **self.channel_description()}
         if board_names()["synthetic"] in (self.board_id, self._params.master_board):
             description["signal"] = SYNTHETIC_SIGNAL
         return description

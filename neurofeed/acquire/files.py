@@ -19,7 +19,8 @@ from typing import NamedTuple
 import numpy as np
 
 from neurofeed.acquire.base import channel_names
-from neurofeed.acquire.brainflow import board_layout, resolve_board
+from neurofeed.acquire.brainflow import board_layout, openbci_default, resolve_board
+from neurofeed.acquire.channels import KEPT_TYPES
 from neurofeed.acquire.headers import (
     bytes_on_disk,
     check_n_channels,
@@ -28,6 +29,7 @@ from neurofeed.acquire.headers import (
     declared_truncation,
     warn_truncated,
 )
+from neurofeed.acquire.montage import OPENBCI_DEFAULTS, Identity, identify
 from neurofeed.acquire.units import MICROVOLTS_TO_VOLTS, is_known_unit, volts_per_unit
 from neurofeed.errors import FileFormatError, InvalidArgumentError
 
@@ -55,32 +57,38 @@ class Recording(NamedTuple):
     Attributes
     ----------
     raw : mne.io.BaseRaw
-        EEG channels only, preloaded, in volts (see :func:`load_recording`).
+        EEG channels and the physiological channels beside them, named and typed,
+        preloaded, in volts (see :func:`load_recording`).
     truncated : dict or None
         ``{"declared_s": ..., "actual_s": ...}`` when the file holds less than it
         declares: lengths in seconds, ``declared_s`` None where the format marks its
         end but not its length (an XDF stream without its footer). None otherwise.
+    identity : Identity
+        Each channel of ``raw``: its label in the file, name and type, and the montage
+        that named them (see :func:`~neurofeed.acquire.montage.identify`).
     """
 
     raw: object
     truncated: dict | None
+    identity: Identity
 
 
-def read_recording(path, *, board: str | int | None = None, stream: str | None = None):
+def read_recording(path, *, board: str | int | None = None, stream: str | None = None,
+                   montage: str | None = None):
     """Read the EEG channels of a recording, preloaded, in volts.
 
-    The same as ``load_recording(path, board=board, stream=stream).raw``: see
-    :func:`load_recording`.
+    The same as ``load_recording(path, board=board, stream=stream, montage=montage).raw``:
+    see :func:`load_recording`.
 
     Returns
     -------
     raw : mne.io.BaseRaw
     """
-    return load_recording(path, board=board, stream=stream).raw
+    return load_recording(path, board=board, stream=stream, montage=montage).raw
 
 
-def load_recording(path, *, board: str | int | None = None,
-                   stream: str | None = None) -> Recording:
+def load_recording(path, *, board: str | int | None = None, stream: str | None = None,
+                   montage: str | None = None) -> Recording:
     """Read the EEG channels of a recording, preloaded, in volts, and whether it is cut short.
 
     Parameters
@@ -94,17 +102,25 @@ def load_recording(path, *, board: str | int | None = None,
     stream : str | None
         The name of the XDF stream to read (case-insensitive). By default the one
         stream whose type is EEG. Refused for other formats.
+    montage : str | None
+        Names for channels without usable labels (``--montage``): see
+        :func:`~neurofeed.acquire.montage.parse_montage`. Unnamed channels of OpenBCI GUI
+        text, or of BrainFlow CSV from an OpenBCI board, get the OpenBCI default without it.
 
     Returns
     -------
     recording : Recording
-        ``raw``: EEG channels only, data in volts, with the file's annotations (for XDF:
-        its string marker streams; for BrainFlow CSV and OpenBCI text: non-zero
-        markers). PhysioNet's dot-padded labels (``"Fc5."``) are standardised
-        (``"FC5"``). ``truncated``: an EDF/BDF or BrainVision file that holds less than
-        its header declares (see :func:`~neurofeed.acquire.headers.declared_truncation`),
-        or an XDF stream without the footer that ends a recording, is read as far as it
-        goes, with a warning on the ``neurofeed.acquire`` logger.
+        ``raw``: the EEG channels, and the ECG, EOG, EMG, respiration, bio and misc channels
+        beside them (stimulus channels and other modalities are left out), data in volts,
+        with the file's annotations (for XDF: its string marker streams; for BrainFlow CSV
+        and OpenBCI text: non-zero markers). Channels are named and typed by
+        :func:`~neurofeed.acquire.channels.standardize` (``"EEG O1-REF"`` becomes EEG
+        ``"O1"``, ``"ECG ECG"`` an ECG channel, PhysioNet's ``"Fc5."`` ``"FC5"``), the file's
+        own non-EEG types kept; ``identity`` records each label, name and type.
+        ``truncated``: an EDF/BDF or BrainVision file that holds less than its header
+        declares (see :func:`~neurofeed.acquire.headers.declared_truncation`), or an XDF
+        stream without the footer that ends a recording, is read as far as it goes, with a
+        warning on the ``neurofeed.acquire`` logger.
 
     Raises
     ------
@@ -115,7 +131,8 @@ def load_recording(path, *, board: str | int | None = None,
         channel count or length out of range (see :mod:`neurofeed.acquire.headers`),
         or too large to read.
     InvalidArgumentError
-        If ``board`` or ``stream`` is given for a format that has no use for it.
+        If ``board`` or ``stream`` is given for a format that has no use for it, or
+        ``montage`` does not fit the channels.
     """
     path = Path(path)
     if not path.exists():
@@ -158,10 +175,14 @@ def load_recording(path, *, board: str | int | None = None,
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         raise FileFormatError(f"{str(path)!r} is unreadable, corrupt or truncated "
                               f"({_FORMAT_LABELS[kind]}): {reason}") from None
-    raw = _checked_eeg(raw, path)
+    if kind == "openbci":
+        default = OPENBCI_DEFAULTS.get(raw.info["nchan"])
+    else:
+        default = openbci_default(board, raw.info["nchan"]) if kind == "brainflow" else None
+    raw, identity = _identified(raw, path, montage, default)
     if truncated:
         warn_truncated(path, truncated)
-    return Recording(raw, truncated)
+    return Recording(raw, truncated, identity)
 
 
 _FORMAT_LABELS = {"mne": "read with MNE", "xdf": "XDF", "openbci": "OpenBCI GUI text",
@@ -207,12 +228,6 @@ def _read_mne(path: Path):
     check_n_channels(path, raw.info["nchan"])
     check_samples_fit(path, raw.n_times * raw.info["nchan"], bytes_on_disk(path))
     raw.load_data(verbose="error")
-    # PhysioNet EDF pads every label with dots ('Fc5.', 'Iz..'); eegbci restores 10-10 names.
-    if raw.ch_names and all(name.endswith(".") for name in raw.ch_names):
-        from mne.datasets.eegbci import standardize
-
-        with contextlib.suppress(ValueError):  # the new names would collide: keep the file's
-            standardize(raw)
     return raw
 
 
@@ -237,7 +252,7 @@ def _read_xdf(path: Path, stream: str | None):
                               f"data (nominal rate {sfreq:g} Hz, {times.size} samples)")
     check_sfreq(path, sfreq)
     check_n_channels(path, np.shape(eeg["time_series"])[1])
-    labels, scales, keep = _xdf_channels(info, np.shape(eeg["time_series"])[1], path)
+    labels, scales, keep, types = _xdf_channels(info, np.shape(eeg["time_series"])[1], path)
     if not keep:
         raise FileFormatError(f"XDF stream {name!r} in {str(path)!r} has no EEG channels "
                               "(every channel declares another type)")
@@ -256,8 +271,11 @@ def _read_xdf(path: Path, stream: str | None):
     # LabRecorder closes every stream with a footer; a file cut between chunks has none,
     # and pyxdf reads it without a word.
     truncated = None if eeg.get("footer") else {"declared_s": None, "actual_s": times.size / sfreq}
-    return (_raw_array(data, [labels[i] for i in keep], sfreq, onsets, descriptions),
-            truncated)
+    raw = _raw_array(data, [labels[i] for i in keep], sfreq, onsets, descriptions)
+    # The declared types, for the channel rules (an empty type is decided from the label).
+    raw.set_channel_types(dict(zip(raw.ch_names, (t or "eeg" for t in types))),
+                          on_unit_change="ignore", verbose="error")
+    return raw, truncated
 
 
 @contextlib.contextmanager
@@ -308,17 +326,20 @@ def _xdf_channels(info: dict, n_channels: int, path: Path):
         channels = [{}] * n_channels
     labels = channel_names([_xml_text(ch, "label") for ch in channels], n_channels,
                            origin=str(path))
-    scales, keep = np.ones(n_channels), []
+    scales, keep, types = np.ones(n_channels), [], []
     for index, channel in enumerate(channels):
-        if _xml_text(channel, "type").strip().casefold() not in ("", "eeg"):
+        # Declared types other than those a source keeps (accelerometers, markers) stay out.
+        kind = _xml_text(channel, "type").strip().casefold()
+        if kind not in ("", *KEPT_TYPES):
             continue
         keep.append(index)
+        types.append(kind)
         unit = _xml_text(channel, "unit")
         if not is_known_unit(unit):
             logger.warning("%s: channel %s has unknown unit %r; read as microvolts",
                            path, labels[index], unit)
         scales[index] = volts_per_unit(unit)
-    return labels, scales, keep
+    return labels, scales, keep, types
 
 
 def _xml_text(node, key: str) -> str:
@@ -398,9 +419,13 @@ def _raw_array(data, ch_names, sfreq, onsets, descriptions):
     return raw
 
 
-def _checked_eeg(raw, path: Path):
-    """Return ``raw`` with only its EEG channels, or raise if it has none or no samples."""
-    types = raw.get_channel_types()
+def _identified(raw, path: Path, montage: str | None, default: str | None):
+    """Name and type ``raw``'s channels, keep the :data:`KEPT_TYPES`, and check what is left.
+
+    Returns ``(raw, identity)``; raises if no EEG channel or no sample is left.
+    """
+    identity = identify(raw.ch_names, raw.get_channel_types(), montage=montage, default=default)
+    types = [ch.type for ch in identity.channels]
     if "eeg" not in types:
         found = ", ".join(f"{n} {t}" for t, n in Counter(types).items()) or "no channels"
         raise FileFormatError(f"{str(path)!r} has no EEG channels (found: {found}); "
@@ -408,4 +433,12 @@ def _checked_eeg(raw, path: Path):
     if raw.n_times == 0:
         raise FileFormatError(f"{str(path)!r} has no samples; accepted: a recording with at "
                               "least one sample")
-    return raw.pick("eeg", exclude=(), verbose="error")
+    kept = [i for i, kind in enumerate(types) if kind in KEPT_TYPES]
+    raw.pick(kept, verbose="error")
+    channels = [identity.channels[i] for i in kept]
+    # Types first: MNE refuses some renames across types (a stim channel named like an EEG).
+    raw.set_channel_types({raw.ch_names[i]: ch.type for i, ch in enumerate(channels)},
+                          on_unit_change="ignore", verbose="error")
+    raw.rename_channels({raw.ch_names[i]: ch.name for i, ch in enumerate(channels)},
+                        verbose="error")
+    return raw, identity._replace(channels=channels)

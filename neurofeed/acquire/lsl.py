@@ -23,6 +23,7 @@ from pylsl.util import TimeoutError as LSLTimeoutError
 from neurofeed._check import check_range
 from neurofeed.acquire.base import Source, channel_names, logger
 from neurofeed.acquire.headers import check_n_channels, check_sfreq
+from neurofeed.acquire.montage import identify
 from neurofeed.acquire.units import volts_per_unit
 from neurofeed.errors import InvalidArgumentError, SourceError
 
@@ -107,8 +108,8 @@ class _Connection:
 
     inlet: StreamInlet
     stream: StreamInfo  # the full description, with desc
-    ch_names: list[str]
-    ch_types: list[str]
+    labels: list[str]  # as the stream gives them (EEG001... where missing)
+    types: list[str]  # as the stream declares them, lower case ('' where missing)
     volts: np.ndarray  # (n_channels, 1) volts per stream unit
     buffer: np.ndarray  # (n_samples, n_channels) in the stream's dtype, reused by every pull
 
@@ -132,6 +133,10 @@ class LSLSource(Source):
         when it has every property given.
     timeout_s : float
         Seconds to wait for a matching stream to appear.
+    montage : str | None
+        Names for channels without usable labels (``--montage``): see
+        :func:`~neurofeed.acquire.montage.parse_montage`. Checked when the stream is first
+        connected.
     stall_timeout_s : float
         Seconds without a new sample before the source reports itself stalled.
 
@@ -140,9 +145,11 @@ class LSLSource(Source):
     The stream is resolved and connected on :meth:`open`, or on first access to
     :attr:`info` if that comes earlier. When several streams match, the newest is used.
 
-    Channel names come from ``desc/channels/channel/label`` (``EEG001``, ... where missing
-    or repeated, see :func:`~neurofeed.acquire.base.channel_names`), types from ``type``
-    (EEG where missing, ``misc`` where MNE does not know it), and units from ``unit``,
+    Channel labels come from ``desc/channels/channel/label`` (``EEG001``, ... where missing
+    or repeated, see :func:`~neurofeed.acquire.base.channel_names`) and types from ``type``;
+    both are turned into names and types by
+    :func:`~neurofeed.acquire.channels.standardize` (a missing or EEG type is decided from
+    the label, a type MNE does not know becomes ``misc``). Units come from ``unit``,
     converted to volts by :func:`~neurofeed.acquire.units.volts_per_unit`. **A channel
     with no unit, or one not recognised, is assumed to be in microvolts**, the LSL
     convention for EEG.
@@ -161,7 +168,7 @@ class LSLSource(Source):
 
     def __init__(self, name: str | None = None, type: str | None = None,
                  source_id: str | None = None, *, timeout_s: float = 5.0,
-                 stall_timeout_s: float = 2.0):
+                 montage: str | None = None, stall_timeout_s: float = 2.0):
         super().__init__(stall_timeout_s=stall_timeout_s)
         selector = {"name": name, "type": type, "source_id": source_id}
         for key, value in selector.items():
@@ -172,6 +179,7 @@ class LSLSource(Source):
             raise InvalidArgumentError("an LSL stream needs a selector: name, type or source_id")
         self.timeout_s = check_range("timeout_s", timeout_s, 0, 3600, unit=" s",
                                      low_inclusive=False)
+        self._montage = montage
         self._connection: _Connection | None = None
         # The last stream connected, kept after close() for session metadata.
         self._stream_description: dict = {}
@@ -193,7 +201,8 @@ class LSLSource(Source):
     @property
     def description(self) -> dict:
         """dict: The selector and the connected stream's properties, for session metadata."""
-        return {"kind": "lsl", "selector": dict(self.selector), **self._stream_description}
+        return {"kind": "lsl", "selector": dict(self.selector), **self._stream_description,
+                **self.channel_description()}
 
     def __repr__(self) -> str:
         selector = ", ".join(f"{key}={value!r}" for key, value in self.selector.items())
@@ -331,27 +340,28 @@ class LSLSource(Source):
         except (LSLTimeoutError, LostError) as err:
             raise SourceError(f"LSL stream {stream_summary(found)} on {found.hostname()!r} was "
                               f"found but did not connect within {timeout_s:g} s ({err})") from None
-        names, types, volts = _channels(stream)
+        labels, types, volts = _channels(stream)
         n_buffer = max(64, int(np.ceil(stream.nominal_srate() * _PULL_BUFFER_S)))
-        return _Connection(inlet=inlet, stream=stream, ch_names=names, ch_types=types,
+        return _Connection(inlet=inlet, stream=stream, labels=labels, types=types,
                            volts=np.asarray(volts)[:, np.newaxis],
-                           buffer=np.empty((n_buffer, len(names)), dtype=inlet.np_dtype))
+                           buffer=np.empty((n_buffer, len(labels)), dtype=inlet.np_dtype))
 
-    @staticmethod
-    def _make_info(connection: _Connection):
+    def _make_info(self, connection: _Connection):
         import mne
 
-        return mne.create_info(connection.ch_names, connection.stream.nominal_srate(),
-                               connection.ch_types)
+        identity = identify(connection.labels, connection.types, montage=self._montage)
+        channels = self._identified(identity, f"LSL stream {stream_summary(connection.stream)}")
+        return mne.create_info([ch.name for ch in channels], connection.stream.nominal_srate(),
+                               [ch.type for ch in channels])
 
     def _incompatibility(self, connection: _Connection) -> str | None:
         """Say how a newly found stream differs from :attr:`info`, or return None."""
         if connection.stream.nominal_srate() != self.sfreq:
             return (f"runs at {connection.stream.nominal_srate():g} Hz, "
                     f"not {self.sfreq:g} Hz")
-        if connection.ch_names != list(self.info["ch_names"]):
-            return (f"has channels {connection.ch_names}, "
-                    f"not {list(self.info['ch_names'])}")
+        labels = [ch.label for ch in self.channel_map]
+        if connection.labels != labels:
+            return f"has channels {connection.labels}, not {labels}"
         return None
 
     # -- reconnection, in a background thread ---------------------------------------------
@@ -394,10 +404,7 @@ class LSLSource(Source):
 
 
 def _channels(stream: StreamInfo) -> tuple[list[str], list[str], list[float]]:
-    """Return channel names, MNE types and volts per unit from a full stream description."""
-    from mne.io import get_channel_type_constants
-
-    known_types = get_channel_type_constants()
+    """Return channel labels, declared types and volts per unit from a stream description."""
     n = stream.channel_count()
     labels, types, units = [""] * n, [""] * n, [""] * n
     channel = stream.desc().child("channels").child("channel")
@@ -408,6 +415,5 @@ def _channels(stream: StreamInfo) -> tuple[list[str], list[str], list[float]]:
         types[i] = channel.child_value("type").strip().lower()
         units[i] = channel.child_value("unit")
         channel = channel.next_sibling("channel")
-    names = channel_names(labels, n, origin=f"LSL stream {stream_summary(stream)}")
-    ch_types = [kind if kind in known_types else ("misc" if kind else "eeg") for kind in types]
-    return names, ch_types, [volts_per_unit(unit) for unit in units]
+    labels = channel_names(labels, n, origin=f"LSL stream {stream_summary(stream)}")
+    return labels, types, [volts_per_unit(unit) for unit in units]

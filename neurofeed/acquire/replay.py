@@ -40,6 +40,9 @@ class FileSource(PacedSource):
         The BrainFlow board that recorded a BrainFlow CSV file.
     stream : str | None
         The XDF stream to replay; by default the one of type EEG.
+    montage : str | None
+        Names for channels without usable labels (``--montage``): see
+        :func:`~neurofeed.acquire.montage.parse_montage`.
     stall_timeout_s : float
         Seconds without a sample before the source reports itself stalled. A
         finished replay is not stalled.
@@ -56,11 +59,14 @@ class FileSource(PacedSource):
 
     def __init__(self, file, *, speed: float | str = 1.0, loop: bool = False,
                  start_s: float = 0.0, chunk_s: float = 0.1, board: str | int | None = None,
-                 stream: str | None = None, stall_timeout_s: float = 2.0):
+                 stream: str | None = None, montage: str | None = None,
+                 stall_timeout_s: float = 2.0):
         super().__init__(speed=speed, chunk_s=chunk_s, stall_timeout_s=stall_timeout_s)
         self.loop = bool(loop)
         self.path = Path(file)
-        raw, truncated = load_recording(self.path, board=board, stream=stream)
+        raw, truncated, identity = load_recording(self.path, board=board, stream=stream,
+                                                  montage=montage)
+        self._identified(identity, str(self.path))
         #: dict or None: ``{"declared_s", "actual_s"}`` when the file holds less than it
         #: declares (see :class:`~neurofeed.acquire.files.Recording`).
         self.truncated = truncated
@@ -104,7 +110,8 @@ class FileSource(PacedSource):
         description = {"kind": "file", "file": self.path.name, "speed": self.speed,
                        "loop": self.loop, "start_s": self.start_s, "board": self._board,
                        "stream": self._stream, "duration_s": self.duration_s,
-                       "sfreq": self.sfreq, "n_channels": self.n_channels}
+                       "sfreq": self.sfreq, "n_channels": self.n_channels,
+                       **self.channel_description()}
         if self.truncated:
             description["truncated"] = dict(self.truncated)
         return description

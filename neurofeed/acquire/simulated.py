@@ -10,9 +10,10 @@ import numpy as np
 from scipy.signal import iirpeak, lfilter
 
 from neurofeed._check import check_range
-from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
+from neurofeed.acquire.montage import identify
 from neurofeed.acquire.paced import PacedSource
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
 
 #: What the source is, in its description, so that status lines and reports never
 #: present it as a person's EEG.
@@ -97,6 +98,7 @@ class SimulatedListener(PacedSource):
                 f"{ch_names!r}" + (f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""))
         self.seed = int(seed)
         self._info = mne.create_info(ch_names, sfreq, "eeg")
+        self._identified(identify(ch_names), repr(self))
         xyz = np.array([sites[name] for name in ch_names])
         self._alpha_weights = _weights(xyz, [sites[s] for s in _ALPHA_SITES])
         self._theta_weights = _weights(xyz, [sites[s] for s in _THETA_SITES])
@@ -131,7 +133,8 @@ class SimulatedListener(PacedSource):
     def description(self) -> dict:
         """dict: What the source is (``signal``), its seed and settings, for session metadata."""
         return {"kind": "simulated", "signal": SIMULATED_SIGNAL, "seed": self.seed,
-                "speed": self.speed, "sfreq": self.sfreq, "n_channels": self.n_channels}
+                "speed": self.speed, "sfreq": self.sfreq, "n_channels": self.n_channels,
+                **self.channel_description()}
 
     @property
     def alpha_rms_v(self) -> float:
