@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -125,8 +126,6 @@ def parse_montage(text: str, n_channels: int, labels: Sequence[str]) -> list[str
         file, a count other than ``n_channels``, a name that is not a 10-05 site, a
         label the channels do not have, or a name given twice.
     """
-    import mne
-
     labels = list(labels)
     if not isinstance(text, str) or not text.strip():
         raise InvalidArgumentError(f"montage must be a name, a file or a map, got {text!r}; "
@@ -134,8 +133,8 @@ def parse_montage(text: str, n_channels: int, labels: Sequence[str]) -> list[str
     text = text.strip()
     if text.lower() in BUILTIN_MONTAGES:
         given = list(BUILTIN_MONTAGES[text.lower()])
-    elif text in mne.channels.get_builtin_montages():
-        return _checked_standard(text, labels)
+    elif (sites := _standard_sites_of(text)) is not None:
+        return _checked_standard(text, sites, labels)
     elif Path(text).is_file():
         given = _names_from_file(text)
     elif "=" in text:
@@ -201,11 +200,21 @@ def _names_from_file(path: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _checked_standard(text: str, labels: list[str]) -> list[str]:
-    """Keep ``labels`` if they are all sites of MNE's standard montage ``text``."""
+def _standard_sites_of(name: str) -> set[str] | None:
+    """Return the upper-case site names of MNE's standard montage ``name``, or None."""
     import mne
 
-    sites = {name.upper() for name in mne.channels.make_standard_montage(text).ch_names}
+    with warnings.catch_warnings():  # MNE 1.13 renamed standard_10xx; the old names still work
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            montage = mne.channels.make_standard_montage(name)
+        except ValueError:
+            return None
+    return {site.upper() for site in montage.ch_names}
+
+
+def _checked_standard(text: str, sites: set[str], labels: list[str]) -> list[str]:
+    """Keep ``labels`` if they are all among ``sites``, MNE's standard montage ``text``."""
     missing = [label for label in labels if label.upper() not in sites]
     if missing:
         raise InvalidArgumentError(
