@@ -67,6 +67,8 @@ def test_names_file_and_bids_tsv(tmp_path):
     channels = tmp_path / "sub-01_channels.tsv"
     channels.write_text("name\ttype\tunits\nFz\tEEG\tuV\nCz\tEEG\tuV\nPz\tEEG\tuV\nOz\tEEG\tuV\n")
     assert parse_montage(str(channels), 4, EXG) == ["Fz", "Cz", "Pz", "Oz"]
+    identity = identify(EXG, montage=str(electrodes))
+    assert identity.montage == {"name": "sub-01_electrodes.tsv", "how": "--montage"}
     short = tmp_path / "short.txt"
     short.write_text("Fz\nCz\n")
     assert one_line_error(str(short)) == (f"montage {str(short)!r} names 2 channels, but the "

@@ -48,8 +48,8 @@ class Identity(NamedTuple):
     channels : list of Channel
         One per channel, in channel order.
     montage : dict
-        ``{"name": ..., "how": ...}``: the montage applied (None when the labels were used)
-        and why, for ``description["montage"]``.
+        ``{"name": ..., "how": ...}``: the montage applied (a file by its name, without its
+        folder; None when the labels were used) and why, for ``description["montage"]``.
     warning : str or None
         What to warn about (a montage applied by default, or no positions at all).
     """
@@ -82,6 +82,8 @@ def identify(labels: Sequence[str], types: Sequence[str | None] | None = None, *
     if montage is not None:
         names = parse_montage(montage, len(channels), [ch.name for ch in channels])
         how = "--montage"
+        # A file is recorded by name only: its folder may name the person or the date.
+        montage = Path(montage).name if Path(montage).is_file() else montage
     elif default is not None and not has_positions(channels):
         names = parse_montage(default, len(channels), [ch.name for ch in channels])
         how = (f"the OpenBCI GUI default for {len(channels)} channels; pass --montage to "
