@@ -65,8 +65,9 @@ def test_names_file_and_bids_tsv(tmp_path):
                           "Pz\t0\t-0.06\t0.08\n")
     assert parse_montage(str(electrodes), 4, EXG) == ["C3", "Cz", "C4", "Pz"]
     channels = tmp_path / "sub-01_channels.tsv"
-    channels.write_text("name\ttype\tunits\nFz\tEEG\tuV\nCz\tEEG\tuV\nPz\tEEG\tuV\nOz\tEEG\tuV\n")
-    assert parse_montage(str(channels), 4, EXG) == ["Fz", "Cz", "Pz", "Oz"]
+    channels.write_text("name\ttype\tunits\nFz\tEEG\tuV\nCz\tEEG\tuV\nPz\tEEG\tuV\nECG\tECG\tuV\n")
+    # A non-EEG row of channels.tsv keeps the channel's own name.
+    assert parse_montage(str(channels), 4, EXG) == ["Fz", "Cz", "Pz", "EXG4"]
     identity = identify(EXG, montage=str(electrodes))
     assert identity.montage == {"name": "sub-01_electrodes.tsv", "how": "--montage"}
     short = tmp_path / "short.txt"

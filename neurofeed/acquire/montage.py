@@ -147,12 +147,14 @@ def parse_montage(text: str, n_channels: int, labels: Sequence[str]) -> list[str
     return _checked(text, given, labels, n_channels)
 
 
-def _checked(text: str, given: list[str], labels: list[str], n_channels: int, *,
+def _checked(text: str, given: list[str | None], labels: list[str], n_channels: int, *,
              partial: bool = False) -> list[str]:
+    """Check ``given`` (None: keep the channel's name) and return it in MNE's spelling."""
     if not partial and len(given) != n_channels:
         raise InvalidArgumentError(f"montage {text!r} names {len(given)} channels, but the source "
                                    f"has {n_channels} ({', '.join(labels)})")
-    new = given if not partial else [name for name, old in zip(given, labels) if name != old]
+    given = [label if name is None else name for name, label in zip(given, labels)]
+    new = [name for name, old in zip(given, labels) if name != old]
     bad = [name for name in new if site_name(name) is None]
     if bad:
         raise InvalidArgumentError(f"montage {text!r}: {', '.join(map(repr, bad))} "
@@ -187,8 +189,12 @@ def _mapped(text: str, labels: list[str]) -> list[str]:
     return names
 
 
-def _names_from_file(path: str) -> list[str]:
-    """Names from a BIDS ``*.tsv`` (``name`` column) or one per line (``#`` comments)."""
+def _names_from_file(path: str) -> list[str | None]:
+    """Names from a BIDS ``*.tsv`` (``name`` column) or one per line (``#`` comments).
+
+    A row of a BIDS ``channels.tsv`` whose ``type`` is not EEG gives None: that channel
+    (an ECG, a trigger) keeps its name.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
@@ -198,7 +204,8 @@ def _names_from_file(path: str) -> list[str]:
     header = lines[0].split("\t") if lines else []
     if "name" in header:
         rows = csv.DictReader(io.StringIO(text), delimiter="\t")
-        return [row["name"].strip() for row in rows if (row.get("name") or "").strip()]
+        return [row["name"].strip() if (row.get("type") or "EEG").strip().upper() == "EEG"
+                else None for row in rows if (row.get("name") or "").strip()]
     return [line for line in lines if line and not line.startswith("#")]
 
 
