@@ -101,6 +101,21 @@ def test_a_blink_is_flagged_while_in_the_window_only():
     assert on and min(on) > 4.0 and max(on) < 4.5 + 2.0 + 0.01
 
 
+def test_strong_alpha_is_not_an_amplitude_artifact_unless_beyond_any_eeg():
+    # 150 uV alpha on O1: a 1-40 Hz RMS of 107 uV, which the amplitude flag once took for
+    # an artifact; outside 4-13 Hz it is the 12 uV of the background.
+    data = eeg()
+    data[6] += 150e-6 * np.sin(2 * np.pi * 10 * T)
+    result = frames(data)
+    assert all(f.artifacts.rms_v[6] > 100e-6 and f.artifacts.outside_rms_v[6] < 15e-6
+               for f in result)
+    assert not any(f.artifacts.flags.any() for f in result)
+    assert result[-1].features.alpha_rel > frames(eeg())[-1].features.alpha_rel
+    # 400 uV of 10 Hz, a 1-40 Hz RMS of 283 uV, is beyond any rhythm: max_total_rms_v
+    data[6] += 250e-6 * np.sin(2 * np.pi * 10 * T)
+    assert all(flagged(f, 6) == {"amplitude"} for f in frames(data))
+
+
 def test_a_nan_leaves_with_the_window_and_the_channel_recovers():
     data = eeg()
     data[6, 900] = np.nan  # O1, at 3.6 s
@@ -161,6 +176,8 @@ def test_thresholds_are_configurable_and_checked():
     assert result[-1].features.alpha_v2 is None
     for bad, match in [(dict(max_rms_v=0.1e-6), "max_rms_v"), (dict(min_rms_v=-1), "min_rms_v"),
                        (dict(muscle_band_hz=(45, 30)), "upper edge"),
+                       (dict(excluded_hz=(13, 4)), "upper edge"), (dict(excluded_hz=(4,)), "excluded_hz"),
+                       (dict(max_total_rms_v=50e-6), "max_total_rms_v"),
                        (dict(line_hz=(1.0,)), "line_hz"), (dict(max_line_ratio=0), "ratio")]:
         with pytest.raises(InvalidArgumentError, match=match):
             ArtifactThresholds(**bad)
