@@ -99,11 +99,11 @@ def test_relative_powers_sum_to_one_over_the_total_range():
 @pytest.mark.parametrize("ch_names, region, expected, how", [
     (["Fp1", "O1..", "Oz", "o2", "P7"], "posterior", ["O1..", "Oz", "o2"], "standard"),
     (["Fp1", "Fz", "PO7", "P8", "CP1"], "posterior", ["PO7", "P8"], "occipital or parietal"),
-    (["T7", "T8"], "posterior", ["T7", "T8"], "every channel"),
+    (["T7", "T8"], "posterior", ["T7", "T8"], "nor occipital or parietal channels: all EEG"),
     (["Fp1", "Cz", "FCz", "F3"], "frontal_midline", ["FCz", "Cz"], "standard"),
     (["Fp1", "F3", "AF4", "O1"], "frontal_midline", ["F3", "AF4"], "frontal"),
     (["EXG Channel 0", "EXG Channel 1"], "frontal_midline", ["EXG Channel 0", "EXG Channel 1"],
-     "every channel"),
+     "no recognisable 10-05 channel names"),
 ])
 def test_regions_fall_back_sensibly(ch_names, region, expected, how):
     found = resolve_region(region, ch_names)
@@ -148,8 +148,16 @@ def test_region_features_ratio_and_asymmetry():
     assert f.alpha_v2 == pytest.approx(alpha[:2].mean())
     assert f.theta_v2 == pytest.approx(theta[2])
     assert f.alpha_rel == pytest.approx(frame.band("alpha", relative=True)[:2].mean())
-    assert f.alpha_theta_ratio == pytest.approx(alpha[:2].mean() / theta[:2].mean())
-    assert f.alpha_theta_ratio == pytest.approx((20 ** 2 + 10 ** 2) / (2 * 5 ** 2), rel=0.02)
+    relative = frame.relative[:, [DEFAULT_BANDS.index("alpha"), DEFAULT_BANDS.index("theta")]]
+    assert f.alpha_lnrel == pytest.approx(np.log(relative[:2, 0]).mean())
+    assert f.theta_lnrel == pytest.approx(np.log(relative[2, 1]))
+    # the geometric mean of each channel's ratio: 16 on O1, 4 on O2
+    assert f.alpha_theta_ratio == pytest.approx(math.sqrt(np.prod(alpha[:2] / theta[:2])))
+    assert f.alpha_theta_ratio == pytest.approx(math.sqrt(20 ** 2 / 5 ** 2 * 10 ** 2 / 5 ** 2),
+                                                rel=0.02)
+    # broadband power leaves out the rewarded 4-13 Hz: of these tones, only the noise counts
+    assert f.broadband_v2 == pytest.approx(np.mean(frame.artifacts.outside_rms_v ** 2))
+    assert f.broadband_v2 < 1e-3 * frame.total_v2.mean()
     assert f.faa == pytest.approx(math.log(2), abs=0.02)
     assert f.beta_alpha_ratio == pytest.approx(frame.band("beta")[2] / alpha[2])
     assert f.iaf_hz == pytest.approx(10.0, abs=0.05)

@@ -6,6 +6,7 @@ channel of the region was flagged), never with a made-up value.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from types import MappingProxyType
 import numpy as np
 
 from neurofeed._check import check_option, check_range
+from neurofeed.bands.artifacts import ArtifactFlags
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.registry import BY_KEY, REGIONS
 
@@ -26,30 +28,39 @@ class Features:
 
     Attributes
     ----------
+    alpha_lnrel, theta_lnrel : float or None
+        Region log relative powers, ln(band power / total-range power) averaged over the
+        region's good channels (the fed-back alpha and theta).
     alpha_v2, theta_v2 : float or None
         Region powers in V².
     alpha_rel, theta_rel : float or None
         Region relative powers (unitless, 0-1).
     alpha_theta_ratio : float or None
-        Posterior alpha power over posterior theta power.
-    beta_alpha_ratio : float or None
-        Frontal-midline beta power over frontal-midline alpha power.
+        Posterior alpha power over theta power, geometric mean over the good channels.
     faa : float or None
         Frontal alpha asymmetry, ln(V²) difference.
     iaf_hz : float or None
         Individual alpha peak frequency in Hz.
+    beta_alpha_ratio : float or None
+        Frontal-midline beta power over frontal-midline alpha power.
+    broadband_v2 : float or None
+        Total-range power outside the amplitude flag's excluded band (4-13 Hz) in V², mean
+        over the EEG channels that are not dead (flat or non-finite).
     reasons : mapping of str to str
         For each feature that is None, why.
     """
 
+    alpha_lnrel: float | None = None
+    theta_lnrel: float | None = None
     alpha_v2: float | None = None
     theta_v2: float | None = None
     alpha_rel: float | None = None
     theta_rel: float | None = None
     alpha_theta_ratio: float | None = None
-    beta_alpha_ratio: float | None = None
     faa: float | None = None
     iaf_hz: float | None = None
+    beta_alpha_ratio: float | None = None
+    broadband_v2: float | None = None
     reasons: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, float | None]:
@@ -62,6 +73,22 @@ def _key(name: str) -> str:
     return re.sub(r"[.\s]", "", name).casefold()
 
 
+@functools.cache
+def _standard_names() -> frozenset[str]:
+    """The 10-05 system's site names (an MNE standard montage's), normalised by :func:`_key`."""
+    import mne  # only when a montage is resolved, not to import the package
+
+    # MNE 1.13 renamed standard_1005 (the same 343 sites) to colin27_1005.
+    name = next(m for m in ("colin27_1005", "standard_1005")
+                if m in mne.channels.get_builtin_montages())
+    return frozenset(map(_key, mne.channels.make_standard_montage(name).ch_names))
+
+
+#: A region's fallback when no channel has a 10-05 name (``EXG1``, ``Ch1``, ``EEG001``).
+NO_NAMES = ("no recognisable 10-05 channel names: all EEG channels, fed back as relative "
+            "power; pass --montage or --region")
+
+
 @dataclass(frozen=True)
 class Region:
     """Channels that a region feature averages over, and how they were chosen.
@@ -72,13 +99,30 @@ class Region:
         The region's name, e.g. ``"posterior"``.
     channels : tuple of int
         Channel indices.
-    how : str
-        Which rule chose them, for messages and logs.
+    fallback : str or None
+        What the region fell back to, and why, when none of its standard sites is
+        present: for people (session.json's ``estimator.region_fallbacks``, the report's
+        headline, the status line). None when standard sites or the user chose it.
+    chosen : bool
+        Whether the user chose its channels.
     """
 
     name: str
     channels: tuple[int, ...]
-    how: str
+    fallback: str | None = None
+    chosen: bool = False
+
+    @functools.cached_property
+    def picks(self) -> np.ndarray:
+        """ndarray of int: :attr:`channels` as an index array (made once, used every hop)."""
+        return np.array(self.channels, dtype=np.intp)
+
+    @property
+    def how(self) -> str:
+        """str: Which rule chose the channels, for messages."""
+        if self.chosen:
+            return "chosen by the user"
+        return self.fallback or "standard sites"
 
 
 #: Sites looked for first (the registry's), then name patterns, then every channel.
@@ -92,6 +136,11 @@ REGION_RULES = {
 ASYMMETRY_PAIRS = (REGIONS["asymmetry_pair"][1], ("F8", "F7"), ("AF4", "AF3"), ("FC4", "FC3"))
 
 
+def _shown(ch_names: Sequence[str], picks: Sequence[int], limit: int = 8) -> str:
+    names = [ch_names[i] for i in picks]
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
 def resolve_region(name: str, ch_names: Sequence[str],
                    channels: Sequence[str] | None = None) -> Region:
     """Choose the channels of a region in a montage.
@@ -101,7 +150,7 @@ def resolve_region(name: str, ch_names: Sequence[str],
     name : {"posterior", "frontal_midline"}
         The region.
     ch_names : sequence of str
-        The montage's channel names.
+        The montage's channel names (EEG channels only).
     channels : sequence of str, optional
         Use exactly these channels instead of the rules.
 
@@ -110,7 +159,9 @@ def resolve_region(name: str, ch_names: Sequence[str],
     region : Region
         The standard sites present (posterior: O1, Oz, O2, P3, Pz, P4; frontal-midline:
         Fz, FCz, Cz); or, if none is, every channel named like the region's 10-20 family
-        (posterior: O, PO, P, I; frontal: AF, F, FC); or else every channel.
+        (posterior: O, PO, P, I; frontal: AF, F, FC); or else every channel. Each
+        fallback says so in :attr:`Region.fallback`, :data:`NO_NAMES` when no channel
+        has a 10-05 name at all.
     """
     check_option("region", name, REGION_RULES)
     keys = [_key(ch) for ch in ch_names]
@@ -120,17 +171,20 @@ def resolve_region(name: str, ch_names: Sequence[str],
             raise InvalidArgumentError(
                 f"{name} region channels {missing or list(channels)} are not in the montage "
                 f"({', '.join(ch_names)})")
-        picks = tuple(keys.index(_key(ch)) for ch in channels)
-        return Region(name, picks, "chosen by the user")
+        return Region(name, tuple(keys.index(_key(ch)) for ch in channels), chosen=True)
     sites, pattern, family = REGION_RULES[name]
     picks = tuple(keys.index(_key(s)) for s in sites if _key(s) in keys)
     if picks:
-        return Region(name, picks, "standard sites")
+        return Region(name, picks)
+    everything = tuple(range(len(ch_names)))
+    if _standard_names().isdisjoint(keys):
+        return Region(name, everything, NO_NAMES)
     picks = tuple(i for i, k in enumerate(keys) if re.fullmatch(pattern, k))
     if picks:
-        return Region(name, picks, f"no {'/'.join(sites)}: every {family} channel")
-    return Region(name, tuple(range(len(ch_names))),
-                  f"no {'/'.join(sites)} nor {family} channels: every channel")
+        return Region(name, picks, f"no {'/'.join(sites)}: every {family} channel "
+                                   f"({_shown(ch_names, picks)})")
+    return Region(name, everything, f"no {'/'.join(sites)} nor {family} channels: all EEG "
+                                    f"channels ({_shown(ch_names, everything)})")
 
 
 def resolve_asymmetry_pair(ch_names: Sequence[str],
@@ -149,6 +203,19 @@ def resolve_asymmetry_pair(ch_names: Sequence[str],
         raise InvalidArgumentError(f"asymmetry pair {pair} is not in the montage "
                                    f"({', '.join(ch_names)})")
     return None
+
+
+#: The features measured over each region, None together when it has too few good channels.
+_POSTERIOR_KEYS = ("alpha_lnrel", "alpha_v2", "alpha_rel", "alpha_theta_ratio", "iaf_hz")
+_FRONTAL_KEYS = ("theta_lnrel", "theta_v2", "theta_rel", "beta_alpha_ratio")
+
+
+def _finite(values: dict, reasons: dict, name: str, value: float, why: str) -> None:
+    """Set ``values[name]`` to ``value`` if it is finite, else ``reasons[name]`` to ``why``."""
+    if math.isfinite(value):
+        values[name] = float(value)
+    else:
+        reasons[name] = why
 
 
 class FeatureComputer:
@@ -198,12 +265,13 @@ class FeatureComputer:
         self.frontal_midline = resolve_region("frontal_midline", self.ch_names,
                                               regions.get("frontal_midline"))
         self.asymmetry = resolve_asymmetry_pair(self.ch_names, asymmetry_pair)
+        self._pair_chosen = asymmetry_pair is not None
         missing = {"alpha", "theta"} - set(band_names)
         if missing:
             raise InvalidArgumentError(f"the bands must include {sorted(missing)} for the "
                                        f"features; got {', '.join(band_names)}")
-        self._alpha = list(band_names).index("alpha")
-        self._theta = list(band_names).index("theta")
+        self._alpha_theta = [list(band_names).index("alpha"), list(band_names).index("theta")]
+        self._every = tuple(range(len(self.ch_names)))
         self._beta = list(band_names).index("beta") if "beta" in band_names else None
         if not (isinstance(min_good_channels, int) and min_good_channels >= 1):
             raise InvalidArgumentError(
@@ -226,64 +294,93 @@ class FeatureComputer:
         """Forget the averaged spectrum of the alpha peak search."""
         self._alpha_psd_time: float | None = None
 
+    @property
+    def fallbacks(self) -> dict[str, str]:
+        """dict: ``{region: what it fell back to}`` for each region or pair that fell back
+        (see :attr:`Region.fallback`); empty when every one found its standard sites."""
+        found = {r.name: r.fallback for r in (self.posterior, self.frontal_midline) if r.fallback}
+        standard = REGIONS["asymmetry_pair"][1]
+        if self.asymmetry is not None and not self._pair_chosen:
+            used = [self.ch_names[i] for i in self.asymmetry]
+            if [_key(ch) for ch in used] != [_key(ch) for ch in standard]:
+                found["asymmetry_pair"] = f"no {'/'.join(standard)}: {'/'.join(used)}"
+        return found
+
     def compute(self, power_v2: np.ndarray, relative: np.ndarray, psd: np.ndarray,
-                bad: np.ndarray, describe, time_s: float) -> Features:
+                artifacts: ArtifactFlags, time_s: float) -> Features:
         """Return the features of one window.
 
         Parameters
         ----------
         power_v2, relative : ndarray, shape (n_channels, n_bands)
-            Band powers in V², and over the total range.
+            Band powers in V², and over the total range (NaN where that is 0).
         psd : ndarray, shape (n_channels, n_freqs)
             The window's PSD in V²/Hz.
-        bad : ndarray of bool, shape (n_channels,)
-            Channels to leave out (flagged).
-        describe : callable
-            ``describe(indices)`` names the flagged channels among them, for reasons.
+        artifacts : ArtifactFlags
+            The window's artifact flags: flagged channels are left out of the regions.
         time_s : float
             The window's time in seconds (for the averaging of the alpha peak's PSD).
         """
         values: dict[str, float | None] = {}
         reasons: dict[str, str] = {}
+        bad, describe = artifacts.bad, artifacts.describe
+        # Log relative power per channel is scale-free: a channel with three times the
+        # others' power, flagged in or out of a region, moves the average by its own
+        # deviation in spectral shape only, not by its amplitude. A zero band power gives
+        # -inf, and a zero total NaN; a non-finite average is then reported, never used.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_rel = np.log(relative[:, self._alpha_theta])
 
-        def good_of(region: Region, *names: str) -> list[int] | None:
-            good = [c for c in region.channels if not bad[c]]
-            if len(good) < self.min_good_channels:
-                flagged = describe(region.channels)
-                why = (f"{len(good)} good channel(s) in the {region.name} region "
-                       f"({region.how}), {self.min_good_channels} needed"
-                       + (f"; flagged: {flagged}" if flagged else ""))
-                for name in names:
-                    reasons[name] = why
-                return None
-            return good
-
-        posterior = good_of(self.posterior, "alpha_v2", "alpha_rel", "alpha_theta_ratio",
-                            "iaf_hz")
+        posterior = self._good(self.posterior, bad, describe, reasons, _POSTERIOR_KEYS)
         if posterior is not None:
-            power = power_v2[posterior].mean(axis=0)
-            alpha, theta = float(power[self._alpha]), float(power[self._theta])
-            values["alpha_v2"] = alpha
-            values["alpha_rel"] = float(relative[posterior, self._alpha].mean())
-            if theta > 0:
-                values["alpha_theta_ratio"] = alpha / theta
-            else:
-                reasons["alpha_theta_ratio"] = "posterior theta power is zero"
+            a = self._alpha_theta[0]
+            values["alpha_v2"] = float(power_v2[posterior, a].mean())
+            values["alpha_rel"] = float(relative[posterior, a].mean())
+            lnrel = log_rel[posterior].mean(axis=0)
+            _finite(values, reasons, "alpha_lnrel", lnrel[0],
+                    "posterior alpha or total-range power is zero")
+            _finite(values, reasons, "alpha_theta_ratio",
+                    math.exp(lnrel[0] - lnrel[1]) if np.isfinite(lnrel).all() else math.nan,
+                    "posterior alpha or theta power is zero")
             values["iaf_hz"] = self._peak(psd[posterior][:, self._iaf_bins].mean(axis=0),
                                           time_s, reasons)
-        frontal = good_of(self.frontal_midline, "theta_v2", "theta_rel", "beta_alpha_ratio")
+        frontal = self._good(self.frontal_midline, bad, describe, reasons, _FRONTAL_KEYS)
         if frontal is not None:
+            a, th = self._alpha_theta
             power = power_v2[frontal].mean(axis=0)
-            values["theta_v2"] = float(power[self._theta])
-            values["theta_rel"] = float(relative[frontal, self._theta].mean())
+            values["theta_v2"] = float(power[th])
+            values["theta_rel"] = float(relative[frontal, th].mean())
+            _finite(values, reasons, "theta_lnrel", log_rel[frontal, 1].mean(),
+                    "frontal-midline theta or total-range power is zero")
             if self._beta is None:
                 reasons["beta_alpha_ratio"] = "the bands have no 'beta'"
-            elif power[self._alpha] > 0:
-                values["beta_alpha_ratio"] = float(power[self._beta] / power[self._alpha])
+            elif power[a] > 0:
+                values["beta_alpha_ratio"] = float(power[self._beta] / power[a])
             else:
                 reasons["beta_alpha_ratio"] = "frontal-midline alpha power is zero"
-        values["faa"] = self._asymmetry(power_v2[:, self._alpha], bad, describe, reasons)
+        # Broadband power counts the channels flagged for artifacts (they are what it is
+        # there to show) but not dead ones, and leaves out the rewarded band as the
+        # amplitude flag does: strong alpha must not make an artifact window.
+        live = ~artifacts.dead
+        if live.any():
+            values["broadband_v2"] = float(np.square(artifacts.outside_rms_v[live]).mean())
+        else:
+            reasons["broadband_v2"] = f"every EEG channel is dead: {describe(self._every)}"
+        values["faa"] = self._asymmetry(power_v2[:, self._alpha_theta[0]], bad, describe,
+                                        reasons)
         return Features(**values, reasons=MappingProxyType(reasons))
+
+    def _good(self, region: Region, bad: np.ndarray, describe, reasons: dict,
+              names: tuple[str, ...]) -> np.ndarray | None:
+        """The region's good channels (indices), or None, with the reason for ``names``."""
+        good = region.picks[~bad[region.picks]]
+        if good.size >= self.min_good_channels:
+            return good
+        flagged = describe(region.channels)
+        why = (f"{good.size} good channel(s) in the {region.name} region ({region.how}), "
+               f"{self.min_good_channels} needed" + (f"; flagged: {flagged}" if flagged else ""))
+        reasons.update(dict.fromkeys(names, why))
+        return None
 
     def _asymmetry(self, alpha: np.ndarray, bad, describe, reasons) -> float | None:
         if self.asymmetry is None:
