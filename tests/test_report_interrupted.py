@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 
 import pytest
@@ -65,18 +66,19 @@ def test_session_stopped_in_training(tmp_path):
 
     assert [(p["name"], p["start_s"], p["end_s"]) for p in summary["phases"]] == [
         ("baseline", 0.0, 10.0), ("training", 10.0, 15.0)]
-    mean = {phase: sum(float(r["alpha_posterior_v2"]) for r in rows) / len(rows) for phase, rows in (
+    mean = {phase: sum(float(r["alpha_lnrel_posterior"]) for r in rows) / len(rows) for phase, rows in (
         (phase, [r for r in features if r["phase"] == phase and r["estimate"] == "1"])
         for phase in ("baseline", "training"))}
-    change = 100 * (mean["training"] / mean["baseline"] - 1)
+    change = 100 * (math.exp(mean["training"] - mean["baseline"]) - 1)  # of relative alpha
     training = summary["phases"][1]
     assert training["changes"]["alpha_posterior"] == pytest.approx(change, rel=1e-9)
     assert training["n_hops"] == sum(r["phase"] == "training" for r in features)
     reward = 100 * sum(r["reward"] == "1" for r in features if r["phase"] == "training") / training["n_hops"]
     assert training["reward_pct"] == pytest.approx(reward)
-    assert change > 30
+    assert change > 15  # relative alpha: 20% here (absolute alpha power rose over 30%)
     assert summary["headline"].startswith(
-        f"Stopped early: 0.2 of 0.8 min. Posterior alpha rose {change:.0f}% over baseline in training")
+        f"Stopped early: 0.2 of 0.8 min. Posterior alpha (relative) rose {change:.0f}% over baseline in "
+        "training")
     assert '<figure id="fig-spectra">' in page
 
 
@@ -95,7 +97,8 @@ def test_headline_names_a_source_that_is_not_eeg_and_the_time_without_usable_eeg
     assert summary["signal"] == SYNTHETIC
     assert summary["signal_lost_s"] == pytest.approx(12.0)
     assert summary["headline"].startswith(
-        f"Source: {SYNTHETIC}. No usable EEG for 12.0 s (contact lost or dead headset). Posterior alpha ")
+        f"Source: {SYNTHETIC}. No usable EEG for 12.0 s (contact lost or dead headset). "
+        "Posterior alpha (relative) ")
     headline = re.search(r'<p class="headline">(.*?)</p>', page).group(1)
     assert headline == summary["headline"].replace("&", "&amp;")
     assert f"({SYNTHETIC})" in page  # the session facts' source line

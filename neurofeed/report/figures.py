@@ -84,8 +84,8 @@ def features_figure(data: SessionData, summary: SessionSummary):
         if change is not None:
             ax_power.plot(times, _moving_mean(change, n_smooth), label=spec.label, **SERIES[key])
     ax_power.axhline(0, color="#444444", linewidth=0.8)
-    ax_power.set_ylabel("Change from\nbaseline mean (%)")
-    ax_power.set_title(f"Band power against the baseline mean ({SMOOTH_S:g}-s moving average)", pad=16)
+    ax_power.set_ylabel("Change from\nbaseline (%)")
+    ax_power.set_title(f"Relative band power against baseline ({SMOOTH_S:g}-s moving average)", pad=16)
     legend_above_data(ax_power, 0.25, ncol=2)
 
     feedback = data.features.get("feedback_z", np.full(times.size, np.nan))

@@ -25,8 +25,11 @@ SUMMARY_FILE = "summary.json"
 DEFINITIONS = (
     "Change from baseline: the mean of the feature over the phase's windows that gave an estimate, "
     "against the baseline mean (of the session's baseline phase, or of the subject's stored baseline "
-    "when the session had none); in percent for band powers and the alpha/theta ratio, as a "
-    "difference for frontal asymmetry (already a log ratio, ln F4 - ln F3 alpha). Reward: the share "
+    "when the session had none); for posterior alpha and frontal theta, fed back as log relative "
+    "power (the natural log of the band's power over the 1-40 Hz power, per good channel of the "
+    "region, averaged), the percentage change of relative power, 100 (exp(difference) - 1); in "
+    "percent for power ratios; as a difference for frontal asymmetry (a log ratio, ln F4 - ln F3 "
+    "alpha). Reward: the share "
     "of the phase's hops in which the reward was on (with the preset's hysteresis). In target: the "
     "share of the phase's hops in which the smoothed feedback z-score was at or above the reward "
     "threshold; it has no value in baseline, which defines the z-score. No usable EEG: the time "
@@ -35,7 +38,7 @@ DEFINITIONS = (
 
 
 CAPTIONS = {
-    "features": "Top: posterior alpha and frontal theta power against their baseline means. Bottom: the "
+    "features": "Top: posterior alpha and frontal theta (relative power) against baseline. Bottom: the "
                 "preset's feedback feature as a smoothed z-score, with the reward thresholds; the strips "
                 "mark when the reward was on and windows without an estimate.",
     "phases": "Reward and time in target, as percentages of each phase's time.",

@@ -3,9 +3,12 @@
 Definitions (every percentage is of the phase's hops, one hop every ``hop_s``):
 
 - **Change from baseline** of a feature: the mean over the phase's hops that gave an
-  estimate, against the baseline mean. For band powers and power ratios it is a
-  percentage, ``100 * (phase / baseline - 1)``; for frontal asymmetry, already a log
-  ratio (ln F4 - ln F3 alpha), it is the difference ``phase - baseline``. The baseline
+  estimate, against the baseline mean, as the registry's ``change`` says
+  (:data:`neurofeed.registry.CHANGES`). For power ratios it is a percentage,
+  ``100 * (phase / baseline - 1)``; for posterior alpha and frontal theta, fed back as
+  log relative power, the percentage change of relative power,
+  ``100 * (exp(phase - baseline) - 1)``; for frontal asymmetry, a log ratio
+  (ln F4 - ln F3 alpha) read as such, the difference ``phase - baseline``. The baseline
   mean is that of the session's own baseline phase; a session that used the subject's
   stored baseline (from ``neurofeed calibrate``) has no baseline phase, and then it is
   the stored one, from the session's ``baseline.json``.
@@ -53,7 +56,7 @@ from neurofeed.folder import (
     read_table,
 )
 from neurofeed.protocol.mapping import PHASES as PROTOCOL_PHASES
-from neurofeed.registry import FEEDBACK, FeatureDef
+from neurofeed.registry import FEEDBACK, REGIONS, FeatureDef
 
 #: The phases that have hops ("done" is the protocol's end, not a phase).
 PHASES = tuple(p for p in PROTOCOL_PHASES if p != "done")
@@ -146,6 +149,9 @@ class SessionSummary:
         ``interrupted``); None when it did not say (a crash, then ``neurofeed recover``).
     planned_s : float
         The session's planned length (the phases of its preset), in seconds.
+    region_fallbacks : dict
+        ``{region: what it fell back to}`` for the regions that did not find their standard
+        sites (session.json ``estimator.region_fallbacks``); empty when none did.
     """
 
     session_id: str
@@ -171,6 +177,7 @@ class SessionSummary:
     signal_lost_s: float
     ended: str | None
     planned_s: float
+    region_fallbacks: dict = field(default_factory=dict)
 
     def phase(self, name: str) -> PhaseSummary | None:
         """The summary of phase ``name``, or None when the session has no such phase."""
@@ -194,6 +201,9 @@ class SessionSummary:
         sentences = [f"Source: {self.signal}."] if self.signal else []
         if self.signal_lost_s > 0:
             sentences.append(f"No usable EEG for {self.signal_lost_s:.1f} s (contact lost or dead headset).")
+        for region in spec.regions:
+            if region in self.region_fallbacks:
+                sentences.append(f"{REGIONS[region][0]} region: {self.region_fallbacks[region]}.")
         if self.ended == "interrupted":
             sentences.append(f"Stopped early: {self.duration_s / 60:.1f} of {self.planned_s / 60:.1f} min.")
         if training is None:
@@ -318,13 +328,12 @@ def phase_mean(data: SessionData, spec: FeatureDef, phase: str) -> float | None:
 
 
 def relative_to_baseline(spec: FeatureDef, values, baseline: float | None):
-    """``values`` as changes from ``baseline``: percent, or difference (see module notes).
+    """``values`` as changes from ``baseline`` (see module notes and
+    :meth:`neurofeed.registry.FeatureDef.change_from`).
 
     None when the change is undefined (no baseline, or a non-positive one for a percentage).
     """
-    if baseline is None or values is None or (spec.relative_change and baseline <= 0):
-        return None
-    return 100.0 * (values / baseline - 1.0) if spec.relative_change else values - baseline
+    return spec.change_from(values, baseline)
 
 
 def baseline_reference(data: SessionData) -> str:
@@ -448,7 +457,17 @@ def summarise(data: SessionData) -> SessionSummary:
         signal=source.get("signal") if isinstance(source, dict) else None,
         signal_lost_s=signal_lost_s(data),
         ended=meta.get("ended"),
-        planned_s=float(sum(meta.get("preset_config", {}).get("phases", {}).values())))
+        planned_s=float(sum(meta.get("preset_config", {}).get("phases", {}).values())),
+        region_fallbacks=_region_fallbacks(meta.get("estimator")))
+
+
+def _region_fallbacks(estimator) -> dict:
+    """session.json's ``estimator.region_fallbacks`` as ``{region: text}``; empty when absent
+    (sessions recorded before regions said so) or malformed."""
+    found = estimator.get("region_fallbacks") if isinstance(estimator, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {str(region): str(text) for region, text in found.items()}
 
 
 def session_summary(folder) -> SessionSummary:
