@@ -9,6 +9,8 @@ import importlib
 
 from neurofeed.acquire.base import Chunk, Event, Gap, Source
 from neurofeed.acquire.brainflow import BrainFlowSource, board_names, resolve_board
+from neurofeed.acquire.channels import Channel, standardize, standardize_label
+from neurofeed.acquire.montage import BUILTIN_MONTAGES, parse_montage
 
 # Imported on first use, so that importing one source does not load the others' libraries.
 _LAZY = {
@@ -20,8 +22,9 @@ _LAZY = {
     "SimulatedListener": "neurofeed.acquire.simulated",
 }
 
-__all__ = ["BrainFlowSource", "Chunk", "Event", "Gap", "Source", "board_names",
-           "resolve_board", *_LAZY]
+__all__ = ["BUILTIN_MONTAGES", "BrainFlowSource", "Channel", "Chunk", "Event", "Gap", "Source",
+           "board_names", "parse_montage", "resolve_board", "standardize", "standardize_label",
+           *_LAZY]
 
 
 def __getattr__(name):

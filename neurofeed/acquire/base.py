@@ -194,7 +194,7 @@ class Source(abc.ABC):
 
     @property
     def n_channels(self) -> int:
-        """int: The number of EEG channels."""
+        """int: The number of channels: EEG, and any others the source keeps (see info's types)."""
         return len(self.info["ch_names"])
 
     def open(self) -> Source:

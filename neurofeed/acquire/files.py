@@ -317,7 +317,10 @@ def _pick_xdf_stream(streams: list[dict], wanted: str | None, path: Path) -> dic
 
 
 def _xdf_channels(info: dict, n_channels: int, path: Path):
-    """Return labels, scales to volts and the indices of the EEG channels of a stream."""
+    """Return labels, scales to volts, and the indices and declared types of the channels kept.
+
+    Kept: channels declaring no type or one of :data:`KEPT_TYPES`.
+    """
     try:
         channels = info["desc"][0]["channels"][0]["channel"]
     except (KeyError, IndexError, TypeError):  # no per-channel metadata in the header
