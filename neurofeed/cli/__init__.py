@@ -56,42 +56,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
+    # Installed before anything else and kept until the last line is printed: Ctrl-C while
+    # the parser loads is one line too, and a signal during an error message is a repeat.
+    with signals.stop_on_signals():
+        prog = "neurofeed"
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not hasattr(args, "func"):
+                parser.print_help()
+                return EXIT_USAGE
+            prog = f"neurofeed {args.command}"
+            _configure(args)
+            return int(args.func(args) or 0)
+        except NeurofeedError as err:
+            return _error(prog, str(err))
+        except KeyboardInterrupt:
+            print(f"{prog}: stopped by {signals.received() or 'SIGINT'}", file=sys.stderr)
+            return signals.exit_status(130)
+        # A last guard, not a substitute for checks: what escapes them is still one line.
+        except MemoryError:
+            return _error(prog, "out of memory (an input declares more data than fits; check its header)")
+        except RecursionError:
+            return _error(prog, "an input is nested too deeply to read")
+        except OSError as err:
+            where = f": {err.filename!r}" if err.filename else ""
+            return _error(prog, f"{err.strerror or err}{where}")
+
+
+def _configure(args: argparse.Namespace) -> None:
+    """Logging, and liblsl's scope before the first LSL object (liblsl reads it once)."""
     from neurofeed.log import set_log_level
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "func"):
-        parser.print_help()
-        return EXIT_USAGE
     set_log_level("INFO" if args.verbose else "ERROR")
     if getattr(args, "lsl_scope", None) == "machine":
         from neurofeed.acquire.lsl import use_machine_scope
 
-        use_machine_scope()  # before the first LSL object: liblsl reads its settings once
-    # Handlers stay installed until the last line is printed: a signal during the error
-    # message is a repeat, noted and ignored.
-    with signals.stop_on_signals():
-        try:
-            status = int(args.func(args) or 0)
-        except NeurofeedError as err:
-            return _error(args.command, str(err))
-        except KeyboardInterrupt:
-            print(f"neurofeed {args.command}: stopped by {signals.received() or 'SIGINT'}", file=sys.stderr)
-            return signals.exit_status(130)
-        # A last guard, not a substitute for checks: what escapes them is still one line.
-        except MemoryError:
-            return _error(args.command, "out of memory (an input declares more data than fits; "
-                                        "check its header)")
-        except RecursionError:
-            return _error(args.command, "an input is nested too deeply to read")
-        except OSError as err:
-            where = f": {err.filename!r}" if err.filename else ""
-            return _error(args.command, f"{err.strerror or err}{where}")
-    return status
+        use_machine_scope()
 
 
-def _error(command: str, message: str) -> int:
-    print(f"neurofeed {command}: error: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
+def _error(prog: str, message: str) -> int:
+    print(f"{prog}: error: {message.splitlines()[0] if message else 'failed'}", file=sys.stderr)
     return EXIT_USAGE
 
 
