@@ -18,7 +18,7 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-from neurofeed.errors import InvalidArgumentError
+from neurofeed.errors import InvalidArgumentError, SessionLockedError
 from neurofeed.folder import BASELINE_FILE, LOCK_FILE, SESSION_FILE, FolderLock
 
 #: Environment variable that moves the data home (the repository's Makefile sets it to recordings/).
@@ -108,6 +108,7 @@ class Imported:
     sessions: list[str] = field(default_factory=list)
     baselines: list[str] = field(default_factory=list)
     existing: list[str] = field(default_factory=list)
+    running: list[str] = field(default_factory=list)
 
 
 def import_sessions(source, home: Path | None = None, *, move: bool = False) -> Imported:
@@ -116,8 +117,8 @@ def import_sessions(source, home: Path | None = None, *, move: bool = False) -> 
     For folders written to ``./recordings`` by versions before the per-user data home.
     A session whose folder name is already in the home is left where it is, as is a
     subject's baseline when the home already has one: nothing in the home is replaced. A
-    session still being written (its lock held) is refused, see
-    :class:`neurofeed.folder.FolderLock`.
+    session still being written (its :class:`neurofeed.folder.FolderLock` held) is left
+    out too.
 
     Parameters
     ----------
@@ -147,7 +148,12 @@ def import_sessions(source, home: Path | None = None, *, move: bool = False) -> 
         if target.exists():
             done.existing.append(folder.name)
             continue
-        with FolderLock(folder):  # refuses a folder that a session is still writing
+        try:
+            lock = FolderLock(folder)
+        except SessionLockedError:  # a session still writes it: not ours to take
+            done.running.append(folder.name)
+            continue
+        with lock:
             if move:
                 shutil.move(folder, target)
                 (target / LOCK_FILE).unlink()

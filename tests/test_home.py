@@ -21,6 +21,7 @@ from neurofeed.cli._source_args import (
     source_from_args,
 )
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.folder import FolderLock
 from neurofeed.home import data_home
 
 
@@ -163,3 +164,15 @@ def test_several_sources_are_refused_in_one_line(tmp_path, monkeypatch, capsys):
     assert lines == ["neurofeed run: error: --source is given 2 times (client, therapist): a session "
                      "with several sources is not supported yet; give one"]
     assert not (tmp_path / "home").exists()
+
+
+def test_import_leaves_out_a_session_still_being_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NEUROFEED_HOME", str(tmp_path / "home"))
+    old = _old_recordings(tmp_path / "recordings")
+    live = old / "sub-S01_20261108-100000_relax-alpha"
+    with FolderLock(live):  # as the recorder of a running session holds it
+        assert main(["import", str(old)]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"left out 1 still being written (import them once they end): {live.name}"]
+    assert not (tmp_path / "home" / live.name).exists()
+    assert not (tmp_path / "home" / "sub-S01_20261101-100000_relax-alpha" / "session.lock").exists()

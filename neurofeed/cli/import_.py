@@ -15,7 +15,7 @@ def register(subparsers) -> None:
                     "per-user data folder), where 'progress' finds a subject's whole course. "
                     "Versions before the data home wrote them to ./recordings of wherever they "
                     "ran. Nothing in the home is replaced: a session already there is left out "
-                    "and listed; a session still being written is refused.",
+                    "and listed, as is a session still being written.",
         epilog=example_epilog("neurofeed import recordings",
                               "neurofeed import ~/old-project/recordings --move"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,6 +34,9 @@ def run(args: argparse.Namespace) -> int:
           f"from {args.folder} to {home}")
     if done.existing:
         print(f"left out {len(done.existing)} already in the home: {', '.join(done.existing)}")
+    if done.running:
+        print(f"left out {len(done.running)} still being written (import them once they end): "
+              f"{', '.join(done.running)}")
     return 0
 
 
