@@ -324,50 +324,54 @@ class FeatureComputer:
         values: dict[str, float | None] = {}
         reasons: dict[str, str] = {}
         bad, describe = artifacts.bad, artifacts.describe
-        # Log relative power per channel is scale-free: a channel with three times the
-        # others' power, flagged in or out of a region, moves the average by its own
-        # deviation in spectral shape only, not by its amplitude. A zero band power gives
-        # -inf, and a zero total NaN; a non-finite average is then reported, never used.
+        a, th = self._alpha_theta
+        n_bands = power_v2.shape[1]
+        # Every per-channel value a region averages, side by side, so that a region's
+        # averages are one sum over its good rows: band powers, relative powers, and log
+        # relative alpha and theta. Log relative power is scale-free per channel: a
+        # channel with three times the others' power, flagged in or out of a region,
+        # moves the average by its own deviation in spectral shape only, not by its
+        # amplitude. A zero band power gives -inf, a zero total NaN: a non-finite
+        # average is reported, never used.
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_rel = np.log(relative[:, self._alpha_theta])
+            table = np.concatenate([power_v2, relative, np.log(relative[:, [a, th]])], axis=1)
+        ln_alpha, ln_theta = 2 * n_bands, 2 * n_bands + 1
 
         posterior = self._good(self.posterior, bad, describe, reasons, _POSTERIOR_KEYS)
         if posterior is not None:
-            a = self._alpha_theta[0]
-            values["alpha_v2"] = float(power_v2[posterior, a].mean())
-            values["alpha_rel"] = float(relative[posterior, a].mean())
-            lnrel = log_rel[posterior].mean(axis=0)
-            _finite(values, reasons, "alpha_lnrel", lnrel[0],
+            mean = np.add.reduce(table[posterior]) / posterior.size
+            values["alpha_v2"] = float(mean[a])
+            values["alpha_rel"] = float(mean[n_bands + a])
+            _finite(values, reasons, "alpha_lnrel", mean[ln_alpha],
                     "posterior alpha or total-range power is zero")
             _finite(values, reasons, "alpha_theta_ratio",
-                    math.exp(lnrel[0] - lnrel[1]) if np.isfinite(lnrel).all() else math.nan,
+                    math.exp(mean[ln_alpha] - mean[ln_theta])
+                    if math.isfinite(mean[ln_alpha] - mean[ln_theta]) else math.nan,
                     "posterior alpha or theta power is zero")
-            values["iaf_hz"] = self._peak(psd[posterior][:, self._iaf_bins].mean(axis=0),
-                                          time_s, reasons)
+            spectrum = np.add.reduce(psd[posterior][:, self._iaf_bins]) / posterior.size
+            values["iaf_hz"] = self._peak(spectrum, time_s, reasons)
         frontal = self._good(self.frontal_midline, bad, describe, reasons, _FRONTAL_KEYS)
         if frontal is not None:
-            a, th = self._alpha_theta
-            power = power_v2[frontal].mean(axis=0)
-            values["theta_v2"] = float(power[th])
-            values["theta_rel"] = float(relative[frontal, th].mean())
-            _finite(values, reasons, "theta_lnrel", log_rel[frontal, 1].mean(),
+            mean = np.add.reduce(table[frontal]) / frontal.size
+            values["theta_v2"] = float(mean[th])
+            values["theta_rel"] = float(mean[n_bands + th])
+            _finite(values, reasons, "theta_lnrel", mean[ln_theta],
                     "frontal-midline theta or total-range power is zero")
             if self._beta is None:
                 reasons["beta_alpha_ratio"] = "the bands have no 'beta'"
-            elif power[a] > 0:
-                values["beta_alpha_ratio"] = float(power[self._beta] / power[a])
+            elif mean[a] > 0:
+                values["beta_alpha_ratio"] = float(mean[self._beta] / mean[a])
             else:
                 reasons["beta_alpha_ratio"] = "frontal-midline alpha power is zero"
         # Broadband power counts the channels flagged for artifacts (they are what it is
         # there to show) but not dead ones, and leaves out the rewarded band as the
         # amplitude flag does: strong alpha must not make an artifact window.
-        live = ~artifacts.dead
-        if live.any():
-            values["broadband_v2"] = float(np.square(artifacts.outside_rms_v[live]).mean())
+        outside = artifacts.outside_rms_v[~artifacts.dead]
+        if outside.size:
+            values["broadband_v2"] = float(outside @ outside) / outside.size
         else:
             reasons["broadband_v2"] = f"every EEG channel is dead: {describe(self._every)}"
-        values["faa"] = self._asymmetry(power_v2[:, self._alpha_theta[0]], bad, describe,
-                                        reasons)
+        values["faa"] = self._asymmetry(power_v2[:, a], bad, describe, reasons)
         return Features(**values, reasons=MappingProxyType(reasons))
 
     def _good(self, region: Region, bad: np.ndarray, describe, reasons: dict,
