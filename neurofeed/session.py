@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -174,6 +175,7 @@ def recording(source, *, subject: str, label: str, out: Path | None = None,
     would. A stop signal during that is remembered, not raised. When the block failed,
     a failure while finalising (the same full disk, the folder gone) is suppressed, so
     that the first error is the one reported; the folder is left for ``neurofeed recover``.
+    A block that failed before the first sample leaves no folder.
 
     Parameters
     ----------
@@ -203,9 +205,13 @@ def recording(source, *, subject: str, label: str, out: Path | None = None,
         yield recorder
     except BaseException:
         with signals.deferred():
-            for cleanup in (recorder.close, lambda: finalise_session(folder)):
-                with contextlib.suppress(Exception):
-                    cleanup()
+            with contextlib.suppress(Exception):
+                recorder.close()
+            with contextlib.suppress(Exception):
+                if recorder.n_samples:
+                    finalise_session(folder)
+                else:  # the audio failed to start, a stop before the first sample: no folder
+                    shutil.rmtree(folder)
         raise
     with signals.deferred():
         recorder.close()

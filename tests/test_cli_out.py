@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from _cli import run_in_mount_namespace
+from _cli import assert_one_line_error, run_cli, run_in_mount_namespace
 
 from neurofeed.cli import main
 
@@ -77,3 +77,11 @@ def test_bad_duration_is_one_line_for_every_command(tmp_path, capsys, monkeypatc
     line = _one_line_error(capsys, monkeypatch, tmp_path, *args, f"--duration={duration}", *out)
     assert f"--duration {duration!r} is not accepted" in line and "90s, 20m" in line, line
     assert "failed to prepare" not in line
+
+
+def test_a_session_that_fails_before_its_first_sample_leaves_no_folder(tmp_path):
+    home = tmp_path / "home"
+    result = run_cli("run", "--board", "synthetic", "--preset", "relax-alpha", "--audio", "jack",
+                     env={"NEUROFEED_HOME": str(home), "JACK_DEFAULT_SERVER": "neurofeed-absent"})
+    assert_one_line_error(result, "JACK")
+    assert list(home.iterdir()) == []
