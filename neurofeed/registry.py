@@ -121,10 +121,9 @@ class FeatureDef:
 #: well as relative power (AUC 0.949 against 0.951 on the OpenBCI sample's O1/O2), far
 #: better than absolute power (0.851), hardly follows the broadband power of artifacts (z
 #: 2.9 in its blink and jaw-clench burst, against 29 for absolute power), and is
-#: scale-free per channel, so a
-#: channel flagged in or out of its region does not step it; its baseline spread is close
-#: to normal (skew -0.2 against +0.7 for relative power), so z-scores keep a gradient
-#: (docs/artifact-feedback-policy.md).
+#: scale-free per channel, so a channel flagged in or out of its region does not step it;
+#: its baseline spread is close to normal (skew -0.2 against +0.7 for relative power), so
+#: z-scores keep a gradient (docs/artifact-feedback-policy.md).
 FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef("alpha_lnrel", "alpha_lnrel_posterior", "Posterior alpha (relative)", "ln",
                ("posterior",), feedback="alpha_posterior", change="log percent",
