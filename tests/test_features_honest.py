@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from neurofeed.acquire import read_recording
-from neurofeed.bands import ArtifactThresholds, FeatureExtractor, resolve_region
+from neurofeed.bands import ArtifactThresholds, Baseline, FeatureExtractor, resolve_region
 from neurofeed.bands.features import NO_NAMES
 from neurofeed.registry import FEEDBACK
 
@@ -224,6 +224,9 @@ def test_the_artifact_burst_does_not_raise_the_feedback_but_broadband(shared_eeg
     quiet = np.median(broadband[(times > 16) & (times <= 25)])
     assert np.all(broadband[(times > 87) & (times <= 89)] > 4 * quiet)
     assert np.all(broadband[closed] < quiet)
+    # A baseline holds it like every feature, for the loop to judge windows against.
+    stats = Baseline.calibrate([f.features for f in result[:200]], subject="S01").stats
+    assert stats["broadband_v2"].n == 200
 
 
 def test_strong_alpha_never_raises_the_amplitude_flag(shared_eeg):
