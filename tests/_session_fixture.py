@@ -28,7 +28,7 @@ import mne
 import numpy as np
 from scipy.signal import welch
 
-from neurofeed.bands import DEFAULT_BANDS, DEFAULT_TOTAL
+from neurofeed.bands import DEFAULT_BANDS, DEFAULT_TOTAL, ArtifactThresholds, Band
 from neurofeed.finalise import finalise_session
 from neurofeed.folder import FEATURES_FILE
 from neurofeed.home import library_versions, session_folder
@@ -117,6 +117,7 @@ def compute_features(data: np.ndarray, hop_times: np.ndarray) -> list[dict]:
     freqs, psd = welch(windows, SFREQ, nperseg=int(SFREQ), axis=-1)
     alpha, theta, beta = (_band_power(psd, freqs, DEFAULT_BANDS[name]) for name in ("alpha", "theta", "beta"))
     total = _band_power(psd, freqs, DEFAULT_TOTAL)
+    rewarded = _band_power(psd, freqs, Band("rewarded", *ArtifactThresholds().excluded_hz))
     rows = []
     for k, time_s in enumerate(hop_times):
         flags = _artifact_flags(time_s - WINDOW_S, time_s)
@@ -131,13 +132,19 @@ def compute_features(data: np.ndarray, hop_times: np.ndarray) -> list[dict]:
         a, th = alpha[k, post].mean(), theta[k, front].mean()
         f3, f4 = CHANNELS.index("F3"), CHANNELS.index("F4")
         peak_band = (freqs >= 7) & (freqs <= 14)
-        row.update(alpha_posterior_v2=a, theta_frontal_v2=th,
+        live = np.array(["flat" not in flags[ch] for ch in CHANNELS])
+        # as the estimator: log relative power and the alpha/theta ratio per good channel,
+        # broadband power outside the rewarded band over the channels that are not dead
+        row.update(alpha_lnrel_posterior=float(np.log(alpha[k, post] / total[k, post]).mean()),
+                   theta_lnrel_frontal=float(np.log(theta[k, front] / total[k, front]).mean()),
+                   alpha_posterior_v2=a, theta_frontal_v2=th,
                    alpha_rel_posterior=a / total[k, post].mean(),
                    theta_rel_frontal=th / total[k, front].mean(),
-                   alpha_theta_ratio=a / theta[k, post].mean(),  # posterior, as the estimator
+                   alpha_theta_ratio=float(np.exp(np.log(alpha[k, post] / theta[k, post]).mean())),
                    frontal_asymmetry=float(np.log(alpha[k, f4]) - np.log(alpha[k, f3])),
                    alpha_peak_hz=float(freqs[peak_band][np.argmax(psd[k, post][:, peak_band].mean(0))]),
-                   beta_alpha_ratio=beta[k, post].mean() / a)
+                   beta_alpha_ratio=beta[k, post].mean() / a,
+                   broadband_v2=float((total[k, live] - rewarded[k, live]).mean()))
         rows.append(row)
     return rows
 
