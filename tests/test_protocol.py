@@ -64,8 +64,15 @@ def test_built_in_presets_load():
     (("[limits]", "[limitz]"), ["unknown table [limitz]"]),
     (("kind = \"feedback\"", "kind = \"magic\""), ["kind = 'magic' is not accepted", "feedback, iso"]),
     (("[phases]", "[phases"), ["is not valid TOML"]),
-    (("score_z = [-0.5, 1.5]", "score_z = [1.0, 1.0]"), ["[feedback].score_z = [1.0, 1.0] maps nothing",
+    (("score_z = [-1.0, 10.0]", "score_z = [1.0, 1.0]"), ["[feedback].score_z = [1.0, 1.0] maps nothing",
                                                          "two different numbers"]),
+    (("reward_rate = 0.3", "reward_rate = 1.5"), ["[feedback].reward_rate = 1.5 is out of range",
+                                                  "0.01 to 0.99"]),
+    (("reward_rate_tolerance = 0.1", "reward_rate_toleranse = 0.1"),
+     ["unknown key [feedback].reward_rate_toleranse", "did you mean reward_rate_tolerance"]),
+    # The stated rate is checked against the threshold that gives it.
+    (("reward_z = 0.6", "reward_z = 2.0"), ["[feedback].reward_z = 2 rewards an unchanged state about 3%",
+                                            "reward_rate = 0.3 ± 0.1", "reward_z near 0.62"]),
     (("name = \"relax-alpha\"", "name = \"../etc\""), ["name = '../etc'", "letters, digits"]),
     (("arousal_ratio = [0.5, 2.0]", "arousal_ratio = [2, 2]"), ["[iso].arousal_ratio = [2, 2] maps nothing"]),
     (("valence_asymmetry = [-0.2, 0.2]", "valence_asymmetry = [0, 0]"),
@@ -119,8 +126,9 @@ def test_relax_alpha_step_response_and_reversal(tmp_path):
     assert not low[-1].reward
     assert low[-1].state.tempo_bpm == pytest.approx(70.0)
     assert low[-1].state.brightness == pytest.approx(0.3)
-    # Alpha steps up: reward within the smoothing time, brightness rises, tempo heads to 60 BPM.
-    high = _run(protocol, lambda t: 2.0, 40, 80)
+    # Alpha steps up: reward within the smoothing time, brightness rises, tempo heads to 60 BPM
+    # (12 spreads is past the top of score_z).
+    high = _run(protocol, lambda t: 12.0, 40, 80)
     first_reward = next(s.time_s for s in high if s.reward)
     assert first_reward - 40 <= 2 * preset.feedback.smoothing_s
     assert high[-1].state.tempo_bpm == pytest.approx(60.0)
@@ -136,9 +144,9 @@ def test_relax_alpha_step_response_and_reversal(tmp_path):
 def test_reward_hysteresis_does_not_flicker(tmp_path):
     preset = load_preset(_short("relax-alpha", tmp_path, baseline_s=0))
     protocol = Protocol(preset)
-    _run(protocol, lambda t: 1.0, 0, 20)  # settle above reward_z = 0.5
-    # Jitter around the threshold, inside the hysteresis band: reward stays on.
-    steps = _run(protocol, lambda t: 0.5 + 0.2 * math.sin(7 * t), 20, 40)
+    _run(protocol, lambda t: 1.0, 0, 20)  # settle above reward_z = 0.6
+    # Jitter around the threshold, inside the hysteresis band (down to 0.4): reward stays on.
+    steps = _run(protocol, lambda t: 0.6 + 0.15 * math.sin(7 * t), 20, 40)
     assert all(s.reward for s in steps)
 
 
@@ -194,8 +202,11 @@ def test_iso_lift_starts_matched_and_glides_only_while_following(tmp_path):
     tense.calibrate({"beta_alpha_ratio": 2.0, "frontal_asymmetry": -0.2})
     calm = Protocol(preset)
     calm.calibrate({"beta_alpha_ratio": 0.5, "frontal_asymmetry": 0.2})
-    # A tense listener starts fast and dark; a calm one near the target.
-    assert _run(tense, lambda t: None, 0, 10)[-1].state.tempo_bpm == pytest.approx(76.0)
+    # A tense listener starts fast and dark; a calm one near the target. Calibrated before
+    # its first step, the music is matched from the first hop (not the middle, 76 BPM).
+    first = tense.step(0.0, None)
+    assert first.state.tempo_bpm == pytest.approx(90.0) and first.state.mode == "phrygian"
+    assert _run(tense, lambda t: None, 0.1, 10)[-1].state.tempo_bpm == pytest.approx(90.0)
     early_tense = _run(tense, lambda t: -3.0, 10, 40)[-1]
     early_calm = _run(calm, lambda t: -3.0, 10, 40)[-1]
     assert early_tense.state.tempo_bpm == pytest.approx(90.0)

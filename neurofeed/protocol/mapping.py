@@ -45,11 +45,13 @@ class ProtocolStep:
         The smoothed z-score of the feedback feature (sign flipped for ``direction =
         "down"``), or None when there is no estimate or no baseline yet.
     score : float | None
-        ``feature_z`` mapped onto 0-1 by the preset's ``score_z``.
+        ``feature_z`` mapped onto 0-1 by the preset's ``score_z``, on the compressed scale
+        of :func:`compress_z`.
     reward : bool
         Whether the listener is being rewarded now (always False outside training).
     held : bool
-        True while there is no estimate and the music holds or eases to neutral.
+        True while there is no estimate (or the window is an artifact window) and the
+        music holds or eases to neutral.
     progress : float
         An iso preset's glide progress, 0 to 1 (0 for other kinds).
     """
@@ -68,6 +70,18 @@ def _lerp(pair: tuple[float, float], fraction: float) -> float:
     return pair[0] + (pair[1] - pair[0]) * fraction
 
 
+def compress_z(z: float) -> float:
+    """``ln(1 + |z|)`` with the sign of ``z``: the scale a score is linear on.
+
+    Near the baseline it is z itself (slope 1 at 0), so small changes move the music as
+    much as before; far from it, each doubling of ``1 + |z|`` moves it the same step. A
+    real change (eyes closed against an eyes-open baseline: smoothed z of 4-10) then still
+    has room above it within ``score_z``, while a change of 1 z moves the score by a fifth
+    of its range (with ``score_z = [-1, 10]``).
+    """
+    return math.copysign(math.log1p(abs(z)), z)
+
+
 def _unit(value: float, pair: tuple[float, float]) -> float:
     """Where ``value`` lies from pair[0] (0) to pair[1] (1), clipped to [0, 1]."""
     return min(max((value - pair[0]) / (pair[1] - pair[0]), 0.0), 1.0)
@@ -84,25 +98,34 @@ class Protocol:
     Notes
     -----
     ``step`` takes the feedback feature's z-score against the baseline (None during
-    the baseline phase, or when a window gives no estimate). The music targets follow
-    the score; every continuous parameter then moves toward its target no faster than
-    the preset's ``[limits]``, and the mode changes only when the slew-limited valence
-    is clearly inside another mode's band. So the music never jumps.
+    the baseline phase, or when a window gives no estimate), in spreads of the baseline's
+    smoothed values (:mod:`neurofeed.loop.scale`). The music starts at
+    :meth:`start_values` (an iso preset calibrated before its first step starts matched)
+    and stays there until the first estimate. The music targets follow the score; every
+    continuous parameter then moves toward its target no faster than the preset's
+    ``[limits]``, and the mode changes only when the slew-limited valence is clearly
+    inside another mode's band. So the music never jumps.
     """
 
     def __init__(self, preset: Preset):
         self.preset = preset
         self._last_time: float | None = None
         self._smoother = ExponentialSmoother(preset.feedback.smoothing_s)
+        self._score_range = tuple(compress_z(z) for z in preset.feedback.score_z)
         self._smoothed: float | None = None
         self._reward = False
         self._last_estimate_time = -math.inf
         self._last_score = 0.5
         self._progress = 0.0
         self._iso_start: tuple[float, float] | None = None
-        neutral = self.neutral_values()
-        self._values = dict(neutral, entrainment_level=0.0)
-        self._mode = mode_from_valence(neutral["valence"])
+        self._artifact = False
+        self._start()
+
+    def _start(self) -> None:
+        """Put the music at :meth:`start_values` (before the first step)."""
+        start = self.start_values()
+        self._values = dict(start, entrainment_level=0.0)
+        self._mode = mode_from_valence(start["valence"])
 
     # -- public ----------------------------------------------------------------------
     def phase_at(self, time_s: float) -> str:
@@ -117,19 +140,37 @@ class Protocol:
         return "done"
 
     def neutral_values(self) -> dict[str, float]:
-        """The neutral music of the baseline phase: the middle of each preset range."""
+        """The middle of each preset range: a feedback preset's start and baseline phase,
+        and where the music eases to when estimates stop."""
         music = self.preset.music
         return {name: _lerp(getattr(music, name), 0.5)
                 for name in ("tempo_bpm", "valence", "intensity", "brightness")}
 
+    def start_values(self) -> dict[str, float]:
+        """The music of the first hop and of the baseline phase.
+
+        An iso preset's matched start (:meth:`calibrate`; the middle of its tempo and
+        valence ranges until then) with its first intensity and brightness; for other
+        presets, :meth:`neutral_values`.
+        """
+        if self.preset.iso is None:
+            return self.neutral_values()
+        return self._iso_values(0.0)
+
     def calibrate(self, baseline: Mapping[str, float]) -> None:
         """Give the protocol the baseline's mean raw features (an iso preset's start point).
+
+        Called before the first step (a stored baseline), the music starts there. During
+        the baseline phase it may be called again and again with the means of the windows
+        so far: the baseline phase's music follows the match, so that training starts
+        where the music already is.
 
         Parameters
         ----------
         baseline : mapping
             ``beta_alpha_ratio`` (unitless power ratio) and ``frontal_asymmetry``
-            (ln F4 - ln F3 alpha); a missing or non-finite one takes the middle of its range.
+            (ln F4 - ln F3 alpha), by features.tsv column; a missing or non-finite one
+            takes the middle of its range.
         """
         iso = self.preset.iso
         if iso is None:
@@ -140,8 +181,10 @@ class Protocol:
         valence01 = _unit(valence, iso.valence_asymmetry) if math.isfinite(valence) else 0.5
         music = self.preset.music
         self._iso_start = (_lerp(music.tempo_bpm, arousal01), _lerp(music.valence, valence01))
+        if self._last_time is None:
+            self._start()
 
-    def step(self, time_s: float, feature_z: float | None) -> ProtocolStep:
+    def step(self, time_s: float, feature_z: float | None, artifact: bool = False) -> ProtocolStep:
         """Advance to session time ``time_s`` (seconds) and return the music for now.
 
         Parameters
@@ -150,18 +193,25 @@ class Protocol:
             Session time in seconds; must not go backwards.
         feature_z : float | None
             The feedback feature's z-score against the baseline, or None (no estimate).
+        artifact : bool
+            Whether the newest window is an artifact window. Then there is no reward at
+            once (not after :data:`STALE_S`), the music holds its last good state for as
+            long as the artifact lasts, and ``feature_z`` is ignored.
         """
         dt = 0.0 if self._last_time is None else max(time_s - self._last_time, 0.0)
         self._last_time = time_s
+        self._artifact = artifact
         phase = self.phase_at(time_s)
         feedback = self.preset.feedback
-        if feature_z is not None and math.isfinite(feature_z) and phase != "baseline":
+        if (feature_z is not None and not artifact and math.isfinite(feature_z)
+                and phase != "baseline"):
             z = feature_z if feedback.direction == "up" else -feature_z
             self._smoothed = self._smoother.update({"z": z}, time_s)["z"]
             self._last_estimate_time = time_s
-        held = phase in ("training", "cooldown") and time_s - self._last_estimate_time > STALE_S
+        held = phase in ("training", "cooldown") and (
+            artifact or time_s - self._last_estimate_time > STALE_S)
         fresh = not held and self._smoothed is not None
-        score = _unit(self._smoothed, feedback.score_z) if fresh else None
+        score = _unit(compress_z(self._smoothed), self._score_range) if fresh else None
         if fresh:
             threshold = feedback.reward_z - (feedback.hysteresis_z if self._reward else 0.0)
             self._reward = self._smoothed >= threshold
@@ -184,14 +234,17 @@ class Protocol:
         music, spec = self.preset.music, self.preset.entrainment
         neutral = self.neutral_values()
         if phase == "baseline":
-            return dict(neutral, entrainment_level=0.0), spec
+            return dict(self.start_values(), entrainment_level=0.0), spec
         if phase in ("cooldown", "done"):
             calm = {"tempo_bpm": min(music.tempo_bpm), "valence": self._values["valence"],
                     "intensity": min(music.intensity) * 0.6, "brightness": min(music.brightness),
                     "entrainment_level": 0.0}
             return calm, spec
         if score is None:
-            if time_s - self._last_estimate_time <= HOLD_S:
+            # Held: in an artifact, briefly after the last estimate, and before the first
+            # one (the start values stay until the feedback decides).
+            if (self._artifact or self._smoothed is None
+                    or time_s - self._last_estimate_time <= HOLD_S):
                 targets = dict(self._held_targets())
             else:
                 targets = dict(neutral)
@@ -212,15 +265,19 @@ class Protocol:
         return self._score_targets(self._last_score)
 
     def _iso_targets(self, dt: float) -> dict[str, float]:
-        iso, music = self.preset.iso, self.preset.music
-        if self._iso_start is None:
-            self.calibrate({})
+        iso = self.preset.iso
         if self._smoothed is not None and dt > 0:
             # Full speed while following, stopped below pause_z, proportional in between.
             rate = _unit(self._smoothed, (iso.pause_z, iso.follow_z)) if iso.follow_z > iso.pause_z \
                 else float(self._smoothed >= iso.follow_z)
             self._progress = min(1.0, self._progress + rate * dt / self.preset.phases.training_s)
-        p = self._progress
+        return self._iso_values(self._progress)
+
+    def _iso_values(self, p: float) -> dict[str, float]:
+        """The iso glide's music at progress ``p`` (0: the matched start, 1: the target)."""
+        iso, music = self.preset.iso, self.preset.music
+        if self._iso_start is None:
+            self.calibrate({})
         start_tempo, start_valence = self._iso_start
         return {"tempo_bpm": start_tempo + (iso.target_tempo_bpm - start_tempo) * p,
                 "valence": start_valence + (iso.target_valence - start_valence) * p,

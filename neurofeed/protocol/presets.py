@@ -15,6 +15,7 @@ import difflib
 from dataclasses import dataclass, fields
 from importlib.resources import files
 from pathlib import Path
+from statistics import NormalDist
 
 from neurofeed.errors import PresetError
 from neurofeed.protocol._toml import read_toml
@@ -48,10 +49,17 @@ class Phases:
 class Feedback:
     """Which feature drives the music, and how its baseline z-score becomes a score and reward.
 
-    ``score_z`` maps the smoothed z-score linearly onto a 0-1 score (clipped). Reward is
-    on above ``reward_z`` and off again below ``reward_z - hysteresis_z``. ``smoothing_s``
-    is the exponential time constant in seconds. ``direction = "down"`` rewards a
-    falling feature (its z-score is negated first).
+    The z-score is in spreads of the baseline's smoothed values (see
+    :mod:`neurofeed.loop.scale`): on an unchanged state the smoothed z has a standard
+    deviation of about 1. ``score_z`` maps it onto a 0-1 score (clipped), linearly on the
+    compressed scale ``ln(1 + |z|)`` (:func:`neurofeed.protocol.mapping.compress_z`). Reward
+    is on above ``reward_z`` and off again below ``reward_z - hysteresis_z``.
+    ``smoothing_s`` is the exponential time constant in seconds. ``direction = "down"``
+    rewards a falling feature (its z-score is negated first).
+
+    ``reward_rate`` is the share of the time the preset means to reward an unchanged state
+    (replaying the calibration recording), give or take ``reward_rate_tolerance``; it is
+    checked on load against ``reward_z`` and ``hysteresis_z`` (see :func:`expected_reward_rate`).
     """
 
     feature: str
@@ -60,6 +68,8 @@ class Feedback:
     reward_z: float
     hysteresis_z: float
     smoothing_s: float
+    reward_rate: float
+    reward_rate_tolerance: float
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,8 @@ _SCHEMA = {
                "cooldown_s": ("number", (0, 3600))},
     "feedback": {"feature": ("choice", FEEDBACK_FEATURES), "direction": ("choice", ("up", "down")),
                  "score_z": ("span", (-10, 10)), "reward_z": ("number", (-10, 10)),
-                 "hysteresis_z": ("number", (0, 5)), "smoothing_s": ("number", (0, 60))},
+                 "hysteresis_z": ("number", (0, 5)), "smoothing_s": ("number", (0, 60)),
+                 "reward_rate": ("number", (0.01, 0.99)), "reward_rate_tolerance": ("number", (0, 0.5))},
     "music": {"key": ("key", None), "tempo_bpm": ("pair", (40, 120)), "valence": ("pair", (-1, 1)),
               "intensity": ("pair", (0, 1)), "brightness": ("pair", (0, 1)), "volume": ("number", (0, 1))},
     "entrainment": {"kind": ("choice", ("off", "binaural", "isochronic")),
@@ -207,7 +218,32 @@ def load_preset(name_or_path: str | Path) -> Preset:
                           f"a session up to {MAX_SESSION_S:g} s ({MAX_SESSION_S / 3600:g} h)")
     preset = Preset(**values[""], iso=sections.pop("iso", None), path=path, **sections)
     _check_music_key(where, preset.music)
+    _check_reward_rate(where, preset.feedback)
     return preset
+
+
+def expected_reward_rate(reward_z: float, hysteresis_z: float) -> float:
+    """The share of the time an unchanged state is rewarded, for a Gaussian smoothed z.
+
+    The smoothed z of an unchanged state has a standard deviation of 1 (see
+    :mod:`neurofeed.loop.scale`); reward switches on above ``reward_z`` and off below
+    ``reward_z - hysteresis_z``, so it is on somewhere between ``P(z > reward_z)`` and
+    ``P(z > reward_z - hysteresis_z)``: the middle threshold is taken. Measured on the
+    shared real recordings, 0.6 and 0.2 (31% here) gave 21-37%.
+    """
+    return 1.0 - NormalDist().cdf(reward_z - hysteresis_z / 2)
+
+
+def _check_reward_rate(where: str, feedback: Feedback) -> None:
+    rate, tolerance = feedback.reward_rate, feedback.reward_rate_tolerance
+    expected = expected_reward_rate(feedback.reward_z, feedback.hysteresis_z)
+    if abs(expected - rate) > tolerance:
+        # reward_z giving exactly ``rate``: the inverse of expected_reward_rate.
+        needed = NormalDist().inv_cdf(1 - rate) + feedback.hysteresis_z / 2
+        raise PresetError(f"{where}: [feedback].reward_z = {feedback.reward_z:g} rewards an unchanged "
+                          f"state about {expected:.0%} of the time, not reward_rate = {rate:g} ± "
+                          f"{tolerance:g}; accepted: reward_z near {needed:.2f} (or another "
+                          "reward_rate)")
 
 
 def _validate(where: str, table: str, given: dict) -> dict:
