@@ -354,7 +354,8 @@ def read_live_eeg(folder, meta: dict | None = None) -> tuple[dict, np.ndarray, n
     Returns
     -------
     eeg_info : dict
-        ``ch_names``, ``sfreq`` (Hz), ``repairs`` (list of str), ``n_bad_timestamps``.
+        ``ch_names``, ``ch_types`` (MNE channel types), ``sfreq`` (Hz), ``repairs`` (list of
+        str), ``n_bad_timestamps``.
     data : ndarray, shape (n_channels, n_samples)
         EEG in volts (a view on the file's bytes).
     timestamps : ndarray, shape (n_samples,)
@@ -391,6 +392,12 @@ def _read_eeg_v2(folder: Path, meta: dict) -> tuple[dict, np.ndarray, np.ndarray
         raise SessionFolderError(f"{str(folder / SESSION_FILE)!r} is damaged: its 'eeg' entry "
                                  "(channel names and rate) is missing")
     eeg_info = _check_eeg_info(folder / SESSION_FILE, eeg.get("ch_names"), eeg.get("sfreq"))
+    types = eeg.get("ch_types")
+    # Types are kept where there is one per channel (MNE checks their names when
+    # finalising); folders written before types were stored read every channel as EEG.
+    if (isinstance(types, list) and len(types) == len(eeg_info["ch_names"])
+            and all(isinstance(t, str) for t in types)):
+        eeg_info["ch_types"] = types
     width = len(eeg_info["ch_names"]) + 1
     rows = np.fromfile(folder / EEG_FILE, dtype=np.float64)
     rows = rows[:rows.size // width * width].reshape(-1, width)
@@ -453,7 +460,8 @@ def _v1_channels(path: Path, meta: dict, n_values: int, n_times: int) -> tuple[l
 
 
 def _check_eeg_info(path: Path, ch_names, sfreq) -> dict:
-    """Return ``{"ch_names", "sfreq", "repairs"}`` once both are usable, else refuse naming ``path``."""
+    """Return ``{"ch_names", "ch_types", "sfreq", "repairs"}`` (every channel typed EEG) once
+    names and rate are usable, else refuse naming ``path``."""
     where = str(path)
     if not isinstance(ch_names, list) or not ch_names:
         raise SessionFolderError(f"{where!r} lists no channels; a session has at least one")
@@ -464,4 +472,5 @@ def _check_eeg_info(path: Path, ch_names, sfreq) -> dict:
     if isinstance(sfreq, bool) or not isinstance(sfreq, (int, float)) or not 0 < sfreq <= MAX_SFREQ_HZ:
         raise SessionFolderError(f"{where!r} gives a sampling rate of {sfreq!r}; accepted: a number "
                                  f"above 0 up to {MAX_SFREQ_HZ:g} Hz")
-    return {"ch_names": list(ch_names), "sfreq": float(sfreq), "repairs": []}
+    return {"ch_names": list(ch_names), "ch_types": ["eeg"] * len(ch_names), "sfreq": float(sfreq),
+            "repairs": []}

@@ -129,8 +129,9 @@ class SessionRecorder:
     ----------
     folder : path-like
         The session folder; created, and must not already hold a session.
-    info : mne.Info
-        The source's channels and sampling rate.
+    info : mne.Info or mapping
+        The source's channels, their types and sampling rate (a mapping with ``ch_names``
+        and ``sfreq`` records every channel as EEG).
     metadata : dict
         What ``session.json`` starts with (config, versions, source, subject, ...).
     flush_interval_s : float
@@ -167,7 +168,8 @@ class SessionRecorder:
         self._lock = FolderLock(self.folder)
         try:
             self.metadata = {**metadata, "schema_version": SCHEMA_VERSION, "status": STATUS_RUNNING,
-                             "eeg": {"ch_names": ch_names, "sfreq": sfreq,
+                             "eeg": {"ch_names": ch_names, "ch_types": _channel_types(info),
+                                     "sfreq": sfreq,
                                      "layout": "rows of lsl_time_s then one value per channel (V), float64"},
                              "lsl_clock_utc_offset_s": _lsl_clock_utc_offset()}
             write_json(self.folder / SESSION_FILE, self.metadata)
@@ -320,3 +322,10 @@ def _lsl_clock_utc_offset() -> float:
     from pylsl import local_clock
 
     return time.time() - local_clock()
+
+
+def _channel_types(info) -> list[str]:
+    """MNE channel types of ``info``; a plain ``{"ch_names", "sfreq"}`` mapping is all EEG."""
+    if hasattr(info, "get_channel_types"):
+        return info.get_channel_types()
+    return ["eeg"] * len(info["ch_names"])

@@ -47,6 +47,17 @@ def test_finalise_writes_fif_equal_to_what_was_recorded(tmp_path):
     assert meta["latency"]["sample_to_engine_ms"]["p50"] == pytest.approx(5.5)
 
 
+def test_channel_types_survive_finalising(tmp_path):
+    # An ECG or EOG channel recorded beside the EEG stays what it is in the FIF.
+    info = mne.create_info(["O1", "O2", "ECG", "HEOG"], SFREQ, ["eeg", "eeg", "ecg", "eog"])
+    data = np.random.default_rng(1).normal(scale=1e-5, size=(4, 200))
+    with SessionRecorder(tmp_path / "s", info, {}) as rec:
+        rec.write_eeg(data, 10.0 + np.arange(200) / SFREQ)
+    raw = mne.io.read_raw_fif(finalise_session(tmp_path / "s"), verbose="error")
+    assert raw.get_channel_types() == ["eeg", "eeg", "ecg", "eog"]
+    assert raw.ch_names == ["O1", "O2", "ECG", "HEOG"]
+
+
 def test_gap_is_zero_filled_and_annotated(tmp_path):
     data = np.ones((3, 300)) * 1e-5
     times = np.concatenate([np.arange(100), 250 + np.arange(200)]) / SFREQ  # 1.5 s lost after 1 s
