@@ -1,10 +1,13 @@
 """The session's baseline: a stored one, or one calibrated from its baseline phase.
 
 The calibrator is the one place a session expresses features against a baseline
-(:meth:`neurofeed.bands.Baseline.normalise`). Without a stored baseline it collects the
-windows of the baseline phase and, once the phase is over, calibrates from them. When they
-do not hold enough values of the feedback feature (electrodes off, all artifacts, a short
-phase), it says so once and keeps collecting, calibrating as soon as they do.
+(:meth:`neurofeed.bands.Baseline.normalise`, and the feedback feature on the scale the
+protocol smooths, :class:`~neurofeed.loop.scale.FeedbackScale`). Without a stored
+baseline it collects the windows of the baseline phase and, once the phase is over,
+calibrates from them. When they do not hold enough values of the feedback feature
+(electrodes off, all artifacts, a short phase), it says so once and keeps collecting,
+calibrating as soon as they do. Meanwhile it keeps the running means of the windows so far
+(:meth:`BaselineCalibrator.running_means`): an iso preset's music follows them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import numpy as np
 
 from neurofeed.bands import Baseline, Features
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.loop.artifact import ArtifactGate
+from neurofeed.loop.scale import FeedbackScale
 from neurofeed.registry import BY_KEY
 
 logger = logging.getLogger(__name__)
@@ -78,27 +83,46 @@ class BaselineCalibrator:
         The subject, for a calibrated baseline.
     baseline : Baseline or None
         A stored baseline, used as it is; None to calibrate one.
+    smoothing_s : float
+        The protocol's smoothing time constant, in seconds (the preset's
+        ``[feedback].smoothing_s``): the feedback scale's spread is that of the baseline
+        smoothed so.
+    window_s : float
+        The windows' length, in seconds (artifact windows are judged as the loop judges
+        them, :class:`~neurofeed.loop.artifact.ArtifactGate`).
 
     Attributes
     ----------
     baseline : Baseline or None
         The baseline in use; None until one is calibrated.
+    scale : FeedbackScale or None
+        The feedback feature's scale against it; None until then.
     """
 
     def __init__(self, feedback: str, settings: Mapping[str, object], subject: str,
-                 baseline: Baseline | None = None):
+                 baseline: Baseline | None = None, smoothing_s: float = 0.0,
+                 window_s: float = 2.0):
         if feedback not in BY_KEY:
             raise InvalidArgumentError(f"feedback must be a feature key ({', '.join(BY_KEY)}), "
                                        f"got {feedback!r}")
         self.feedback = feedback
         self.settings = settings
         self.subject = subject
+        self.smoothing_s = smoothing_s
+        self.window_s = window_s
+        # Powers and ratios on a log scale; features already in ln as they are.
+        self._log = BY_KEY[feedback].unit != "ln"
         self.baseline = baseline
+        self.scale = (None if baseline is None or feedback not in baseline.stats else
+                      FeedbackScale.from_stats(baseline.stats[feedback], smoothing_s, self._log))
         self._windows: list[Features] = []
+        self._times: list[float] = []  # their times
         self._values: list[float] = []  # the feedback feature's finite values among them
+        self._sums = dict.fromkeys(BY_KEY, 0.0)  # of each feature's finite values, and counts
+        self._counts = dict.fromkeys(BY_KEY, 0)
         self._said_insufficient = False
 
-    def add(self, features: Features, phase: str) -> str | None:
+    def add(self, features: Features, phase: str, time_s: float) -> str | None:
         """Take one window's features; after the baseline phase, calibrate when possible.
 
         Parameters
@@ -107,6 +131,8 @@ class BaselineCalibrator:
             The window's features.
         phase : str
             The protocol phase at this hop.
+        time_s : float
+            The window's time, in seconds.
 
         Returns
         -------
@@ -121,22 +147,38 @@ class BaselineCalibrator:
         if phase != "baseline":
             why = self._why_not()
             if why is None:
-                self.baseline = self._calibrate("session baseline")
-                self._windows, self._values = [], []
+                self._calibrate("session baseline")
+                self._windows, self._values, self._times = [], [], []
                 return "baseline:calibrated"
             if not self._said_insufficient:
                 self._said_insufficient = True
                 logger.warning("baseline not yet usable: %s", why)
                 marker = "baseline:insufficient"
         self._windows.append(features)
-        value = getattr(features, self.feedback)
-        if value is not None and math.isfinite(value):
-            self._values.append(value)
+        self._times.append(time_s)
+        for key, value in features.as_dict().items():
+            if value is not None and math.isfinite(value):
+                self._sums[key] += value
+                self._counts[key] += 1
+                if key == self.feedback:
+                    self._values.append(value)
         return marker
+
+    def running_means(self) -> dict[str, float]:
+        """Return each feature's mean over the windows so far, by its features.tsv column
+        (features without a value yet are left out), as :func:`baseline_means` does for a
+        baseline: an iso preset's match during the baseline phase."""
+        return {BY_KEY[key].column: total / self._counts[key]
+                for key, total in self._sums.items() if self._counts[key]}
 
     def normalise(self, features: Features) -> dict[str, float | None] | None:
         """Return the window's z-scores by feature key, or None without a baseline yet."""
         return None if self.baseline is None else self.baseline.normalise(features)
+
+    def feedback_z(self, features: Features) -> float | None:
+        """Return the feedback feature on its scale (:class:`FeedbackScale`: in spreads of the
+        baseline's smoothed values), or None without a value or a baseline yet."""
+        return None if self.scale is None else self.scale.z(getattr(features, self.feedback))
 
     def finish(self) -> Baseline:
         """Return the baseline, calibrating it from every window so far if there is none
@@ -151,13 +193,31 @@ class BaselineCalibrator:
             why = self._why_not()
             if why is not None:
                 raise InvalidArgumentError(why)
-            self.baseline = self._calibrate("calibration")
+            self._calibrate("calibration")
         return self.baseline
 
     def _why_not(self) -> str | None:
         std = float(np.std(self._values)) if len(self._values) >= MIN_BASELINE_WINDOWS else 0.0
         return _shortfall(len(self._values), std, self.feedback)
 
-    def _calibrate(self, condition: str) -> Baseline:
-        return Baseline.calibrate(self._windows, subject=self.subject, condition=condition,
-                                  settings=self.settings)
+    def _calibrate(self, condition: str) -> None:
+        """Calibrate the baseline, and the feedback scale from the series of its windows.
+
+        The scale is measured on the windows the protocol would have been given: artifact
+        windows (judged against this baseline) left out, as the loop leaves them out of
+        the feedback; too few left, the baseline's statistics give it.
+        """
+        baseline = Baseline.calibrate(self._windows, subject=self.subject, condition=condition,
+                                      settings=self.settings)
+        gate = ArtifactGate(self.window_s)
+        values, times = [], []
+        for features, time_s in zip(self._windows, self._times, strict=True):
+            value = getattr(features, self.feedback)
+            if (gate.judge(features, baseline, time_s) is None and value is not None
+                    and math.isfinite(value)):
+                values.append(value)
+                times.append(time_s)
+        self.baseline = baseline
+        self.scale = (FeedbackScale.from_series(values, times, self.smoothing_s, self._log)
+                      or FeedbackScale.from_stats(baseline.stats[self.feedback], self.smoothing_s,
+                                                  self._log))

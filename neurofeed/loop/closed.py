@@ -89,15 +89,21 @@ class ClosedLoop:
         self.engine = engine
         self.on_hop = on_hop
         self.clock = SessionClock(source.speed, hop_s, protocol.preset.phases.total_s, duration_s)
-        feedback = FEEDBACK[protocol.preset.feedback.feature].key
+        preset_feedback = protocol.preset.feedback
+        feedback = FEEDBACK[preset_feedback.feature].key
         extractor = extractor or FeatureExtractor.from_info(source.info, hop_s=hop_s)
         self.state = SourceState(
             source, extractor,
-            BaselineCalibrator(feedback, extractor.settings, subject, baseline),
+            BaselineCalibrator(feedback, extractor.settings, subject, baseline,
+                               smoothing_s=preset_feedback.smoothing_s,
+                               window_s=extractor.welch.window_s),
             SignalQuality(extractor.ch_names, hop_s, feedback))
         self.writer = HopWriter(recorder, outlets, feedback, live=not self.clock.eeg_time)
+        # Before the first step: an iso preset then starts matched from the first hop.
         if baseline is not None:
             protocol.calibrate(baseline_means(baseline))
+        # Without one, an iso preset's music follows the match of the windows so far.
+        self._follow_match = baseline is None and protocol.preset.iso is not None
         self.audio = "off" if engine is None else "on"
         # The manual and offline backends have no clock of their own: audio time follows
         # session time. A real-time backend runs on by itself, except on the virtual clock.
@@ -135,6 +141,7 @@ class ClosedLoop:
         except KeyboardInterrupt:
             result.ended = "interrupted"
         result.n_windows, result.n_estimates = state.n_windows, state.n_estimates
+        result.n_artifact_windows = state.n_artifact_windows
         result.baseline = state.calibrator.baseline
         result.audio_lost = self.audio == "lost"
         result.signal_lost_s = state.quality.lost_s
@@ -148,11 +155,14 @@ class ClosedLoop:
         if window is not None:
             for text, onset in window.markers:
                 writer.marker(text, onset)
-                if text == "baseline:calibrated":
-                    self.protocol.calibrate(baseline_means(state.calibrator.baseline))
+            if self._follow_match:
+                calibrator = state.calibrator
+                self.protocol.calibrate(calibrator.running_means() if calibrator.baseline is None
+                                        else baseline_means(calibrator.baseline))
+                self._follow_match = calibrator.baseline is None
         z_scores = None if window is None else window.z_scores
-        step = self.protocol.step(
-            time_s, None if z_scores is None else z_scores.get(state.calibrator.feedback))
+        step = self.protocol.step(time_s, None if window is None else window.feedback_z,
+                                  artifact=state.in_artifact)
         ready_clock = local_clock()
         applied_clock = self._apply(step, time_s)
         state.listen(step.state)
@@ -160,7 +170,8 @@ class ClosedLoop:
         self.record_score()
         writer.publish(frame, z_scores, step, state.newest_time if frame is None else frame.time)
         if window is not None:
-            state.n_estimates += writer.window(time_s, phase, frame, window.bad, z_scores, step)
+            state.n_estimates += writer.window(time_s, phase, frame, window.bad, z_scores, step,
+                                               window.artifact)
             writer.latency(time_s, frame, ready_clock, applied_clock, estimator_s, hop_start)
         return step
 

@@ -125,18 +125,23 @@ class HopWriter:
                                                   strict=True)))
 
     def window(self, time_s: float, phase: str, frame: Frame, bad: np.ndarray,
-               z_scores: dict | None, step: ProtocolStep) -> bool:
+               z_scores: dict | None, step: ProtocolStep, artifact: str | None = None) -> bool:
         """Append the window's ``features.tsv`` and ``artifacts.tsv`` rows.
+
+        Parameters
+        ----------
+        artifact : str or None
+            Why the window is an artifact window (then it gives no estimate), or None.
 
         Returns
         -------
         estimate : bool
-            Whether the window gave the feedback feature a value.
+            Whether the window gave the feedback feature a value (not in an artifact window).
         """
         features = frame.features
-        estimate = getattr(features, self.feedback) is not None
+        estimate = artifact is None and getattr(features, self.feedback) is not None
         row = {"time_s": time_s, "lsl_time_s": frame.time, "phase": phase,
-               "estimate": int(estimate), "reason": features.reasons.get(self.feedback)}
+               "estimate": int(estimate), "reason": artifact or features.reasons.get(self.feedback)}
         for f in FEATURES:
             row[f.column] = getattr(features, f.key)
         for f in FEEDBACK.values():

@@ -15,6 +15,7 @@ import numpy as np
 from neurofeed.acquire.base import Source
 from neurofeed.bands import FeatureExtractor, Frame
 from neurofeed.export import GAP_THRESHOLD_S
+from neurofeed.loop.artifact import ArtifactGate
 from neurofeed.loop.calibrator import BaselineCalibrator
 from neurofeed.loop.quality import SignalQuality
 
@@ -30,6 +31,12 @@ class Window(NamedTuple):
         Its flagged channels.
     z_scores : dict or None
         Its features against the baseline, by estimator key (None: no baseline yet).
+    feedback_z : float or None
+        The feedback feature on the protocol's scale
+        (:meth:`~neurofeed.loop.calibrator.BaselineCalibrator.feedback_z`); None without a
+        value, a baseline, or in an artifact window.
+    artifact : str or None
+        Why it is an artifact window (:class:`~neurofeed.loop.artifact.ArtifactGate`), or None.
     markers : list of (str, float)
         Markers this window caused (baseline, signal lost or restored), with their onsets
         on the LSL clock in seconds.
@@ -38,6 +45,8 @@ class Window(NamedTuple):
     frame: Frame
     bad: np.ndarray
     z_scores: dict | None
+    feedback_z: float | None
+    artifact: str | None
     markers: list
 
 
@@ -60,9 +69,13 @@ class SourceState:
     newest_time : float
         LSL time of the newest sample read, in seconds (0: none yet); markers that
         belong to no sample go there.
-    n_samples, n_windows, n_flagged, n_estimates : int
-        Samples read; windows estimated; windows in which any channel was flagged; and
-        windows that gave the feedback feature a value (counted by the loop).
+    n_samples, n_windows, n_flagged, n_estimates, n_artifact_windows : int
+        Samples read; windows estimated; windows in which any channel was flagged;
+        windows that gave the feedback feature a value (counted by the loop); and artifact
+        windows (:mod:`~neurofeed.loop.artifact`).
+    in_artifact : bool
+        Whether the newest window is an artifact window (the protocol holds until a
+        window that is not).
     latest_z : dict or None
         The newest window's z-scores (what the status line shows between windows).
     signal : str or None
@@ -80,6 +93,9 @@ class SourceState:
         self.signal = getattr(source, "description", {}).get("signal")
         self.newest_time = 0.0
         self.n_samples = self.n_windows = self.n_flagged = self.n_estimates = 0
+        self.n_artifact_windows = 0
+        self.in_artifact = False
+        self._gate = ArtifactGate(extractor.welch.window_s)
         self.latest_z: dict | None = None
         self._stalled = False
 
@@ -104,6 +120,7 @@ class SourceState:
         if self.newest_time and timestamps[0] - self.newest_time > GAP_THRESHOLD_S:
             self.extractor.reset()
             self.quality.reset()
+            self._gate.reset()
         self.newest_time = float(timestamps[-1])
         self.n_samples += timestamps.size
         start = time.perf_counter()
@@ -131,21 +148,28 @@ class SourceState:
         return self.n_samples / self.source.sfreq
 
     def window(self, frame: Frame, phase: str) -> Window:
-        """Take a new window: count it, update the baseline and the quality, normalise it."""
+        """Take a new window: count it, update the baseline and the quality, normalise it,
+        and judge whether it is an artifact window."""
         bad = frame.artifacts.bad
+        features = frame.features
         self.n_windows += 1
         self.n_flagged += bool(bad.any())
         markers = []
-        baseline_marker = self.calibrator.add(frame.features, phase)
+        baseline_marker = self.calibrator.add(features, phase, frame.time)
         if baseline_marker is not None:
             markers.append((baseline_marker, frame.time))
         signal_marker = self.quality.update(frame, bad)
         if signal_marker is not None:
             markers.append(signal_marker)
-        z_scores = self.calibrator.normalise(frame.features)
+        calibrator = self.calibrator
+        z_scores = calibrator.normalise(features)
         if z_scores is not None:
             self.latest_z = z_scores
-        return Window(frame, bad, z_scores, markers)
+        artifact = self._gate.judge(features, calibrator.baseline, frame.time)
+        self.in_artifact = artifact is not None
+        self.n_artifact_windows += self.in_artifact
+        feedback_z = None if artifact is not None else calibrator.feedback_z(features)
+        return Window(frame, bad, z_scores, feedback_z, artifact, markers)
 
     def listen(self, state) -> None:
         """Tell the source the music now playing (a simulated listener follows it)."""

@@ -60,8 +60,9 @@ class LoopResult:
     ended : str
         ``"done"`` (the preset's phases ran out, or ``duration_s``), ``"source finished"``
         (the replay ended), or ``"interrupted"`` (Ctrl-C, or a stop signal).
-    n_hops, n_windows, n_estimates : int
-        Hops run, windows estimated, and windows whose feedback feature had a value.
+    n_hops, n_windows, n_estimates, n_artifact_windows : int
+        Hops run, windows estimated, windows whose feedback feature had a value (artifact
+        windows not counted), and artifact windows (see :mod:`neurofeed.loop.artifact`).
     duration_s : float
         Session time reached, in seconds.
     baseline : Baseline or None
@@ -79,6 +80,7 @@ class LoopResult:
     n_hops: int = 0
     n_windows: int = 0
     n_estimates: int = 0
+    n_artifact_windows: int = 0
     duration_s: float = 0.0
     baseline: Baseline | None = None
     audio_lost: bool = False
