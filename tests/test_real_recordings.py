@@ -35,7 +35,8 @@ def test_physionet_edf_replays_every_sample(shared_eeg):
 
 def test_openbci_gui_recording_loads_in_volts(shared_eeg):
     raw = read_recording(shared_eeg / OPENBCI)
-    assert raw.ch_names == [f"EXG{i}" for i in range(1, 9)]
+    # Its EXG1..EXG8 carry no positions: the OpenBCI GUI's Cyton default names them.
+    assert raw.ch_names == ["Fp1", "Fp2", "C3", "C4", "P7", "P8", "O1", "O2"]
     assert raw.info["sfreq"] == 250.0
     assert raw.n_times == 22490  # 89.96 s
     # The first data row of the file, in microvolts.

@@ -55,8 +55,11 @@ def test_a_source_in_volts_with_increasing_timestamps_that_says_what_it_is():
     np.testing.assert_allclose(np.diff(stamps), 1 / SFREQ, rtol=0, atol=1e-9)
     rms = np.sqrt(np.mean(data ** 2, axis=1))
     assert np.all((rms > 10e-6) & (rms < 40e-6)), rms  # resting EEG, in volts
-    assert source.description == {"kind": "simulated", "signal": "simulated listener (not a person)",
-                                  "seed": 3, "speed": "max", "sfreq": SFREQ, "n_channels": 16}
+    assert source.description == {
+        "kind": "simulated", "signal": "simulated listener (not a person)", "seed": 3,
+        "speed": "max", "sfreq": SFREQ, "n_channels": 16,
+        "channels": [{"label": n, "name": n, "type": "eeg"} for n in DEFAULT_MONTAGE],
+        "montage": {"name": None, "how": "the channel labels"}}
     assert repr(source) == "SimulatedListener(seed=3, 16 ch, 250 Hz)"
 
 
