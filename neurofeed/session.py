@@ -23,11 +23,12 @@ from neurofeed.bands import Baseline, FeatureExtractor
 from neurofeed.bands.features import ASYMMETRY_PAIRS
 from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.finalise import finalise_session
-from neurofeed.folder import BASELINE_FILE
+from neurofeed.folder import AUDIO_FILE, BASELINE_FILE
 from neurofeed.home import library_versions, make_home, session_folder, subject_dir
-from neurofeed.loop import FEEDBACK_SOURCES, ClosedLoop, LoopResult, check_baseline, lsl_channels
+from neurofeed.loop import ClosedLoop, LoopResult, check_baseline, lsl_channels
 from neurofeed.protocol import Preset, Protocol, preset_fields
 from neurofeed.recorder import SessionRecorder
+from neurofeed.registry import FEEDBACK, REGIONS
 
 logger = logging.getLogger("neurofeed.session")
 
@@ -108,7 +109,14 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     """
     with source:
         extractor = FeatureExtractor.from_info(source.info, hop_s=hop_s, regions=regions)
-        feedback = FEEDBACK_SOURCES[preset.feedback.feature]
+        fed_back = FEEDBACK[preset.feedback.feature]
+        feedback = fed_back.key
+        # A region that fell back is never silent: said before the session starts (and kept
+        # in session.json's estimator, which the status line and the report show).
+        for region in fed_back.regions:
+            fallback = extractor.settings["region_fallbacks"].get(region)
+            if fallback:
+                logger.warning("%s region: %s", REGIONS[region][0], fallback)
         if feedback == "faa" and extractor.settings["asymmetry_pair"] is None:
             names = source.info["ch_names"]
             shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
@@ -136,7 +144,7 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                     from neurofeed.publish import SessionOutlets
 
                     outlets = audio_stack.enter_context(
-                        SessionOutlets(lsl_out, lsl_channels(), 1.0 / hop_s, folder.name))
+                        SessionOutlets(lsl_out, lsl_channels(), 1.0 / hop_s))
                 loop = ClosedLoop(source, Protocol(preset), recorder, engine=engine,
                                   extractor=extractor, hop_s=hop_s, baseline=baseline, subject=subject,
                                   outlets=outlets, on_hop=on_hop)
@@ -271,7 +279,7 @@ def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path,
             if audio.kind != "auto":
                 raise
             logger.warning("no audio device (%s); rendering the music to the session folder", err)
-    wav = audio.path or folder / "audio.wav"
+    wav = audio.path or folder / AUDIO_FILE
     engine = stack.enter_context(Engine("manual", seed=seed, wav_path=wav))
     return engine, f"wav:{wav}"
 
@@ -280,6 +288,6 @@ def _summary(result: LoopResult, source) -> dict:
     """How the loop ended and what the source delivered (the report's summary comes later)."""
     return {"ended": result.ended, "n_hops": result.n_hops, "n_windows": result.n_windows,
             "n_estimates": result.n_estimates, "session_time_s": round(result.duration_s, 3),
-            "audio_lost": result.audio_lost,
+            "audio_lost": result.audio_lost, "signal_lost_s": round(result.signal_lost_s, 3),
             "source_stats": {"n_samples": source.n_samples, "n_nonfinite": source.n_nonfinite,
                              "n_dropped": source.n_dropped, "n_stalls": len(source.gaps)}}

@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"neurofeed {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and warnings to stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log progress to stderr too (warnings are always shown)")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND",
                                        parser_class=OneLineErrorParser)
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
@@ -88,7 +89,9 @@ def _configure(args: argparse.Namespace) -> None:
     """Logging, and liblsl's scope before the first LSL object (liblsl reads it once)."""
     from neurofeed.log import set_log_level
 
-    set_log_level("INFO" if args.verbose else "ERROR")
+    # Warnings are shown by default: a truncated file, a region that fell back, music
+    # rendered to a WAV for want of a device are things the user must hear about.
+    set_log_level("INFO" if args.verbose else "WARNING")
     if getattr(args, "lsl_scope", None) == "machine":
         from neurofeed.acquire.lsl import use_machine_scope
 

@@ -79,6 +79,7 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bo
     board.add_argument("--master-board", default=None,
                        help="board that recorded the data, for playback_file/streaming boards, "
                             "and the board id of a BrainFlow CSV given as --file")
+    add_montage_argument(group)
     lsl = parser.add_argument_group("LSL options")
     lsl.add_argument("--lsl-timeout", default="5", metavar="T",
                      help="how long to wait for the LSL stream, e.g. 5 or 30s (default 5s)")
@@ -87,6 +88,15 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, file_positional: bo
     parser.add_argument("--stall-timeout", default="2", metavar="T",
                         help="how long without data before the source reports itself stalled, "
                              "e.g. 2, 0.5 or 10s (default 2s)")
+
+
+def add_montage_argument(group) -> None:
+    """Add ``--montage NAME|FILE``: names for channels that arrive without usable labels."""
+    group.add_argument("--montage", default=None, metavar="NAME|FILE",
+                       help="names for channels without usable labels (EXG1.., Ch1..): "
+                            "openbci-cyton, openbci-cyton-daisy, openbci-ganglion, an MNE standard "
+                            "montage name, a BIDS electrodes.tsv or channels.tsv, a file of names, "
+                            "or a map EXG1=Fp1,EXG2=Fp2 (or 1=Fp1,... by position)")
 
 
 def add_lsl_scope_argument(group) -> None:
@@ -235,21 +245,25 @@ def source_from_args(args: argparse.Namespace):
                                mac_address=args.mac_address, ip_address=args.ip_address,
                                ip_port=args.ip_port, serial_number=args.serial_number,
                                file=args.board_file, master_board=args.master_board,
-                               stall_timeout_s=stall_timeout_s)
+                               stall_timeout_s=stall_timeout_s, montage=args.montage)
     if args.lsl is not None:
         from neurofeed.acquire import LSLSource
 
         return LSLSource(**parse_lsl_selector(args.lsl), stall_timeout_s=stall_timeout_s,
+                         montage=args.montage,
                          timeout_s=parse_duration(args.lsl_timeout, "--lsl-timeout", max_s=MAX_TIMEOUT_S))
     if file is not None:
         from neurofeed.acquire import FileSource
 
         return FileSource(file, speed=parse_speed(args.speed), loop=args.loop,
                           start_s=parse_start(args.start), board=args.master_board, stream=args.stream,
-                          stall_timeout_s=stall_timeout_s)
+                          stall_timeout_s=stall_timeout_s, montage=args.montage)
     if getattr(args, "simulate", None) is not None:
         from neurofeed.acquire import SimulatedListener
 
+        if args.montage is not None:
+            raise InvalidArgumentError("--montage applies to --board, --lsl and --file; the simulated "
+                                       "listener names its own channels")
         seed = check_range("--simulate SEED", args.simulate, 0, 2**32 - 1)
         if seed != int(seed):
             raise InvalidArgumentError(f"--simulate SEED must be a whole number, got {args.simulate!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from neurofeed.cli import example_epilog
-from neurofeed.protocol.presets import FEEDBACK_FEATURES
+from neurofeed.registry import FEEDBACK
 
 
 def register(subparsers) -> None:
@@ -28,8 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("--sessions", action="append", default=[], metavar="DIR",
                         help="also search this folder of session folders (as given to 'neurofeed run "
                              "--out'); repeatable")
-    parser.add_argument("--feature", choices=FEEDBACK_FEATURES, metavar="F",
-                        help=f"feature to trend: {', '.join(FEEDBACK_FEATURES)} "
+    parser.add_argument("--feature", choices=tuple(FEEDBACK), metavar="F",
+                        help=f"feature to trend: {', '.join(FEEDBACK)} "
                              "(default: the one most sessions targeted)")
     parser.add_argument("--out", metavar="DIR",
                         help="folder for the output (default: <data home>/subjects/<subject>/progress)")

@@ -6,7 +6,7 @@ import argparse
 
 from neurofeed.cli import example_epilog
 from neurofeed.cli._session_args import add_session_arguments, run_from_args
-from neurofeed.cli._source_args import add_replay_arguments
+from neurofeed.cli._source_args import add_montage_argument, add_replay_arguments
 
 
 def register(subparsers) -> None:
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     parser.add_argument("file", metavar="FILE", help="the recording (any format 'record' reads)")
     add_session_arguments(parser)
     add_replay_arguments(parser, default_speed="max")
+    add_montage_argument(parser)
     parser.add_argument("--wav", default=None, metavar="PATH",
                         help="render the music here (default: audio.wav in the session folder)")
     parser.add_argument("--audio", default=None, metavar="auto|portaudio|jack|wav:PATH|none",
@@ -51,5 +52,6 @@ def run(args: argparse.Namespace) -> int:
     # At max speed each read is one hop of samples: the virtual clock's tick.
     start_s = parse_start(args.start)
     return run_from_args(args, lambda: FileSource(args.file, speed=speed, loop=args.loop, start_s=start_s,
-                                                  board=args.master_board, stream=args.stream, chunk_s=0.1),
+                                                  board=args.master_board, stream=args.stream, chunk_s=0.1,
+                                                  montage=args.montage),
                          audio=audio)
