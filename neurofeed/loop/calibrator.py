@@ -123,7 +123,10 @@ class BaselineCalibrator:
         self._said_insufficient = False
 
     def add(self, features: Features, phase: str, time_s: float) -> str | None:
-        """Take one window's features; after the baseline phase, calibrate when possible.
+        """Take one window's features; in training and cool-down, calibrate when possible.
+
+        In the ``done`` phase (the session's last hop) the window is only collected: a
+        baseline-only session calibrates in :meth:`finish`, which says why if it cannot.
 
         Parameters
         ----------
@@ -144,7 +147,7 @@ class BaselineCalibrator:
         if self.baseline is not None:
             return None
         marker = None
-        if phase != "baseline":
+        if phase in ("training", "cooldown"):
             why = self._why_not()
             if why is None:
                 self._calibrate("session baseline")
