@@ -3,7 +3,9 @@
 :class:`ClosedLoop` wires small parts, each with one job: the clock
 (:mod:`~neurofeed.loop.clock`), the baseline calibrator (:mod:`~neurofeed.loop.calibrator`),
 signal quality (:mod:`~neurofeed.loop.quality`), one source's state
-(:mod:`~neurofeed.loop.source`) and the hop writer (:mod:`~neurofeed.loop.hops`).
+(:mod:`~neurofeed.loop.source`), the feedback scale (:mod:`~neurofeed.loop.scale`),
+artifact windows (:mod:`~neurofeed.loop.artifact`) and the hop writer
+(:mod:`~neurofeed.loop.hops`).
 """
 
 from neurofeed.loop.calibrator import MIN_BASELINE_WINDOWS, BaselineCalibrator, check_baseline
@@ -11,11 +13,6 @@ from neurofeed.loop.closed import ClosedLoop
 from neurofeed.loop.hops import MUSIC_COLUMNS, HopWriter, lsl_channels
 from neurofeed.loop.quality import QUALITY_LEVELS, ChannelQuality, SignalQuality
 from neurofeed.loop.status import HopStatus, LoopResult
-from neurofeed.registry import FEEDBACK
-
-# TEMPORARY, for neurofeed.session until it reads neurofeed.registry.FEEDBACK itself
-# (issue 10): preset feedback name -> estimator key. Not a second table: derived.
-FEEDBACK_SOURCES = {name: f.key for name, f in FEEDBACK.items()}
 
 __all__ = ["MIN_BASELINE_WINDOWS", "MUSIC_COLUMNS", "QUALITY_LEVELS", "BaselineCalibrator",
            "ChannelQuality", "ClosedLoop", "HopStatus", "HopWriter", "LoopResult",
