@@ -123,10 +123,9 @@ class FeedbackScale:
     def from_stats(cls, stats: FeatureStats, smoothing_s: float, log: bool) -> FeedbackScale | None:
         """The scale of a stored baseline, from its percentiles of single windows.
 
-        The mean and standard deviation of the values (their natural log when ``log`` and
-        every percentile is above 0) are integrated over the 101 percentiles; the spread
-        is then scaled to the smoothing by the model of :data:`CORRELATION_S`. None when
-        there is no spread.
+        The center is the median of the values (their natural log when ``log`` and every
+        percentile is above 0), the spread half their 16th-84th percentile range, scaled to
+        the smoothing by the model of :data:`CORRELATION_S`. None when there is no spread.
         """
         if not smoothing_s >= 0:
             raise InvalidArgumentError(f"smoothing_s must be >= 0 s, got {smoothing_s!r}")
@@ -134,10 +133,10 @@ class FeedbackScale:
         log = log and bool(np.all(q > 0))
         if log:
             q = np.log(q)
-        weights = np.full(q.size, 1.0)
-        weights[[0, -1]] = 0.5  # the trapezoid rule over the quantile function
-        weights /= weights.sum()
-        center = float(weights @ q)
-        spread = float(np.sqrt(weights @ (q - center) ** 2))
+        # The median and half the 16th-84th percentile range: the standard deviation of a
+        # normal distribution, but not pulled by the artifact windows a stored baseline
+        # could not leave out.
+        center = float(q[50])
+        spread = float(np.interp([15.87, 84.13], np.arange(q.size), q) @ [-0.5, 0.5])
         spread *= math.sqrt(CORRELATION_S / (CORRELATION_S + smoothing_s))
         return cls(center, spread, log) if spread > 0 else None
