@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from _scripted_source import ScriptedSource, read_s001, run_scripted
 
+from neurofeed.bands import Baseline
 from neurofeed.finalise import read_table
 from neurofeed.protocol import fit_phases, list_presets, load_preset
 
@@ -26,19 +27,32 @@ def openbci(shared_eeg) -> ScriptedSource:
     return ScriptedSource(data.T * 1e-6, CYTON, 250.0)
 
 
+@pytest.mark.parametrize("baseline", ["in session", "stored"])
 @pytest.mark.parametrize("name", sorted(list_presets()))
-def test_replaying_the_calibration_recording_rewards_at_the_stated_rate(tmp_path, shared_eeg, name):
-    """The baseline phase calibrates on the recording; training then replays it."""
+def test_replaying_the_calibration_recording_rewards_at_the_stated_rate(tmp_path, shared_eeg, name,
+                                                                       baseline):
+    """Calibrated on S001R01 (61 s, eyes open), replaying it is rewarded at the preset's rate:
+    with the baseline phase calibrating on a first copy and training replaying a second, or
+    with a baseline stored from a baseline-only session (as ``neurofeed calibrate`` does)."""
     raw = read_s001(shared_eeg)
-    once = raw.get_data(picks="eeg")
     duration = raw.times[-1] + 1 / raw.info["sfreq"]
-    preset = fit_phases(load_preset(name), 2 * duration, duration)
-    source = ScriptedSource(np.concatenate([once, once], axis=1), raw.ch_names, raw.info["sfreq"])
-    result, _ = run_scripted(tmp_path / name, source, preset)
-    assert result.baseline is not None
+    if baseline == "in session":
+        once = raw.get_data(picks="eeg")
+        source = ScriptedSource(np.concatenate([once, once], axis=1), raw.ch_names,
+                                raw.info["sfreq"])
+        preset = fit_phases(load_preset(name), 2 * duration, duration)
+        stored = None
+    else:
+        calibration = fit_phases(load_preset(name), duration, duration)
+        _, loop = run_scripted(tmp_path / "calibrate", ScriptedSource.from_raw(raw), calibration)
+        stored = Baseline.load(loop.finish_baseline().save(tmp_path / "baseline.json"))
+        source = ScriptedSource.from_raw(raw)
+        preset = fit_phases(load_preset(name), duration, 0.0)
+    run_scripted(tmp_path / name, source, preset, baseline=stored)
     f = read_table(tmp_path / name / "features.tsv")
-    # The training windows that lie wholly in the replayed copy.
-    replayed = f["time_s"] >= duration + 2.0
+    # The training windows that lie wholly in the replayed recording (every window, with a
+    # stored baseline).
+    replayed = f["time_s"] >= (duration + 2.0 if stored is None else 0.0)
     rate = f["reward"][replayed].mean()
     stated = preset.feedback
     assert abs(rate - stated.reward_rate) <= stated.reward_rate_tolerance, (name, rate)
