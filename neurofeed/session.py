@@ -287,7 +287,8 @@ def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path,
 def _summary(result: LoopResult, source) -> dict:
     """How the loop ended and what the source delivered (the report's summary comes later)."""
     return {"ended": result.ended, "n_hops": result.n_hops, "n_windows": result.n_windows,
-            "n_estimates": result.n_estimates, "session_time_s": round(result.duration_s, 3),
+            "n_estimates": result.n_estimates, "n_artifact_windows": result.n_artifact_windows,
+            "session_time_s": round(result.duration_s, 3),
             "audio_lost": result.audio_lost, "signal_lost_s": round(result.signal_lost_s, 3),
             "source_stats": {"n_samples": source.n_samples, "n_nonfinite": source.n_nonfinite,
                              "n_dropped": source.n_dropped, "n_stalls": len(source.gaps)}}

@@ -54,9 +54,9 @@ def format_quality(quality) -> str:
 
 
 def format_status(status) -> str:
-    """One line: loud flags first (no usable EEG, stalled, audio lost), then phase, time
-    left, alpha/theta z, music, reward, artifacts, channel quality, and what the signal
-    is when it is not a person's EEG."""
+    """One line: loud flags first (no usable EEG, stalled, audio lost, an artifact window),
+    then phase, time left, alpha/theta z, music, reward, artifacts, channel quality, what
+    the signal is when it is not a person's EEG, and a region that fell back."""
     step, state = status.step, status.step.state
 
     def z(value):
@@ -64,7 +64,8 @@ def format_status(status) -> str:
     minutes, seconds = divmod(round(status.remaining_s), 60)
     flags = [text for on, text in ((status.signal_lost, "NO USABLE EEG"),
                                    (status.stalled, "STALLED"),
-                                   (status.audio == "lost", "AUDIO LOST")) if on]
+                                   (status.audio == "lost", "AUDIO LOST"),
+                                   (status.artifact_window, "ARTIFACT: holding")) if on]
     parts = [" ".join(flags)] if flags else []
     parts += [f"{step.phase:<8} {minutes:2d}:{seconds:02d} left",
               f"alpha z {z(status.alpha_z)} theta z {z(status.theta_z)}",
@@ -74,4 +75,6 @@ def format_status(status) -> str:
               format_quality(status.quality)]
     if status.signal:
         parts.append(f"[{status.signal}]")
+    if status.region_fallback:
+        parts.append(f"[{status.region_fallback}]")
     return " | ".join(parts)

@@ -31,7 +31,11 @@ from neurofeed.loop.quality import SignalQuality
 from neurofeed.loop.source import SourceState
 from neurofeed.loop.status import HopStatus, LoopResult
 from neurofeed.protocol import Protocol, ProtocolStep
-from neurofeed.registry import FEEDBACK
+from neurofeed.registry import FEEDBACK, REGIONS
+
+#: The status line's alpha and theta: the features relax-alpha and deep-theta feed back.
+_ALPHA_KEY = FEEDBACK["alpha_posterior"].key
+_THETA_KEY = FEEDBACK["theta_frontal"].key
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +103,10 @@ class ClosedLoop:
                                window_s=extractor.welch.window_s),
             SignalQuality(extractor.ch_names, hop_s, feedback))
         self.writer = HopWriter(recorder, outlets, feedback, live=not self.clock.eeg_time)
+        fallbacks = extractor.settings["region_fallbacks"]
+        self._region_fallback = "; ".join(
+            f"{REGIONS[region][0]}: {fallbacks[region]}"
+            for region in FEEDBACK[preset_feedback.feature].regions if fallbacks.get(region)) or None
         # Before the first step: an iso preset then starts matched from the first hop.
         if baseline is not None:
             protocol.calibrate(baseline_means(baseline))
@@ -223,8 +231,9 @@ class ClosedLoop:
         z = state.latest_z or {}
         return HopStatus(
             time_s=time_s, remaining_s=max(self.clock.duration_s - time_s, 0.0), step=step,
-            alpha_z=z.get("alpha_v2"), theta_z=z.get("theta_v2"),
+            alpha_z=z.get(_ALPHA_KEY), theta_z=z.get(_THETA_KEY),
             artifact_percent=100.0 * state.n_flagged / max(state.n_windows, 1),
             stalled=state.stalled, audio=self.audio, quality=state.quality.channel_quality(),
-            signal_lost=state.quality.lost, signal=state.signal)
+            signal_lost=state.quality.lost, signal=state.signal,
+            artifact_window=state.in_artifact, region_fallback=self._region_fallback)
 

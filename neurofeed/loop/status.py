@@ -36,6 +36,11 @@ class HopStatus:
     signal : str or None
         What the source says its signal is when it is not a person's EEG (a synthetic
         test signal, a simulated listener); None for EEG.
+    artifact_window : bool
+        Whether the newest window is an artifact window (no reward, the music holds).
+    region_fallback : str or None
+        What the feedback feature's region fell back to (its standard sites missing);
+        None when they were found.
     """
 
     time_s: float
@@ -49,6 +54,8 @@ class HopStatus:
     quality: ChannelQuality | None = None
     signal_lost: bool = False
     signal: str | None = None
+    artifact_window: bool = False
+    region_fallback: str | None = None
 
 
 @dataclass
