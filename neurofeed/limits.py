@@ -11,3 +11,5 @@ MAX_SFREQ_HZ = 100_000.0
 #: Most channels accepted. High-density EEG caps have 256 electrodes and MEG systems about
 #: 300; 1024 leaves room for combined recordings while bounding per-channel allocations.
 MAX_CHANNELS = 1024
+#: Longest session (run, replay, calibrate, record, play) and longest preset, in seconds.
+MAX_SESSION_S = 4 * 3600

@@ -8,11 +8,10 @@ from __future__ import annotations
 import re
 
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.limits import MAX_SESSION_S
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(h|m|min|s)?\s*$")
 _UNIT_S = {"h": 3600.0, "m": 60.0, "min": 60.0, "s": 1.0, None: 1.0}
-#: Longest session (run, replay, calibrate, play), in seconds.
-MAX_SESSION_S = 4 * 3600
 
 
 def parse_duration(text, name: str = "--duration", max_s: float = MAX_SESSION_S, *,

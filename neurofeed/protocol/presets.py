@@ -18,15 +18,12 @@ from pathlib import Path
 from statistics import NormalDist
 
 from neurofeed.errors import PresetError
+from neurofeed.limits import MAX_SESSION_S
 from neurofeed.protocol._toml import read_toml
 from neurofeed.registry import FEEDBACK
 
 #: The built-in presets' folder, inside the package.
 BUILTIN = files("neurofeed.protocol") / "builtin"
-#: The features a protocol can be driven by, by their preset names (see neurofeed.registry).
-FEEDBACK_FEATURES = tuple(FEEDBACK)
-#: The longest session a preset may describe (all phases together), in seconds.
-MAX_SESSION_S = 4 * 3600
 #: The longest preset description, in characters (it is printed in one line by ``presets``).
 MAX_TEXT_CHARS = 500
 
@@ -148,7 +145,7 @@ _SCHEMA = {
     "": {"name": ("name", None), "description": ("text", None), "kind": ("choice", ("feedback", "iso"))},
     "phases": {"baseline_s": ("number", (0, 3600)), "training_s": ("number", (1, 4 * 3600)),
                "cooldown_s": ("number", (0, 3600))},
-    "feedback": {"feature": ("choice", FEEDBACK_FEATURES), "direction": ("choice", ("up", "down")),
+    "feedback": {"feature": ("choice", tuple(FEEDBACK)), "direction": ("choice", ("up", "down")),
                  "score_z": ("span", (-10, 10)), "reward_z": ("number", (-10, 10)),
                  "hysteresis_z": ("number", (0, 5)), "smoothing_s": ("number", (0, 60)),
                  "reward_rate": ("number", (0.01, 0.99)), "reward_rate_tolerance": ("number", (0, 0.5))},
