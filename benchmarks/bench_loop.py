@@ -50,7 +50,7 @@ def write_recording(path: Path, minutes: float) -> Path:
 
 def run_loop(recording: Path, out: Path, audio: AudioChoice):
     """Return (x real time, per-hop overhead in µs excluding the estimator)."""
-    from neurofeed.finalise import read_table
+    from neurofeed.folder import read_table
 
     source = FileSource(recording, speed="max", chunk_s=0.1)
     preset = fit_phases(load_preset("relax-alpha"), None, 60.0)

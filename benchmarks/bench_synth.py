@@ -23,7 +23,8 @@ budget of one block is 256 / 44100 s = 5.805 ms. For each row:
 
 Anchor, measured in the same run with the same clocks: a bare pyo ``Server`` (manual audio,
 same rate and block size, same global seed) running the same sound written directly in
-pyo with its stock objects, as the engine's patch first did: 12 band-limited saw ``LFO`` pad voices through a ``MoogLP`` whose
+pyo with its stock objects, as the engine's patch first did: 12 band-limited saw ``LFO`` pad
+voices through a ``MoogLP`` whose
 cutoff is computed from a ``SigTo``, 8 ``FM`` melody voices with an envelope-driven index,
 3 + 2 triangle ``LFO`` bass and pulse voices, each voice under a looping ``Linseg``
 envelope with its own frequency ``Sig``, four ``Pan``, ``DCBlock``, the same stereo
@@ -54,17 +55,18 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("PYO_GUI_WX", "0")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from neurofeed.synth import Engine, Entrainment, MusicState  # noqa: E402
-from neurofeed.synth._pyo import load_pyo  # noqa: E402
+from neurofeed.synth import Engine, Entrainment, MusicState
+from neurofeed.synth._pyo import load_pyo
 
 SR, BLOCK, SEED = 44100, 256, 1
 BUDGET_MS = BLOCK / SR * 1000.0
 WARMUP_S = 2.0
 STATES = {
     "binaural": MusicState.neutral().replace(intensity=1.0, entrainment=Entrainment("binaural", 6.0, 0.3)),
-    "isochronic": MusicState.neutral().replace(intensity=1.0, entrainment=Entrainment("isochronic", 6.0, 0.3)),
+    "isochronic": MusicState.neutral().replace(intensity=1.0,
+                                               entrainment=Entrainment("isochronic", 6.0, 0.3)),
 }
 
 
@@ -143,7 +145,8 @@ def build_anchor(pyo) -> tuple[object, list]:
             pyo.Pan(bass, outs=2, pan=0.5, spread=0.2), pyo.Pan(pulse, outs=2, pan=0.44, spread=0.2)]
     mixed = pyo.Mix(pans, voices=2)
     dry = pyo.DCBlock(mixed)
-    reverb = pyo.STRev(dry, inpos=[0.3, 0.7], revtime=2.6, cutoff=5000, bal=0.3, roomSize=1.1, firstRefGain=-6)
+    reverb = pyo.STRev(dry, inpos=[0.3, 0.7], revtime=2.6, cutoff=5000, bal=0.3, roomSize=1.1,
+                       firstRefGain=-6)
     gain = pyo.SigTo(0.75, time=1.0, init=0.75)
     music = pyo.Mix(reverb, voices=2, mul=gain)
     carrier, beat = pyo.SigTo(261.6, time=1.0, init=261.6), pyo.SigTo(6.0, time=1.0, init=6.0)
@@ -224,7 +227,8 @@ def main() -> None:
         cpu = np.concatenate([r["cpu"] for r in rounds])
         summary[name] = {"mean": cpu.mean(), "p50": np.percentile(cpu, 50), "p99": np.percentile(cpu, 99),
                          "n": cpu.size,
-                         **{key: statistics.median(r[key] for r in rounds) for key in ("manual", "offline", "startup")}}
+                         **{key: statistics.median(r[key] for r in rounds)
+                            for key in ("manual", "offline", "startup")}}
     anchor = summary["anchor: plain pyo, stock objects, all voices on"]
 
     print(f"\nSynth, full patch (pad, melody, bass, pulse; reverb; limiter), intensity 1, {SR} Hz, "
@@ -234,14 +238,17 @@ def main() -> None:
     anchor_speed = min(anchor["manual"], anchor["offline"])
     for name, s in summary.items():
         cpu_ratio, speed_ratio = s["mean"] / anchor["mean"], min(s["manual"], s["offline"]) / anchor_speed
-        print(f"{name:<46}{s['mean']:>12.3f} ms{s['p50']:>7.3f}{s['p99']:>7.3f}{100 * s['mean'] / BUDGET_MS:>9.1f}%"
+        print(f"{name:<46}{s['mean']:>12.3f} ms{s['p50']:>7.3f}{s['p99']:>7.3f}"
+              f"{100 * s['mean'] / BUDGET_MS:>9.1f}%"
               f"{s['manual']:>13.1f}{s['offline']:>14.1f}{1000 * s['startup']:>10.1f}{cpu_ratio:>11.2f}"
               f"{speed_ratio:>13.2f}")
-    print(f"\nblock cpu: this thread's CPU time per process_blocks(1), {summary['engine, binaural']['n']} blocks "
+    print(f"\nblock cpu: this thread's CPU time per process_blocks(1), "
+          f"{summary['engine, binaural']['n']} blocks "
           f"per row; % budget = mean / {BUDGET_MS:.3f} ms (share of one core in real time; target <= 10%)")
     print(f"render: wall clock of advance(seconds); offline writes a 24-bit WAV (target >= 30x); start: boot "
           f"and graph (importing pyo, once per process: {import_s:.2f} s)")
-    print("ratios: engine / anchor (cpu: lower is cheaper; speed: the slower of the two renders, higher is faster)")
+    print("ratios: engine / anchor (cpu: lower is cheaper; "
+          "speed: the slower of the two renders, higher is faster)")
     ours = [s for name, s in summary.items() if name.startswith("engine")]
     worst_cpu = max(100 * s["mean"] / BUDGET_MS for s in ours)
     slowest = min(min(s["manual"], s["offline"]) for s in ours)

@@ -36,9 +36,9 @@ from neurofeed.folder import (
     write_json,
 )
 
-# read_live_eeg and read_table are imported from here by tests/test_loop*.py and
-# benchmarks/bench_loop.py until they import them from neurofeed.folder.
-__all__ = ["finalise_session", "latency_percentiles", "read_live_eeg", "read_table", "write_score_midi"]
+# read_table is imported from here by tests/test_loop.py, tests/test_iso_start.py and
+# tests/test_reward_rate.py until they import it from neurofeed.folder.
+__all__ = ["finalise_session", "latency_percentiles", "read_table", "write_score_midi"]
 
 LATENCY_PERCENTILES = (50, 90, 95, 99)
 #: More FIF parts than this (a gap longer than LONG_GAP_S each) means garbage timestamps.

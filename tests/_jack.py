@@ -43,7 +43,8 @@ def jack_server(tmp_path, monkeypatch):
     env = {**os.environ, "JACK_NO_AUDIO_RESERVATION": "1", "JACK_DEFAULT_SERVER": name}
     log = tmp_path / "jackd.log"
     with open(log, "w") as out:
-        process = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", str(SAMPLE_RATE), "-p", str(PERIOD)],
+        process = subprocess.Popen(["jackd", "-n", name, "-d", "dummy",
+                                    "-r", str(SAMPLE_RATE), "-p", str(PERIOD)],
                                    stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         waited = subprocess.run(["jack_wait", "-w", "-t", "10"], env=env, capture_output=True, text=True,

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import scipy.io.wavfile
 import scipy.signal as sg
-
 from _audio import peak_hz
 from _cli import assert_one_line_error, run_cli
+
 from neurofeed.synth import Engine
 from neurofeed.synth.entrainment import carrier_hz
 from neurofeed.synth.theory import KEYS, scale
@@ -29,7 +29,8 @@ from neurofeed.synth.theory import KEYS, scale
 DURATION_S = 8.0
 CEILING_DBFS = -3.0  # play's default --ceiling
 SUMMARY = re.compile(r"^played (?P<music>\d+\.\d) s \+ (?P<fade>\d+\.\d) s fade-out, (?P<notes>\d+) notes, "
-                     r"(?P<key>\w+) (?P<mode>\w+) at (?P<bpm>[\d.]+) BPM -> (?P<wav>\S+), score -> (?P<midi>\S+)$")
+                     r"(?P<key>\w+) (?P<mode>\w+) at (?P<bpm>[\d.]+) BPM -> (?P<wav>\S+), "
+                     r"score -> (?P<midi>\S+)$")
 
 
 def read_wav(path: Path) -> tuple[int, np.ndarray]:
@@ -74,7 +75,8 @@ def test_play_writes_a_24_bit_stereo_wav_as_long_as_music_plus_fade(dorian):
     assert np.abs(x[-block:]).max() == 0.0
     # Music, not silence, up to the requested duration, and much quieter near the fade's end.
     before_fade = np.sqrt(np.mean(x[int((DURATION_S - 1) * sr):int(DURATION_S * sr)] ** 2))
-    fade_end = np.sqrt(np.mean(x[int((DURATION_S + fade_out_s - 0.2) * sr):int((DURATION_S + fade_out_s) * sr)] ** 2))
+    fade_end = np.sqrt(np.mean(
+        x[int((DURATION_S + fade_out_s - 0.2) * sr):int((DURATION_S + fade_out_s) * sr)] ** 2))
     assert before_fade > 10 ** (-40 / 20)
     assert fade_end < 0.1 * before_fade
 
@@ -105,7 +107,7 @@ def test_play_midi_has_the_tempo_key_and_notes_of_d_dorian(dorian):
 
 
 def test_play_summary_reports_the_music_and_the_fade_separately(dorian):
-    folder, result = dorian
+    _folder, result = dorian
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1, result.stdout
     summary = SUMMARY.match(lines[0])
@@ -139,8 +141,10 @@ BAD_INPUT = [
     (["--tempo", "500"], ["--tempo", "[40, 120] BPM", "500"]),
     (["--tempo", "abc"], ["--tempo", "'abc'"]),
     (["--key", "H"], ["--key", "'H'", "C, Db, D, Eb"]),
-    (["--mode", "foo"], ["--mode", "'foo'", "lydian, ionian, mixolydian, dorian, aeolian, phrygian, locrian"]),
-    (["--entrainment", "binaural:abc"], ["--entrainment", "'abc'", "0.5 to 40 Hz", "binaural:HZ, isochronic:HZ"]),
+    (["--mode", "foo"],
+     ["--mode", "'foo'", "lydian, ionian, mixolydian, dorian, aeolian, phrygian, locrian"]),
+    (["--entrainment", "binaural:abc"],
+     ["--entrainment", "'abc'", "0.5 to 40 Hz", "binaural:HZ, isochronic:HZ"]),
     (["--entrainment", "wobble:6"], ["--entrainment", "'wobble:6'", "off, binaural:HZ, isochronic:HZ"]),
     (["--duration", "0"], ["--duration", "up to 4h"]),
     (["--ceiling", "0"], ["--ceiling", "[-60, -1] dBFS"]),
@@ -159,7 +163,8 @@ def test_play_rejects_bad_input_in_one_line_naming_the_flag(tmp_path, args, frag
 def test_play_rejects_a_wav_in_a_folder_that_cannot_exist(tmp_path):
     (tmp_path / "notes.txt").write_text("a file, not a folder")
     result = run_cli("play", "--duration", "1", "--wav", "notes.txt/renders/out.wav", cwd=tmp_path)
-    assert_one_line_error(result, "--wav", "'notes.txt/renders/out.wav'", "'notes.txt' is a file, not a folder")
+    assert_one_line_error(result, "--wav", "'notes.txt/renders/out.wav'",
+                          "'notes.txt' is a file, not a folder")
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux's /proc, where no one may create files")
@@ -182,7 +187,8 @@ def test_play_rejects_a_wav_that_is_a_folder_or_not_a_wav(tmp_path):
 
 def test_play_checks_the_midi_path_before_rendering(tmp_path):
     (tmp_path / "notes.txt").write_text("a file, not a folder")
-    result = run_cli("play", "--duration", "1", "--wav", "out.wav", "--midi", "notes.txt/out.mid", cwd=tmp_path)
+    result = run_cli("play", "--duration", "1", "--wav", "out.wav", "--midi", "notes.txt/out.mid",
+                     cwd=tmp_path)
     assert_one_line_error(result, "--midi", "'notes.txt' is a file, not a folder")
     assert not (tmp_path / "out.wav").exists()
 
@@ -222,7 +228,8 @@ def test_play_without_a_sound_device_fails_cleanly(no_sound_device, tmp_path, ba
     result = run_cli("play", "--backend", backend, "--duration", "1", env=NO_JACK, cwd=tmp_path, timeout=60)
     assert result.returncode == 2, (result.returncode, result.stderr)  # a segfault would be -11
     fragments = {"portaudio": ["no audio output device", "PortAudio finds none", "JACK server", "WAV file"],
-                 "auto": ["no audio output", "no JACK server", "PortAudio finds no output device", "WAV file"]}
+                 "auto": ["no audio output", "no JACK server", "PortAudio finds no output device",
+                          "WAV file"]}
     assert_one_line_error(result, *fragments[backend])
     assert result.stdout == ""
 

@@ -16,10 +16,10 @@ import mido
 import mne
 import numpy as np
 import pytest
-
 from _cli import run_cli
 from _jack import jack_server  # noqa: F401
-from neurofeed.finalise import read_table
+
+from neurofeed.folder import read_table
 
 
 def _folder(out):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from pylsl import local_clock
 
-from neurofeed.finalise import read_live_eeg, read_table
+from neurofeed.folder import read_live_eeg, read_table
 
 HERE = Path(__file__).resolve().parent
 
@@ -42,7 +42,7 @@ def test_session_survives_its_lsl_outlet_dying_and_returning(tmp_path):
         outlet.wait(timeout=10)
         time.sleep(3.0)
         outlet = _start_outlet(name, origin)  # same stream, its counter continues with time
-        out, err = session.communicate(timeout=60)
+        _out, err = session.communicate(timeout=60)
     finally:
         outlet.kill()
         session.kill()

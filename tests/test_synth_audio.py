@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import scipy.io.wavfile
 import scipy.signal as sg
+from _audio import peak_hz
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _audio import peak_hz
 from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth.state import ENTRAINMENT_KINDS
 from neurofeed.synth.theory import KEYS, MODES, scale
@@ -98,7 +98,7 @@ def largest_step(x: np.ndarray, start: int, stop: int) -> float:
 
 @pytest.mark.parametrize("bpm", [50, 64, 70, 100])
 def test_onsets_give_the_tempo(tmp_path, bpm):
-    sr, x, engine = render(tmp_path / "t.wav", 24, MusicState(tempo_bpm=bpm, key="D", mode="dorian"))
+    sr, x, _engine = render(tmp_path / "t.wav", 24, MusicState(tempo_bpm=bpm, key="D", mode="dorian"))
     times, weights = onset_times(x, sr)
     measured, _ = fit_beat_grid(times, weights, bpm)
     assert abs(measured - bpm) <= 1.0, measured
@@ -110,12 +110,14 @@ def test_score_note_ons_agree_with_the_audio(tmp_path):
     # of strongest onsets that are score notes spreads over about 0.7-0.95 around 0.84.
     heard, in_score = [], []
     for seed in range(1, 7):
-        sr, x, engine = render(tmp_path / f"s{seed}.wav", 24, MusicState(tempo_bpm=70, key="A", mode="aeolian"),
+        sr, x, engine = render(tmp_path / f"s{seed}.wav", 24,
+                               MusicState(tempo_bpm=70, key="A", mode="aeolian"),
                                seed=seed)
         times, strengths = onset_times(x, sr)
         # Pad notes swell in over a second and have no onset to hear; the analysis window needs
         # half a window of signal before the first onset it can see.
-        score = np.array(sorted({n.time_s for n in engine.score.notes if n.voice != "pad" and n.time_s > 0.1}))
+        score = np.array(sorted({n.time_s for n in engine.score.notes
+                                 if n.voice != "pad" and n.time_s > 0.1}))
         heard.append(np.array([np.abs(times - s).min() for s in score]))
         strongest = times[np.argsort(strengths)[::-1][:len(score)]]
         in_score.append(np.array([np.abs(score - t).min() for t in strongest]))
@@ -222,7 +224,8 @@ def step_caused_by_change(with_change: np.ndarray, without: np.ndarray, at: int)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(start=loud_states, script=st.lists(st.tuples(st.floats(0.5, 7.0), loud_states), min_size=1, max_size=3),
+@given(start=loud_states,
+       script=st.lists(st.tuples(st.floats(0.5, 7.0), loud_states), min_size=1, max_size=3),
        ceiling_dbfs=st.floats(-12.0, -1.0), glide_s=st.sampled_from([0.25, 0.5, 1.0, 2.0]))
 def test_loudest_settings_never_pass_the_ceiling_nor_click(tmp_path, start, script, ceiling_dbfs, glide_s):
     script = sorted(script, key=lambda item: item[0])

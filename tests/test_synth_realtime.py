@@ -10,8 +10,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.io.wavfile
-
 from _jack import PERIOD, SAMPLE_RATE, jack_server  # noqa: F401
+
 from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth.state import ENTRAINMENT_KINDS
 from neurofeed.synth.theory import KEYS, MODES
@@ -23,7 +23,8 @@ STEER_HZ = 20.0
 def random_state(rng: random.Random) -> MusicState:
     return MusicState(tempo_bpm=rng.uniform(50, 90), key=rng.choice(KEYS), mode=rng.choice(MODES),
                       intensity=rng.random(), brightness=rng.random(), volume=rng.uniform(0.5, 1.0),
-                      entrainment=Entrainment(rng.choice(ENTRAINMENT_KINDS), rng.uniform(2, 20), rng.random()))
+                      entrainment=Entrainment(rng.choice(ENTRAINMENT_KINDS), rng.uniform(2, 20),
+                                              rng.random()))
 
 
 def read_wav(path) -> np.ndarray:
@@ -36,7 +37,8 @@ def test_jack_keeps_pace_and_takes_changes_within_two_blocks(jack_server, tmp_pa
     start = MusicState(tempo_bpm=64, key="D", mode="dorian", entrainment=Entrainment("binaural", 6, 0.3))
     calls: list[tuple[int, MusicState]] = []  # (audio block at the call, state applied)
     rng = random.Random(5)
-    engine = Engine("jack", wav_path=tmp_path / "live.wav", state=start, seed=5, fade_in_s=0.5, fade_out_s=0.5)
+    engine = Engine("jack", wav_path=tmp_path / "live.wav", state=start, seed=5, fade_in_s=0.5,
+                    fade_out_s=0.5)
     with engine:
         assert engine.sample_rate == SAMPLE_RATE and engine.buffer_size == PERIOD
         stop = threading.Event()
@@ -61,7 +63,8 @@ def test_jack_keeps_pace_and_takes_changes_within_two_blocks(jack_server, tmp_pa
     xruns = engine.xruns
     record_property("xruns", xruns)
     record_property("jackd_logged_xruns", jack_server.logged_xruns())
-    print(f"\nJACK dummy run: {xruns} xruns reported to the engine, {jack_server.logged_xruns()} in jackd's log")
+    print(f"\nJACK dummy run: {xruns} xruns reported to the engine, "
+          f"{jack_server.logged_xruns()} in jackd's log")
     if xruns:
         warnings.warn(f"{xruns} JACK xruns in {RUN_S:g} s (target 0)", stacklevel=1)
 

@@ -99,7 +99,8 @@ class Composer:
         velocity = _velocity(64, 36, intensity)
         if intensity < 0.45:
             if beat_in_bar == 0:
-                return [BeatNote(0.0, _in_range(root, BASS_RANGE[0]), velocity, BEATS_PER_BAR * period_s * 0.95, "bass")]
+                return [BeatNote(0.0, _in_range(root, BASS_RANGE[0]), velocity,
+                                 BEATS_PER_BAR * period_s * 0.95, "bass")]
             return []
         if beat_in_bar == 0:
             return [BeatNote(0.0, _in_range(root, BASS_RANGE[0]), velocity, 1.9 * period_s, "bass")]

@@ -93,7 +93,8 @@ class Engine:
             raise InvalidArgumentError("backend='offline' needs wav_path, the file to render to")
         self._requested_backend = backend
         self._sr = int(check_range("sample_rate", sample_rate, 8000, 192000, unit=" Hz"))
-        self.buffer_size = int(check_option("buffer_size", buffer_size, (64, 128, 256, 512, 1024, 2048, 4096)))
+        self.buffer_size = int(check_option("buffer_size", buffer_size,
+                                            (64, 128, 256, 512, 1024, 2048, 4096)))
         self._seed = int(seed)
         self._ceiling_dbfs = ceiling_dbfs
         self._glide_s = check_range("glide_s", glide_s, MIN_GLIDE_S, 60.0, unit=" s")
@@ -260,7 +261,8 @@ class Engine:
         """Compute ``n`` blocks now (``manual`` and ``offline`` only)."""
         self._check_running()
         if self.backend in REALTIME:
-            raise InvalidArgumentError(f"process_blocks needs backend 'manual' or 'offline', not {self.backend!r}")
+            raise InvalidArgumentError(
+                f"process_blocks needs backend 'manual' or 'offline', not {self.backend!r}")
         for _ in range(int(n)):
             self._server.process()
         self._target_sample = max(self._target_sample, self._block * self.buffer_size)
@@ -277,7 +279,8 @@ class Engine:
         self._target_sample = max(self._target_sample, self._block * self.buffer_size) + seconds * self._sr
         last_block, last_move = self._block, time.monotonic()
         while self._block * self.buffer_size < self._target_sample:
-            time.sleep(min(0.02, max(0.001, (self._target_sample - self._block * self.buffer_size) / self._sr)))
+            time.sleep(min(0.02, max(0.001,
+                                     (self._target_sample - self._block * self.buffer_size) / self._sr)))
             if self._block != last_block:
                 last_block, last_move = self._block, time.monotonic()
             elif time.monotonic() - last_move > _STALL_S:
@@ -300,7 +303,7 @@ class Engine:
             return
         try:
             self._prepare_block()
-        except Exception as err:  # noqa: BLE001 - any bug here must fade out, not kill the audio thread
+        except Exception as err:  # any bug here must fade out, not kill the audio thread
             self._fault = AudioError(f"music engine fault at {self.time_s:.3f} s: {err!r}")
             self._patch.master.fade(0.0, self._fade_out_s)
             log.error("%s", self._fault)

@@ -44,7 +44,8 @@ class Shape:
 _EXP_FALL = ((0.0, 1.0), (0.15, 0.55), (0.35, 0.28), (0.6, 0.1), (1.0, 0.0))
 
 
-def envelope_points(shape: Shape, offset_s: float, duration_s: float, peak: float) -> list[tuple[float, float]]:
+def envelope_points(shape: Shape, offset_s: float, duration_s: float,
+                    peak: float) -> list[tuple[float, float]]:
     """``Linseg`` points for one note: silent for ``offset_s``, then attack, decay and release.
 
     Returns

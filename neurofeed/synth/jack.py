@@ -29,7 +29,7 @@ def _libjack() -> ctypes.CDLL | None:
             if spec and spec.origin else []
     except (ImportError, ValueError):
         bundled = []
-    for candidate in bundled + [ctypes.util.find_library("jack")]:
+    for candidate in [*bundled, ctypes.util.find_library("jack")]:
         if candidate:
             try:
                 lib = ctypes.CDLL(candidate)

@@ -47,7 +47,8 @@ class Master:
 
     def __init__(self, pyo, source, *, sample_rate: float, ceiling_dbfs: float, volume: float,
                  glide_s: float, max_volume_rate_per_s: float):
-        self.ceiling = db_to_amp(check_range("ceiling_dbfs", ceiling_dbfs, MIN_CEILING_DBFS, MAX_CEILING_DBFS, unit=" dBFS"))
+        self.ceiling = db_to_amp(check_range("ceiling_dbfs", ceiling_dbfs, MIN_CEILING_DBFS, MAX_CEILING_DBFS,
+                                             unit=" dBFS"))
         self._glide_s = glide_s
         self._max_rate = check_range("max_volume_rate_per_s", max_volume_rate_per_s, 0.0, 1000.0,
                                      unit=" per s", low_inclusive=False)

@@ -74,7 +74,8 @@ class Patch:
         self._intensity = pyo.SigTo(state.intensity, time=glide_s, init=state.intensity)
         # Computed from the gliding brightness, so the cutoff glides evenly in pitch, not in Hz.
         self._cutoff = pyo.Pow(10.0, self._brightness, mul=cutoff_hz(0.0))
-        self._music_gain = pyo.SigTo(music_gain(state.intensity), time=glide_s, init=music_gain(state.intensity))
+        self._music_gain = pyo.SigTo(music_gain(state.intensity), time=glide_s,
+                                     init=music_gain(state.intensity))
         # The pad's n (sharp * 46 + 4, sharp = 0.25-0.75 with brightness) over the tanh table's span.
         self._saw_n = self._brightness * (23.0 / _TANH_SPAN) + 15.5 / _TANH_SPAN
         self._tanh_table = pyo.DataTable(_TANH_POINTS, init=np.tanh(
@@ -113,7 +114,8 @@ class Patch:
         self.entrainment = EntrainmentVoice(pyo, key=state.key, entrainment=state.entrainment,
                                             reference=MUSIC_REFERENCE, glide_s=glide_s)
         self._mix = self._music + self.entrainment.output
-        self.master = Master(pyo, self._mix, sample_rate=sample_rate, ceiling_dbfs=ceiling_dbfs, volume=state.volume,
+        self.master = Master(pyo, self._mix, sample_rate=sample_rate, ceiling_dbfs=ceiling_dbfs,
+                             volume=state.volume,
                              glide_s=glide_s, max_volume_rate_per_s=max_volume_rate_per_s)
         self.output = self.master.output
 

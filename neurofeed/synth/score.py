@@ -81,7 +81,7 @@ class ScoreLog:
         self._last: dict[str, float | str] = {}
 
     @classmethod
-    def from_records(cls, notes: list[Note], changes: list[Change]) -> "ScoreLog":
+    def from_records(cls, notes: list[Note], changes: list[Change]) -> ScoreLog:
         """A score from notes and changes read back, e.g. from a session's score tables."""
         score = cls()
         score.notes = sorted(notes, key=lambda n: n.time_s)
@@ -174,7 +174,7 @@ def _seconds_to_ticks(tempo_map: list[tuple[float, float]], ticks_per_beat: int)
     """A function mapping seconds of audio time to MIDI ticks under ``tempo_map``."""
     starts, start_ticks = [], []
     ticks = 0.0
-    for i, (t, bpm) in enumerate(tempo_map):
+    for i, (t, _bpm) in enumerate(tempo_map):
         if i:
             prev_t, prev_bpm = tempo_map[i - 1]
             ticks += (t - prev_t) * prev_bpm / 60.0 * ticks_per_beat

@@ -143,7 +143,8 @@ def next_degree(key: str, mode: str, current: int, bar_in_phrase: int, phrase_ba
     return rng.choices(candidates, weights)[0]
 
 
-def voice_chord(pitch_classes: tuple[int, ...], previous: tuple[int, ...], low: int, high: int) -> tuple[int, ...]:
+def voice_chord(pitch_classes: tuple[int, ...], previous: tuple[int, ...], low: int,
+                high: int) -> tuple[int, ...]:
     """Place every chord tone once in [low, high] (MIDI), moving as little as possible from ``previous``.
 
     With no previous voicing the chord is placed close to the middle of the range. Ties go to
