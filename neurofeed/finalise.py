@@ -36,9 +36,7 @@ from neurofeed.folder import (
     write_json,
 )
 
-# read_table is imported from here by tests/test_loop.py, tests/test_iso_start.py and
-# tests/test_reward_rate.py until they import it from neurofeed.folder.
-__all__ = ["finalise_session", "latency_percentiles", "read_table", "write_score_midi"]
+__all__ = ["finalise_session", "latency_percentiles", "write_score_midi"]
 
 LATENCY_PERCENTILES = (50, 90, 95, 99)
 #: More FIF parts than this (a gap longer than LONG_GAP_S each) means garbage timestamps.

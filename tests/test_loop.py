@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from _cli import assert_one_line_error, run_cli
 
-from neurofeed.finalise import read_table
+from neurofeed.folder import read_table
 
 SFREQ = 250.0
 CHANNELS = ["Fz", "F3", "F4", "Cz", "Pz", "O1", "Oz", "O2"]

@@ -12,7 +12,7 @@ import pytest
 from _scripted_source import ScriptedSource, read_s001, run_scripted
 
 from neurofeed.bands import Baseline
-from neurofeed.finalise import read_table
+from neurofeed.folder import read_table
 from neurofeed.protocol import fit_phases, list_presets, load_preset
 
 #: OpenBCI Cyton's default montage (OpenBCI GUI): channels 7-8 are O1/O2.
