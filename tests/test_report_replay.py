@@ -12,7 +12,10 @@ import pytest
 from _cli import run_cli
 from _session_fixture import CHANNELS, SFREQ, synthesise_eeg
 
+from neurofeed.registry import FEEDBACK
+
 OPENBCI = "OpenBCI_GUI-v6-blinks-jawClench-alpha.txt"
+ALPHA = FEEDBACK["alpha_posterior"]
 
 
 @pytest.fixture(autouse=True)
@@ -46,10 +49,11 @@ def test_replayed_recording_gets_a_report_true_to_its_files(shared_eeg, tmp_path
     summary = json.loads((folder / "report" / "summary.json").read_text())
 
     rows = _tsv(folder / "features.tsv")
-    alpha = {phase: np.mean([float(r["alpha_posterior_v2"]) for r in rows if r["phase"] == phase
-                             and r["estimate"] == "1" and r["alpha_posterior_v2"] != "n/a"])
+    # The fed-back alpha is a mean log relative power: its change is that of the ratio.
+    alpha = {phase: np.mean([float(r[ALPHA.column]) for r in rows if r["phase"] == phase
+                             and r["estimate"] == "1" and r[ALPHA.column] != "n/a"])
              for phase in ("baseline", "training")}
-    change = 100 * (alpha["training"] / alpha["baseline"] - 1)
+    change = 100 * (np.exp(alpha["training"] - alpha["baseline"]) - 1)
     training = [r for r in rows if r["phase"] == "training"]
     reward = 100 * np.mean([r["reward"] == "1" for r in training])
     phases = {p["name"]: p for p in summary["phases"]}
@@ -96,11 +100,12 @@ def test_session_on_a_stored_baseline_is_compared_with_it(shared_eeg, tmp_path):
 
     rows = _tsv(folder / "features.tsv")
     assert "baseline" not in {r["phase"] for r in rows}
-    stored = json.loads((folder / "baseline.json").read_text())["features"]["alpha_v2"]["mean"]
-    training = np.mean([float(r["alpha_posterior_v2"]) for r in rows if r["phase"] == "training"
-                        and r["estimate"] == "1" and r["alpha_posterior_v2"] != "n/a"])
+    stored = json.loads((folder / "baseline.json").read_text())["features"][ALPHA.key]["mean"]
+    training = np.mean([float(r[ALPHA.column]) for r in rows if r["phase"] == "training"
+                        and r["estimate"] == "1" and r[ALPHA.column] != "n/a"])
     summary = json.loads((folder / "report" / "summary.json").read_text())
     assert summary["baseline"] == "stored baseline"
     training_phase = next(p for p in summary["phases"] if p["name"] == "training")
-    assert training_phase["changes"]["alpha_posterior"] == pytest.approx(100 * (training / stored - 1))
+    expected = 100 * (np.exp(training - stored) - 1)
+    assert training_phase["changes"]["alpha_posterior"] == pytest.approx(expected)
     assert "Changes are against the subject's stored baseline." in summary["headline"]
