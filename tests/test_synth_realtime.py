@@ -73,11 +73,16 @@ def test_jack_keeps_pace_and_takes_changes_within_two_blocks(jack_server, tmp_pa
 
     # Every state applied was taken at most 2 blocks after the block running at the call ...
     latency = round(engine.output_latency_s * SAMPLE_RATE)
-    taken = {state: round(t * SAMPLE_RATE - latency) // PERIOD for t, state in engine.score.states[1:]}
+    taken = {state: round(t * SAMPLE_RATE - latency) // PERIOD for t, state in engine.score.states}
     assert len(calls) >= RUN_S * STEER_HZ * 0.9
     lags = [taken[s.clamped()] - block for block, s in calls if s.clamped() in taken]
-    assert len(lags) >= len(calls) - 1  # only a state sent after the last block may be missing
     assert 0 <= min(lags) and max(lags) <= 2, sorted(lags)[-5:]
+    # ... and a state never heard was superseded before its turn: the next one came within
+    # those 2 blocks (an xrun on a loaded machine stalls the blocks, not the calls), or it
+    # was sent after the last block.
+    for (block, state), (next_block, _) in zip(calls, [*calls[1:], calls[-1]]):
+        if state.clamped() not in taken:
+            assert next_block - block <= 2, (block, next_block)
 
     # The recording of what JACK played is the music at the fixed ceiling: audible, never over.
     live = read_wav(tmp_path / "live.wav").astype(np.float64) / 2.0**31
