@@ -19,13 +19,21 @@ def register(subparsers) -> None:
         epilog=example_epilog("neurofeed recover recordings/sub-S01_20261121-101500_relax-alpha"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", metavar="DIR", help="the session folder")
+    parser.add_argument("--force", action="store_true",
+                        help="finalise a folder that is already finalised again, from its live files")
     parser.set_defaults(func=run, command="recover")
 
 
 def run(args: argparse.Namespace) -> int:
     from neurofeed.finalise import finalise_session
-    from neurofeed.folder import read_session_json
+    from neurofeed.folder import RAW_FILE, STATUS_FINALISED, read_session_json
 
+    # A finalised folder's FIF and report are the record: rebuilding them from live files
+    # that were cut or edited since would lose data without a word, so it takes --force.
+    if read_session_json(args.folder).get("status") == STATUS_FINALISED and not args.force:
+        print(f"{args.folder} is already finalised ({RAW_FILE}); nothing to recover "
+              "(--force finalises it again from its live files)")
+        return 0
     path = finalise_session(args.folder)
     meta = read_session_json(args.folder)
     notes = [f"{meta['n_samples']} samples", _count(meta["n_gaps"], "gap")]

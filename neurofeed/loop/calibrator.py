@@ -155,7 +155,9 @@ class BaselineCalibrator:
                 return "baseline:calibrated"
             if not self._said_insufficient:
                 self._said_insufficient = True
-                logger.warning("baseline not yet usable: %s", why)
+                # The marker and the status line say it; a warning line on stderr would sit
+                # beside the one-line error of a session that then fails for another reason.
+                logger.info("baseline not yet usable: %s", why)
                 marker = "baseline:insufficient"
         self._windows.append(features)
         self._times.append(time_s)
