@@ -7,12 +7,15 @@ import pytest
 
 from neurofeed.acquire.channels import (
     KEPT_TYPES,
+    MAX_NAME_LENGTH,
     OLD_10_20,
     has_positions,
     site_name,
     standard_sites,
     standardize,
     standardize_label,
+    storable_names,
+    storable_text,
 )
 
 #: label -> (name, type): the conventions of clinical EDF exports, PhysioNet, OpenBCI and LSL.
@@ -124,3 +127,34 @@ def test_kept_types_are_mne_types():
 
     assert set(KEPT_TYPES) <= set(get_channel_type_constants())
     assert "stim" not in KEPT_TYPES
+
+
+def test_non_ascii_labels_become_distinct_ascii_names_and_keep_their_labels():
+    """FIF, EDF and BrainVision store ASCII names: a label is transliterated where it can be
+    (a fullwidth O1 is the site O1), and what has no ASCII form is dropped or numbered."""
+    labels = ["Φz", "Ωz", "脑1", "😀", "Ｏ１", "Fé", "EEG\u00a0C3", ""]
+    channels = standardize(labels)
+    assert [ch.label for ch in channels] == labels
+    assert [ch.name for ch in channels] == ["z", "z-2", "1", "EEG004", "O1", "Fe", "C3", "EEG008"]
+    assert [ch.type for ch in channels] == ["eeg"] * len(labels)
+    assert "made printable ASCII from 'Φz'" in channels[0].how
+    assert channels[3].how == "no printable ASCII character in '😀'; named by its position"
+    assert has_positions(channels)  # O1 and C3 are sites
+
+
+def test_names_fit_edf_and_stay_distinct_when_shortened():
+    channels = standardize(["Nasal Pressure Transducer", "Nasal Pressure Transducer 2", "EEG004",
+                            "😀", "Leg\tmovement"], ["", "", "", "", "emg"])
+    names = [ch.name for ch in channels]
+    assert names == ["Nasal Pressure T", "Nasal Pressure-2", "EEG004", "EEG004-2", "Leg movement"]
+    assert all(len(name) <= MAX_NAME_LENGTH and name.isascii() and name.isprintable()
+               for name in names)
+    assert "shortened to 16 characters" in channels[0].how
+    assert [ch.type for ch in channels] == ["resp", "resp", "eeg", "eeg", "emg"]
+
+
+def test_storable_names_keep_good_names_and_fix_an_old_folders():
+    assert storable_names(["O1", "Fz", "EEG001"]) == ["O1", "Fz", "EEG001"]
+    assert storable_names(["Φz", "Ωz", "脑1", "😀", "O1", "O1", "B" * 20]) == [
+        "z", "z-2", "1", "EEG004", "O1", "O1-2", "B" * 16]
+    assert storable_text("  Ｏ１\tref ") == "O1 ref"

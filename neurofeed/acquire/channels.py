@@ -9,6 +9,11 @@ They follow the conventions of MNE's EDF reader (``infer_types``: a leading ``EE
 ``EOG``/``EMG`` word gives the type) and of ``mne.datasets.eegbci.standardize`` (trailing
 dots, case).
 
+Every name is one that FIF, EDF and BrainVision store: printable ASCII (non-ASCII letters
+transliterated, ``Ｏ１`` to ``O1``, ``Fé`` to ``Fe``; what has no ASCII form dropped), at most
+:data:`MAX_NAME_LENGTH` characters, distinct; a label that leaves nothing is named by its
+position (``EEG004``). The label itself is kept as given in :class:`Channel`.
+
 Everything here is pure: labels in, names and types out.
 """
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -49,8 +55,13 @@ _TYPE_WORDS = (
 )
 #: Said in ``how`` of a channel whose name was taken by an earlier one.
 DUPLICATE_NOTE = "is taken by an earlier channel"
+#: The longest channel name: EDF's signal label field, 16 ASCII characters (MNE's EDF export
+#: refuses a longer name; FIF and BrainVision store any length).
+MAX_NAME_LENGTH = 16
 _EEG_PREFIX = re.compile(r"^EEG(?:[\s_:-]+|(?=[A-Z]))", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+_WHITE_SPACE = re.compile(r"\s")
 #: Where the 10-05 names come from (``standard_1005`` before MNE 1.13 renamed it).
 _MONTAGES = ("colin27_1005", "standard_1005")
 
@@ -121,13 +132,40 @@ def standardize_label(label: str, declared: str | None = None) -> tuple[str, str
     -------
     name : str
         The 10-05 site (``"O1"``; ``"T7"`` for ``"T3"``) where the label names one, else
-        the label without ``EEG`` prefix, reference suffix, dots or surrounding space.
+        the label without ``EEG`` prefix, reference suffix, dots or surrounding space; in
+        printable ASCII (:func:`storable_text`), at most :data:`MAX_NAME_LENGTH`
+        characters, and ``""`` when nothing of the label is left
+        (:func:`standardize` then names the channel by its position).
     type : str
         The MNE channel type.
     how : str
         What was done, in words (``"as given"``, ``"cleaned from 'EEG O1-REF'"``, ...).
     """
-    text = str(label).strip().rstrip(". ").strip()
+    given = str(label).strip().rstrip(". ").strip()
+    text = storable_text(given).rstrip(". ").strip()
+    name, kind, how = _named(text, str(label), declared)
+    if text != given:
+        how = (f"no printable ASCII character in {str(label)!r}" if not text else
+               f"{how}; made printable ASCII from {str(label)!r}")
+    short = name[:MAX_NAME_LENGTH].rstrip()
+    if short != name:
+        how = f"{how}; shortened to {MAX_NAME_LENGTH} characters (EDF's longest name)"
+    return short, kind, how
+
+
+def storable_text(text: str) -> str:
+    """Return ``text`` as printable ASCII: letters transliterated, the rest dropped.
+
+    Compatibility decomposition (NFKD) turns ``Ｏ１`` into ``O1`` and ``é`` into ``e`` plus
+    an accent, which is dropped with every other character outside printable ASCII (``Φ``,
+    ``脑``, emoji, control characters); white space (a tab, a no-break space) becomes a space.
+    """
+    text = _WHITE_SPACE.sub(" ", unicodedata.normalize("NFKD", str(text)))
+    return _NOT_PRINTABLE_ASCII.sub("", text).strip()
+
+
+def _named(text: str, label: str, declared: str | None) -> tuple[str, str, str]:
+    """The rules of :func:`standardize_label` on ``text``, the label made storable."""
     kind = (declared or "").strip().lower()
     if kind not in ("", "eeg"):
         return text, (kind if kind in _mne_types() else "misc"), f"type {kind!r} as declared"
@@ -142,11 +180,11 @@ def standardize_label(label: str, declared: str | None = None) -> tuple[str, str
     name = site_name(site)
     if name is None:
         return site, "eeg", "EEG, not a 10-05 site (position unknown)"
-    if name == str(label):
+    if name == label:
         return name, "eeg", "as given"
     old = site.upper() if site.upper() in OLD_10_20 else None
     renamed = f"; old 10-20 name {old} is {name}" if old else ""
-    return name, "eeg", f"10-05 site from {str(label)!r}{renamed}"
+    return name, "eeg", f"10-05 site from {label!r}{renamed}"
 
 
 def standardize(labels: Sequence[str], types: Sequence[str | None] | None = None) -> list[Channel]:
@@ -165,18 +203,23 @@ def standardize(labels: Sequence[str], types: Sequence[str | None] | None = None
     channels : list of Channel
         One per label. When two labels give the same name (``O1`` and ``EEG O1-REF``), the
         first keeps it and the later one keeps its label stripped (numbered ``-2``,
-        ``-3``... if even that repeats), and its ``how`` says so.
+        ``-3``... if even that repeats), and its ``how`` says so. A label with nothing in
+        printable ASCII is named by its position (:func:`default_name`: ``EEG004`` for the
+        fourth channel). Every name is one FIF, EDF and BrainVision store.
     """
     labels = [str(label) for label in labels]
     types = [None] * len(labels) if types is None else list(types)
     if len(types) != len(labels):
         raise ValueError(f"types must be one per label: {len(types)} for {len(labels)} labels")
     channels, taken = [], set()
-    for label, declared in zip(labels, types):
+    for index, (label, declared) in enumerate(zip(labels, types)):
         name, kind, how = standardize_label(label, declared)
+        if not name:
+            name = default_name(index)
+            how = f"{how}; named by its position"
         if name in taken:
             first = name
-            name = _unused(label.strip() or name, taken)
+            name = _unused(storable_text(label) or name, taken)
             how = f"{how}; {first} {DUPLICATE_NOTE}, so named {name!r}"
         taken.add(name)
         channels.append(Channel(label, name, kind, how))
@@ -199,11 +242,41 @@ def _without_reference(core: str) -> str:
     return core
 
 
+def default_name(index: int) -> str:
+    """The name of the channel at ``index`` (from 0) when its label gives none: ``EEG001``..."""
+    return f"EEG{index + 1:03d}"
+
+
+def storable_names(names: Sequence[str]) -> list[str]:
+    """Return ``names`` as FIF, EDF and BrainVision store them, distinct and in order.
+
+    For channels named before names were made storable (a session folder of an earlier
+    version): a name that is printable ASCII of at most :data:`MAX_NAME_LENGTH`
+    characters, and not taken by an earlier one, is kept; another is made so as
+    :func:`standardize` makes a label (:func:`storable_text`, shortened, else
+    :func:`default_name`, numbered ``-2``... where it repeats).
+    """
+    kept, taken = [], set()
+    for index, name in enumerate(names):
+        name = str(name)
+        if (name != storable_text(name) or not name or len(name) > MAX_NAME_LENGTH
+                or name in taken):
+            name = storable_text(name)[:MAX_NAME_LENGTH].rstrip() or default_name(index)
+            name = _unused(name, taken)
+        taken.add(name)
+        kept.append(name)
+    return kept
+
+
 def _unused(name: str, taken: set[str]) -> str:
+    """``name``, at most :data:`MAX_NAME_LENGTH` characters, numbered ``-2``, ``-3``... until
+    no name in ``taken`` is the same."""
+    name = name[:MAX_NAME_LENGTH].rstrip()
     candidate, number = name, 1
     while candidate in taken:
         number += 1
-        candidate = f"{name}-{number}"
+        suffix = f"-{number}"
+        candidate = f"{name[:MAX_NAME_LENGTH - len(suffix)]}{suffix}"
     return candidate
 
 

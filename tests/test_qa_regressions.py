@@ -1,0 +1,119 @@
+"""Regressions from a QA run, on the real command: non-ASCII channel labels (F4), ``record
+--lsl`` whose outlet dies (F5), a stopped ``calibrate`` (F6), and SIGQUIT/SIGUSR1/SIGUSR2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+from _cli import run_cli
+
+SFREQ = 250.0
+UNICODE_LABELS = ["Φz", "Ωz", "脑1", "😀"]
+LSL_HELPER = Path(__file__).with_name("_lsl_outlet.py")
+#: The longest name MNE's EDF export accepts (EDF's 16-character signal label).
+EDF_LABEL_LENGTH = 16
+
+
+def _env(home: Path) -> dict:
+    return {**os.environ, "PYO_GUI_WX": "0", "OPENBLAS_NUM_THREADS": "1", "NEUROFEED_HOME": str(home)}
+
+
+def _meta(folder: Path) -> dict:
+    return json.loads((folder / "session.json").read_text())
+
+
+def _storable(names: list[str]) -> bool:
+    """Printable ASCII, at most EDF_LABEL_LENGTH characters, distinct."""
+    return (len(set(names)) == len(names)
+            and all(name and name.isascii() and name.isprintable() and len(name) <= EDF_LABEL_LENGTH
+                    for name in names))
+
+
+def _wait_for_samples(process: subprocess.Popen, home: Path, seconds: float) -> Path:
+    """Wait until the one session folder in ``home`` holds ``seconds`` of EEG; return it."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        for eeg in home.glob("**/sub-*/eeg.f64"):
+            meta = _meta(eeg.parent)
+            row_bytes = 8 * (1 + len(meta["eeg"]["ch_names"]))
+            if eeg.stat().st_size >= seconds * meta["eeg"]["sfreq"] * row_bytes:
+                return eeg.parent
+        time.sleep(0.05)
+    raise AssertionError(f"no session folder with {seconds} s of EEG in {home}")
+
+
+# -- F4: non-ASCII channel labels ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def unicode_file(tmp_path_factory) -> Path:
+    """A 30 s BrainVision file written by MNE whose channel labels are not ASCII."""
+    data = np.random.default_rng(0).normal(scale=20e-6, size=(len(UNICODE_LABELS), int(30 * SFREQ)))
+    path = tmp_path_factory.mktemp("unicode") / "unicode.vhdr"
+    raw = mne.io.RawArray(data, mne.create_info(UNICODE_LABELS, SFREQ, "eeg"), verbose="error")
+    raw.export(path, verbose="error")
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".fif", ".edf", ".vhdr"])
+def test_record_of_non_ascii_labels_writes_every_format(tmp_path, unicode_file, suffix):
+    out = tmp_path / f"x{suffix}"
+    result = run_cli("record", "--file", str(unicode_file), "--duration", "5", "--speed", "max",
+                     "--no-progress", "--out", str(out), env={"NEUROFEED_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr
+    folder = next((tmp_path / "home").glob("sub-*_record"))
+    meta = _meta(folder)
+    assert meta["status"] == "finalised"
+    # The labels as given stay in session.json; the names are what every format stores.
+    channels = meta["source"]["channels"]
+    assert [ch["label"] for ch in channels] == UNICODE_LABELS
+    names = [ch["name"] for ch in channels]
+    assert _storable(names), names
+    assert names[3] == "EEG004"  # nothing of an emoji is left: named by its position
+    written = mne.io.read_raw(out, preload=True, verbose="error")
+    assert written.ch_names == names
+    assert written.n_times == 5 * SFREQ
+    given = mne.io.read_raw(unicode_file, preload=True, verbose="error").get_data()[:, :written.n_times]
+    np.testing.assert_allclose(written.get_data(), given, rtol=0, atol=1e-8)  # 20 µV signals
+
+
+def test_replay_of_non_ascii_labels_is_finalised(tmp_path, unicode_file):
+    result = run_cli("replay", str(unicode_file), "--preset", "relax-alpha", "--duration", "20",
+                     "--audio", "none", "--no-status", "--no-report", "--out", str(tmp_path / "o"),
+                     env={"NEUROFEED_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr
+    folder = next((tmp_path / "o").glob("sub-*"))
+    meta = _meta(folder)
+    assert meta["status"] == "finalised" and meta["ended"] == "done"
+    raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error")
+    assert _storable(raw.ch_names), raw.ch_names
+    assert raw.n_times == meta["n_samples"] == 20 * SFREQ
+    assert [ch["label"] for ch in meta["source"]["channels"]] == UNICODE_LABELS
+
+
+@pytest.mark.xfail(strict=True, reason="needs neurofeed/finalise.py to pass the folder's names "
+                                       "through neurofeed.acquire.channels.storable_names")
+def test_an_old_folder_with_non_ascii_names_is_recovered(tmp_path, unicode_file):
+    """A folder written before names were made ASCII (its eeg names are the labels)."""
+    home = tmp_path / "home"
+    result = run_cli("record", "--file", str(unicode_file), "--duration", "2", "--speed", "max",
+                     "--no-progress", "--out", str(tmp_path / "x.fif"), env={"NEUROFEED_HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    folder = next(home.glob("sub-*_record"))
+    meta = _meta(folder)
+    meta["eeg"]["ch_names"] = UNICODE_LABELS
+    meta["status"] = "running"
+    (folder / "session.json").write_text(json.dumps(meta))
+    (folder / "eeg_raw.fif").unlink()
+    result = run_cli("recover", str(folder), env={"NEUROFEED_HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    assert _meta(folder)["status"] == "finalised"
+    raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error")
+    assert _storable(raw.ch_names) and raw.n_times == 2 * SFREQ
