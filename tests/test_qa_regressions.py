@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
+import uuid
 from pathlib import Path
 
 import mne
 import numpy as np
 import pytest
 from _cli import run_cli
+from pylsl import local_clock
 
 SFREQ = 250.0
 UNICODE_LABELS = ["Φz", "Ωz", "脑1", "😀"]
@@ -117,3 +120,37 @@ def test_an_old_folder_with_non_ascii_names_is_recovered(tmp_path, unicode_file)
     assert _meta(folder)["status"] == "finalised"
     raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error")
     assert _storable(raw.ch_names) and raw.n_times == 2 * SFREQ
+
+
+# -- F5: record --lsl whose outlet dies ----------------------------------------------------
+
+def test_record_lsl_ends_on_time_when_its_outlet_dies(tmp_path):
+    """``--duration`` is wall time for a live source: a dead outlet does not keep it open."""
+    name = f"nf-qa-{uuid.uuid4().hex[:10]}"
+    outlet = subprocess.Popen([sys.executable, str(LSL_HELPER), name, "EEG", f"sid-{name}",
+                               repr(local_clock())], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "NEUROFEED_TEST_LSL_SCOPE": "machine"})
+    try:
+        assert outlet.stdout.readline().strip() == "ready"
+        out = tmp_path / "x.fif"
+        record = subprocess.Popen(
+            ["timeout", "60", sys.executable, "-m", "neurofeed", "record", "--lsl", name,
+             "--lsl-scope", "machine", "--duration", "6", "--no-progress", "--out", str(out)],
+            env=_env(tmp_path / "home"), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        folder = _wait_for_samples(record, tmp_path / "home", 1.5)
+    finally:
+        outlet.kill()
+        outlet.wait(timeout=10)
+    stdout, stderr = record.communicate(timeout=90)
+    assert record.returncode != 124, "record still ran after 60 s: its outlet's death kept it open"
+    assert record.returncode == 0, (record.returncode, stdout, stderr)
+    meta = _meta(folder)
+    assert meta["status"] == "finalised" and meta["ended"] == "source stalled"
+    raw = mne.io.read_raw_fif(out, verbose="error")
+    recorded_s = raw.n_times / SFREQ
+    # What arrived before the outlet died: at least what was seen, less than asked for.
+    assert 1.5 <= recorded_s < 6, recorded_s
+    assert raw.n_times == meta["n_samples"]
+    assert "stall" in raw.annotations.description
+    summary = next(line for line in stdout.splitlines() if line.startswith("recorded"))
+    assert f"recorded {recorded_s:.2f} s of the 6 s asked for (the source stalled" in summary

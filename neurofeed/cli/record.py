@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
                            duration_requested_s=duration_s) as recorder:
         print(f"session folder: {recorder.folder}", flush=True)
         ended = _capture(source, recorder, duration_s, progress=not args.no_progress)
+        silent_s = _silent_s(source)
         if recorder.n_samples == 0:
             if ended == "interrupted":
                 raise KeyboardInterrupt  # nothing to keep: stop as an interrupted command does
@@ -74,22 +75,42 @@ def run(args: argparse.Namespace) -> int:
     with signals.deferred():
         n_parts = _export(recorder.folder, out, overwrite=args.overwrite)
     seconds = recorder.n_samples / source.sfreq
+    short = recorder.n_samples < round(duration_s * source.sfreq)
+    asked = f" of the {duration_s:g} s asked for" if short else ""
     by = f" by {signals.received()}" if signals.received() else ""
     note = f" ({ended}{by})" if ended != "done" else ""
+    if ended == "source stalled":
+        note = (f" (the source stalled: nothing arrived in its last {silent_s:.1f} s{by})"
+                if silent_s is not None else f" (the source stalled{by})")
+    resumed = sum(gap.end is not None for gap in source.gaps)
     extra = f", {source.n_nonfinite} non-finite values" if source.n_nonfinite else ""
-    extra += f", {len(source.gaps)} stalls (annotated BAD_ACQ_SKIP)" if source.gaps else ""
+    extra += f", {resumed} stalls (annotated BAD_ACQ_SKIP)" if resumed else ""
     extra += f"; part 1 of {n_parts} (the others are in the session folder)" if n_parts > 1 else ""
-    print(f"recorded {seconds:.2f} s{note}, {source.n_channels} channels at {source.sfreq:g} Hz"
+    print(f"recorded {seconds:.2f} s{asked}{note}, {source.n_channels} channels at {source.sfreq:g} Hz"
           f"{extra} -> {out}")
     return signals.exit_status(130 if ended == "interrupted" else 0)
 
 
 def _capture(source, recorder, duration_s: float, *, progress: bool) -> str:
-    """Append samples, events and stalls until ``duration_s`` of samples arrived, the source
-    ends, or a stop signal; return how it ended: ``done``, ``source finished`` or ``interrupted``."""
+    """Append samples, events and stalls until the recording is over; return how it ended.
+
+    A file replayed at max speed ends after ``duration_s`` of its samples. A source paced
+    in time (a board, an LSL stream, a simulation, a file at ``--speed N``) ends after
+    ``duration_s`` (``/ N``) of wall time, or as soon as its samples fill ``duration_s``: a
+    stall counts as time, so a source that stops sending does not keep the recording
+    open. When one has stalled, the recording ends on time with what arrived; when none
+    has (a device a little slower than its nominal rate, the last samples in flight), it
+    waits up to ``stall_timeout_s`` longer for the rest.
+
+    Returns ``done``, ``source finished``, ``source stalled`` (the time was up with
+    samples missing after a stall) or ``interrupted``.
+    """
     from tqdm import tqdm
 
     target = round(duration_s * source.sfreq)
+    paced = source.speed != "max"
+    started = time.monotonic()
+    wall_s = duration_s / source.speed if paced else None
     stalled = False
     # disable=None lets tqdm hide the bar when stderr is not a terminal (logs, CI).
     bar = tqdm(total=round(duration_s, 1), unit="s", disable=None if progress else True, file=sys.stderr,
@@ -98,6 +119,12 @@ def _capture(source, recorder, duration_s: float, *, progress: bool) -> str:
         while recorder.n_samples < target:
             if source.finished:
                 return "source finished"
+            if paced:
+                late_s = time.monotonic() - started - wall_s
+                if late_s >= 0 and (source.gaps or source.stalled):
+                    return "source stalled"
+                if late_s >= source.stall_timeout_s:
+                    return "done"
             chunk = source.read()
             take = min(chunk.timestamps.size, target - recorder.n_samples)
             recorder.write_eeg(chunk.data[:, :take], chunk.timestamps[:take])
@@ -117,6 +144,15 @@ def _capture(source, recorder, duration_s: float, *, progress: bool) -> str:
         return "interrupted"
     finally:
         bar.close()
+
+
+def _silent_s(source) -> float | None:
+    """Seconds since the last sample of a source still stalled at the end, else None."""
+    if not (source.stalled and source.gaps):
+        return None
+    from pylsl import local_clock
+
+    return max(0.0, local_clock() - source.gaps[-1].start)
 
 
 def _export(folder, out, *, overwrite: bool) -> int:
