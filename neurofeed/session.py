@@ -32,6 +32,9 @@ from neurofeed.registry import FEEDBACK, REGIONS
 
 logger = logging.getLogger("neurofeed.session")
 
+#: The advice that ends a baseline's shortfall (neurofeed.loop.calibrator), left out where
+#: a stop, not the baseline period, made it short.
+_ADVICE = " (a longer or cleaner baseline period)"
 #: Keys of a source description that hold a path: stored by file name only (session.json
 #: travels with the data; the folders above a recording are the user's business).
 _PATH_KEYS = ("file", "path")
@@ -59,11 +62,15 @@ class AudioChoice:
 
 @dataclass
 class SessionOutcome:
-    """A finished session: its folder, how the loop ended, and the audio it used."""
+    """A finished session: its folder, how the loop ended, the audio it used, and why a
+    calibration stored no baseline."""
 
     folder: Path
     result: LoopResult
     audio: str
+    #: Why a calibration stopped early stored no baseline (None: it stored one, or the
+    #: session was no calibration).
+    baseline_not_stored: str | None = None
 
 
 def stored_baseline_path(subject: str) -> Path:
@@ -153,20 +160,35 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 # a signal now is remembered for the exit status, not raised.
                 with signals.deferred():
                     audio_stack.close()
-                    _finish(loop, result, recorder, source, calibrate=calibrate, subject=subject)
-    return SessionOutcome(folder, result, audio_used)
+                    not_stored = _finish(loop, result, recorder, source, calibrate=calibrate,
+                                         subject=subject)
+    return SessionOutcome(folder, result, audio_used, not_stored)
 
 
 def _finish(loop: ClosedLoop, result: LoopResult, recorder: SessionRecorder, source, *,
-            calibrate: bool, subject: str) -> None:
-    """After the engine stopped: record its last notes, store the baseline, and the summary."""
+            calibrate: bool, subject: str) -> str | None:
+    """After the engine stopped: record its last notes, store the baseline, and the summary.
+
+    Returns why a calibration stopped before it had enough windows stored no baseline
+    (None otherwise): a stop is not a failure, and its folder is kept. A calibration that
+    ran its course without enough windows is one (the InvalidArgumentError is raised).
+    """
     loop.record_score()
+    not_stored = None
     if calibrate:
-        result.baseline = loop.finish_baseline()
-        result.baseline.save(_mkdirs(stored_baseline_path(subject)))
+        try:
+            result.baseline = loop.finish_baseline()
+        except InvalidArgumentError as err:
+            if result.ended != "interrupted":
+                raise
+            not_stored = f"the recording was too short ({str(err).removesuffix(_ADVICE)})"
+        else:
+            result.baseline.save(_mkdirs(stored_baseline_path(subject)))
     if result.baseline is not None:
         result.baseline.save(recorder.folder / BASELINE_FILE)
-    recorder.update_metadata(**_summary(result, source))
+    recorder.update_metadata(**_summary(result, source),
+                             **({"baseline_not_stored": not_stored} if not_stored else {}))
+    return not_stored
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -154,3 +155,37 @@ def test_record_lsl_ends_on_time_when_its_outlet_dies(tmp_path):
     assert "stall" in raw.annotations.description
     summary = next(line for line in stdout.splitlines() if line.startswith("recorded"))
     assert f"recorded {recorded_s:.2f} s of the 6 s asked for (the source stalled" in summary
+
+
+# -- F6: a stopped calibrate ---------------------------------------------------------------
+
+def test_calibrate_stopped_before_enough_windows_keeps_its_folder(tmp_path):
+    home = tmp_path / "home"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "neurofeed", "calibrate", "--board", "synthetic", "--subject", "cal",
+         "--duration", "30", "--audio", "none", "--no-status", "--out", str(tmp_path / "c")],
+        env=_env(home), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    folder = _wait_for_samples(process, tmp_path / "c", 0.5)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, (stdout, stderr)
+    assert "error" not in stderr and "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if "no baseline stored" in line]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("neurofeed: no baseline stored for cal: the recording was too short "
+                               "(the baseline has "), lines
+    assert lines[0].endswith("windows with alpha_lnrel; at least 20 with some spread are needed)")
+    meta = _meta(folder)
+    assert meta["status"] == "finalised" and meta["ended"] == "interrupted"
+    assert meta["n_windows"] < 20
+    assert not (home / "subjects" / "cal" / "baseline.json").exists()
+    assert mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error").n_times == meta["n_samples"]
+
+
+def test_calibrate_that_ran_its_course_with_too_few_windows_is_an_error(tmp_path, unicode_file):
+    result = run_cli("calibrate", "--file", str(unicode_file), "--speed", "max", "--duration", "2",
+                     "--subject", "cal", "--audio", "none", "--no-status", "--out", str(tmp_path / "c"),
+                     env={"NEUROFEED_HOME": str(tmp_path / "home")})
+    assert result.returncode == 2, result.stderr
+    assert "neurofeed calibrate: error: the baseline has" in result.stderr
+    assert not (tmp_path / "home" / "subjects" / "cal" / "baseline.json").exists()

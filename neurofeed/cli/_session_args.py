@@ -117,7 +117,11 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
           f"audio {outcome.audio}" + (" (lost during the session)" if result.audio_lost else ""))
     if baseline is not None:
         print(f"used the stored baseline {stored}")
-    if calibrate:
+    if calibrate and outcome.baseline_not_stored:
+        # A stopped calibration is not a failure: its folder is kept, and this is said once.
+        print(f"neurofeed: no baseline stored for {subject}: {outcome.baseline_not_stored}",
+              file=sys.stderr)
+    elif calibrate:
         print(f"baseline for {subject} stored in {stored}")
     print(f"session folder: {outcome.folder}")
     _summarise(outcome.folder, report=not (calibrate or args.no_report))
