@@ -1,11 +1,14 @@
-"""Stop requests from outside: SIGINT, SIGTERM and SIGHUP all end a command like Ctrl-C.
+"""Stop requests from outside: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 all end
+a command like Ctrl-C.
 
 A service manager (``systemctl stop``, ``docker stop``, ``timeout``) sends SIGTERM, a
-closed terminal or SSH session SIGHUP (output to that terminal then goes to /dev/null).
-While :func:`stop_on_signals` is in force, each of them raises :class:`KeyboardInterrupt`
-in the main thread, which the loop already takes as "stop, fade out and finalise". The
-signal is remembered, so the command exits with ``128 + signal number`` (130 SIGINT, 129
-SIGHUP, 143 SIGTERM), as shells report it.
+closed terminal or SSH session SIGHUP (output to that terminal then goes to /dev/null),
+Ctrl-\\ SIGQUIT; SIGUSR1 and SIGUSR2, which neurofeed gives no other meaning, would
+otherwise kill the process before it finalised. While :func:`stop_on_signals` is in force,
+each of them raises :class:`KeyboardInterrupt` in the main thread, which the loop already
+takes as "stop, fade out and finalise". The signal is remembered, so the command exits with
+``128 + signal number`` (130 SIGINT, 129 SIGHUP, 143 SIGTERM, 131 SIGQUIT, 138 SIGUSR1, 140
+SIGUSR2 on Linux), as shells report it.
 
 Only the first signal stops: repeats are noted on stderr and otherwise ignored, so that a
 second Ctrl-C or a supervisor repeating SIGTERM cannot abort the fade-out, the finalising
@@ -20,8 +23,9 @@ import os
 import signal
 from collections.abc import Iterator
 
-#: The signals handled like Ctrl-C. SIGHUP does not exist on Windows.
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+#: The signals handled like Ctrl-C. Only SIGINT and SIGTERM exist on Windows.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in
+                     ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
                      if hasattr(signal, name))
 
 _state = {"received": None, "deferred": 0, "terminals": ()}
@@ -56,7 +60,7 @@ def _leave_closed_terminal() -> None:
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """Handle SIGINT, SIGTERM and SIGHUP like Ctrl-C while the block runs (main thread only).
+    """Handle :data:`STOP_SIGNALS` like Ctrl-C while the block runs (main thread only).
 
     A signal the parent process set to be ignored stays ignored: ``nohup`` keeps a command
     running when its terminal closes, and a shell's background job ignores Ctrl-C.

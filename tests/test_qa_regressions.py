@@ -18,6 +18,8 @@ import pytest
 from _cli import run_cli
 from pylsl import local_clock
 
+from neurofeed import signals
+
 SFREQ = 250.0
 UNICODE_LABELS = ["Φz", "Ωz", "脑1", "😀"]
 LSL_HELPER = Path(__file__).with_name("_lsl_outlet.py")
@@ -189,3 +191,47 @@ def test_calibrate_that_ran_its_course_with_too_few_windows_is_an_error(tmp_path
     assert result.returncode == 2, result.stderr
     assert "neurofeed calibrate: error: the baseline has" in result.stderr
     assert not (tmp_path / "home" / "subjects" / "cal" / "baseline.json").exists()
+
+
+# -- SIGQUIT, SIGUSR1, SIGUSR2 ---------------------------------------------------------------
+
+def test_sigquit_stops_a_session_like_sigterm(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "neurofeed", "run", "--board", "synthetic", "--preset", "relax-alpha",
+         "--duration", "60", "--baseline", "5s", "--audio", "none", "--no-status", "--no-report"],
+        env=_env(tmp_path / "home"), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    folder = _wait_for_samples(process, tmp_path / "home", 1.0)
+    process.send_signal(signal.SIGQUIT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 131, (process.returncode, stdout, stderr)
+    assert "Traceback" not in stderr
+    assert "session interrupted by SIGQUIT" in stdout
+    meta = _meta(folder)
+    assert meta["status"] == "finalised" and meta["ended"] == "interrupted"
+    assert mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error").n_times == meta["n_samples"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2],
+                         ids=["SIGQUIT", "SIGUSR1", "SIGUSR2"])
+def test_quit_and_user_signals_stop_like_ctrl_c(signum):
+    before = signal.getsignal(signum)
+    with signals.stop_on_signals():
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signum)
+            time.sleep(5)  # the handler raises at the next bytecode, well before this ends
+        assert signals.received() == signal.Signals(signum).name
+        assert signals.exit_status(130) == 128 + signum
+    assert signal.getsignal(signum) == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2],
+                         ids=["SIGQUIT", "SIGUSR1", "SIGUSR2"])
+def test_quit_and_user_signals_ignored_by_the_parent_stay_ignored(signum):
+    previous = signal.signal(signum, signal.SIG_IGN)
+    try:
+        with signals.stop_on_signals():
+            assert signal.getsignal(signum) is signal.SIG_IGN
+            os.kill(os.getpid(), signum)
+        assert signals.received() is None
+    finally:
+        signal.signal(signum, previous)
