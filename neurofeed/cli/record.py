@@ -38,7 +38,9 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_source_arguments(parser)
     parser.add_argument("--duration", default="60", metavar="T",
-                        help="how long to record, e.g. 90, 90s, 20m or 1.5h (at most 24h; default 60s)")
+                        help="how long to record, e.g. 90, 90s, 20m or 1.5h (at most 24h; default "
+                             "60s): wall time for a live source, so a stall counts; a file at "
+                             "--speed max, that much of its samples")
     parser.add_argument("--out", required=True, metavar="PATH",
                         help="the output file: .fif, .fif.gz, .edf or .vhdr")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
