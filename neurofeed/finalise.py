@@ -148,6 +148,7 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
     import mne
 
     from neurofeed.acquire.base import Event
+    from neurofeed.acquire.channels import storable_names
     from neurofeed.export import LONG_GAP_S, split_parts, to_raw, write_raw
 
     slices = split_parts(timestamps)
@@ -156,7 +157,7 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
             f"{str(folder)!r}: the EEG timestamps jump by more than {LONG_GAP_S:g} s or step back "
             f"{len(slices) - 1} times; accepted: at most {MAX_PARTS - 1} (they are garbage)")
     try:
-        info = mne.create_info(eeg_info["ch_names"], eeg_info["sfreq"], eeg_info["ch_types"])
+        info = mne.create_info(storable_names(eeg_info["ch_names"]), eeg_info["sfreq"], eeg_info["ch_types"])
     except (ValueError, TypeError) as err:
         raise SessionFolderError(f"{str(folder)!r}: its channels are not accepted by MNE ({err})") from None
     starts = [float(timestamps[part.start]) for part in slices]

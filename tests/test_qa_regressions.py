@@ -104,8 +104,6 @@ def test_replay_of_non_ascii_labels_is_finalised(tmp_path, unicode_file):
     assert [ch["label"] for ch in meta["source"]["channels"]] == UNICODE_LABELS
 
 
-@pytest.mark.xfail(strict=True, reason="needs neurofeed/finalise.py to pass the folder's names "
-                                       "through neurofeed.acquire.channels.storable_names")
 def test_an_old_folder_with_non_ascii_names_is_recovered(tmp_path, unicode_file):
     """A folder written before names were made ASCII (its eeg names are the labels)."""
     home = tmp_path / "home"

@@ -59,8 +59,8 @@ def _edit_session_json(folder: Path, **changes) -> None:
     path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
 
 
-def _recovered(folder: Path) -> tuple[str, dict, mne.io.Raw]:
-    result = run_cli("recover", str(folder))
+def _recovered(folder: Path, *options: str) -> tuple[str, dict, mne.io.Raw]:
+    result = run_cli("recover", *options, str(folder))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and len(result.stdout.splitlines()) == 1
     raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", preload=True, verbose="error")
@@ -261,6 +261,6 @@ def test_damaged_score_tables_never_stop_the_eeg_being_recovered(tmp_path):
 
     with open(folder / "score.tsv", "a") as score:
         score.write("2.0\t999\t80\t0.5\tpad\n")  # beyond MIDI's 0-127
-    line, meta, raw = _recovered(folder)
+    line, meta, raw = _recovered(folder, "--force")  # finalised above: only --force redoes it
     assert "score.mid not written, its tables are damaged (data byte must be in range 0..127)" in line
     assert meta["score_midi_error"].startswith("score.mid not written") and raw.n_times == 300
