@@ -10,7 +10,7 @@ import numpy as np
 from pylsl import local_clock
 
 from neurofeed._check import check_range
-from neurofeed.acquire.channels import DUPLICATE_NOTE, Channel
+from neurofeed.acquire.channels import DUPLICATE_NOTE, Channel, default_name
 from neurofeed.acquire.montage import Identity
 from neurofeed.errors import SourceError
 
@@ -86,18 +86,14 @@ def channel_names(labels, n: int, *, origin: str = "") -> list[str]:
         name repeats, every channel is numbered, with a warning.
     """
     labels = [str(label).strip() for label in labels]
-    names = [label or _default_name(i) for i, label in enumerate(labels)]
+    names = [label or default_name(i) for i, label in enumerate(labels)]
     if len(names) == n and len(set(names)) == n:
         return names
     if any(labels):
         logger.warning("%s: %d channel labels for %d channels, or repeated labels; naming the "
                        "channels %s to %s", origin or "channel labels", len(labels), n,
-                       _default_name(0), _default_name(n - 1))
-    return [_default_name(i) for i in range(n)]
-
-
-def _default_name(index: int) -> str:
-    return f"EEG{index + 1:03d}"
+                       default_name(0), default_name(n - 1))
+    return [default_name(i) for i in range(n)]
 
 
 class Source(abc.ABC):
