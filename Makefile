@@ -16,8 +16,12 @@ run test: export NEUROFEED_HOME := $(CURDIR)/recordings
 
 # A 60 s relax-alpha session on BrainFlow's synthetic board: music to the sound card (or JACK)
 # where there is one, else rendered to a WAV in the session folder; then the report.
+# The synthetic board sends sines, not EEG (the status line says so): the hint after it
+# names the simulated listener, whose alpha answers the music.
 run: setup
 	$(VENV)/bin/neurofeed run --preset relax-alpha --board synthetic --duration 60 --baseline 20s
+	@echo "make run: the synthetic board sends test sines, not EEG; to hear the loop respond to a" \
+	      "listener, try: $(VENV)/bin/neurofeed run --preset relax-alpha --simulate --duration 60 --baseline 20s"
 
 test: setup system-deps
 	$(PY) -m pytest
