@@ -113,10 +113,10 @@ def main(argv=None) -> int:
         for c in todo:
             if not c["fail"]:
                 shutil.rmtree(c["dir"], ignore_errors=True)
-    triaged = [c["id"] for c in todo if c.get("triage")]
     print()
-    if triaged:
-        print(f"triaged as not product failures (reasons in results.json): {' '.join(triaged)}")
+    for c in todo:
+        if c.get("triage"):
+            print(f"triaged {c['id']} {c['cls']}: {c['triage']}")
     print("\n".join(report.table(todo)))
     for c in todo:
         if c["fail"]:
