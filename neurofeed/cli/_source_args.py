@@ -14,13 +14,10 @@ from typing import NamedTuple
 from neurofeed._check import check_range
 from neurofeed.cli._options import parse_duration
 from neurofeed.errors import InvalidArgumentError
+from neurofeed.limits import MAX_STREAM_S, MAX_TIMEOUT_S
 
 #: Upper bound for --speed: beyond this a replay is simply "max".
 MAX_SPEED = 1e6
-#: Longest --lsl-timeout and --stall-timeout, in seconds.
-MAX_TIMEOUT_S = 3600
-#: Furthest --start into a recording, in seconds (the replay checks the file's own length).
-MAX_START_S = 7 * 24 * 3600
 #: The role of a --source given without ``ROLE=``.
 DEFAULT_ROLE = "listener"
 #: Each --source KIND and the keys its ``key=value`` parameters accept: the long options
@@ -132,7 +129,7 @@ def add_replay_arguments(parser: argparse.ArgumentParser, *, default_speed: str)
 
 def parse_start(text) -> float:
     """Seconds into the file from --start: ``0``, ``90``, ``90s``, ``5m``..."""
-    return parse_duration(text, "--start", max_s=MAX_START_S, allow_zero=True)
+    return parse_duration(text, "--start", max_s=MAX_STREAM_S, allow_zero=True)
 
 
 def parse_speed(text: str) -> float | str:

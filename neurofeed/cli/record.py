@@ -16,9 +16,8 @@ from neurofeed import signals
 from neurofeed.cli import example_epilog
 from neurofeed.cli._options import parse_duration
 from neurofeed.cli._source_args import add_source_arguments, source_from_args
+from neurofeed.limits import MAX_RECORDING_S
 
-#: Longest recording `record` accepts, in seconds.
-MAX_DURATION_S = 24 * 3600
 _IDLE_SLEEP_S = 0.01
 
 
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from neurofeed.home import check_home, check_subject
     from neurofeed.session import recording
 
-    duration_s = parse_duration(args.duration, max_s=MAX_DURATION_S)
+    duration_s = parse_duration(args.duration, max_s=MAX_RECORDING_S)
     out = check_writable_file("--out", check_output_path(args.out, overwrite=args.overwrite))
     subject = check_subject(args.subject)
     check_home()

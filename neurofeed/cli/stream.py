@@ -8,9 +8,8 @@ import time
 from neurofeed.cli import example_epilog
 from neurofeed.cli._options import parse_duration
 from neurofeed.cli._source_args import add_source_arguments, source_from_args
+from neurofeed.limits import MAX_STREAM_S
 
-#: Longest --duration accepted, in seconds.
-MAX_DURATION_S = 7 * 24 * 3600
 # Polling the source this often bounds the latency the relay adds, at little CPU.
 _IDLE_SLEEP_S = 0.002
 
@@ -44,7 +43,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from neurofeed.acquire import EEGOutlet
 
-    duration_s = None if args.duration is None else parse_duration(args.duration, max_s=MAX_DURATION_S)
+    duration_s = None if args.duration is None else parse_duration(args.duration, max_s=MAX_STREAM_S)
     source = source_from_args(args)
     # Ctrl-C, SIGTERM (a service manager) and SIGHUP end the relay as a KeyboardInterrupt
     # (neurofeed.signals): the outlet and the source close on the way out.

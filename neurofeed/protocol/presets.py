@@ -143,7 +143,7 @@ class Preset:
 # are filed under it), "text" (None), "key" (validated by MusicState).
 _SCHEMA = {
     "": {"name": ("name", None), "description": ("text", None), "kind": ("choice", ("feedback", "iso"))},
-    "phases": {"baseline_s": ("number", (0, 3600)), "training_s": ("number", (1, 4 * 3600)),
+    "phases": {"baseline_s": ("number", (0, 3600)), "training_s": ("number", (1, MAX_SESSION_S)),
                "cooldown_s": ("number", (0, 3600))},
     "feedback": {"feature": ("choice", tuple(FEEDBACK)), "direction": ("choice", ("up", "down")),
                  "score_z": ("span", (-10, 10)), "reward_z": ("number", (-10, 10)),
