@@ -10,6 +10,7 @@ freedom: it needs at least 2 sessions, and 3 for the interval.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from neurofeed.report import figures, html
 from neurofeed.report.session import DEFINITIONS
 from neurofeed.report.style import report_style, save_png
 from neurofeed.report.summary import SessionSummary, format_percent, format_started, session_summary
+
+logger = logging.getLogger(__name__)
 
 PROGRESS_FILE = "progress.html"
 TABLE_FILE = "progress.tsv"
@@ -117,7 +120,8 @@ def ols_trend(x, y, *, relative: bool) -> Trend | None:
 def find_sessions(subject: str, roots) -> tuple[list[tuple[Path, SessionSummary]], list[Path]]:
     """Session folders of ``subject`` directly in each root (or roots that are one), in order.
 
-    Folders of other subjects, and those that are not feedback sessions, are passed over.
+    Folders of other subjects, and those that are not feedback sessions, are passed over;
+    so is a damaged session folder, with a warning naming it.
 
     Returns
     -------
@@ -145,7 +149,11 @@ def find_sessions(subject: str, roots) -> tuple[list[tuple[Path, SessionSummary]
                 finished.append((folder, session_summary(folder)))
             except SessionIncompleteError:
                 incomplete.append(folder)
-            except SessionFolderError:
+            except SessionFolderError as err:
+                # A damaged folder is passed over, said in one line; the course goes on
+                # without it. Folders that are no feedback session are passed over quietly.
+                if meta.get("kind") in ("session", "calibrate"):
+                    logger.warning("skipped %s: %s", folder, str(err).splitlines()[0])
                 continue
     finished.sort(key=lambda item: (item[1].started_utc, item[1].session_id))
     return finished, incomplete

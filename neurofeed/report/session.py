@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from neurofeed import __version__
-from neurofeed.errors import NeurofeedError, SessionFolderError
 from neurofeed.folder import REPORT_DIR, write_json
 from neurofeed.registry import FEEDBACK
 from neurofeed.report import figures, html
@@ -16,6 +15,7 @@ from neurofeed.report.summary import (
     SessionSummary,
     format_percent,
     format_started,
+    one_line_errors,
     read_session,
     summarise,
 )
@@ -126,17 +126,8 @@ def build_report(folder, *, out_dir=None) -> Path:
     neurofeed.errors.SessionFolderError
         When the folder is not a feedback session, or a file of it is damaged.
     """
-    try:
+    with one_line_errors(folder):
         return _write_report(folder, out_dir)
-    except NeurofeedError:
-        raise  # already one line (InvalidArgumentError is also a ValueError)
-    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as err:
-        # What reaches here is a session file cut, garbled or edited by hand (a table whose
-        # numbers do not parse, a FIF that MNE cannot read): one line, never a traceback.
-        cause = (str(err).splitlines() or [""])[0][:200]
-        raise SessionFolderError(
-            f"{str(folder)!r}: a file of the session is damaged, so its report cannot be built "
-            f"({type(err).__name__}: {cause}); the session's files are left as they are") from None
 
 
 def _write_report(folder, out_dir) -> Path:

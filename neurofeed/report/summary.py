@@ -31,9 +31,11 @@ be cut short, and it may have no training phase at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from neurofeed.bands.artifacts import ARTIFACT_KINDS
-from neurofeed.errors import SessionFolderError, SessionIncompleteError
+from neurofeed.errors import NeurofeedError, SessionFolderError, SessionIncompleteError
 from neurofeed.finalise import latency_percentiles
 from neurofeed.folder import (
     ARTIFACTS_FILE,
@@ -423,9 +425,72 @@ def format_started(started_utc: str) -> str:
         return str(started_utc)
 
 
+#: session.json's fields the summary reads, by key path, with the types they must have
+#: when present (JSON numbers: int or float; bool is excluded below).
+_NUMBER = (int, float)
+_META_TYPES = {
+    ("preset_config",): dict, ("preset_config", "feedback"): dict,
+    ("preset_config", "phases"): dict, ("preset_config", "feedback", "feature"): str,
+    ("preset_config", "feedback", "direction"): str,
+    ("preset_config", "feedback", "reward_z"): _NUMBER,
+    ("preset_config", "feedback", "hysteresis_z"): _NUMBER,
+    ("session_id",): str, ("subject",): str, ("preset",): str, ("started_utc",): str,
+    ("clock",): str, ("duration_s",): _NUMBER, ("hop_s",): _NUMBER, ("n_gaps",): int,
+    ("source",): dict, ("estimator",): dict, ("ended",): str,
+}
+
+
+def check_meta(folder, meta: dict) -> None:
+    """Raise :class:`SessionFolderError`, naming the folder and the key, unless every field
+    of session.json the summary reads has its type (a field may be absent)."""
+    for path, kind in _META_TYPES.items():
+        value, found = meta, True
+        for key in path:
+            if not (isinstance(value, dict) and key in value):
+                found = False
+                break
+            value = value[key]
+        if not found or (value is None and path[-1] in ("ended", "source", "estimator")):
+            continue
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise SessionFolderError(
+                f"{str(folder)!r}: session.json is damaged: {'.'.join(path)} is "
+                f"{type(value).__name__} {_short(value)}, not what neurofeed writes there")
+    phases = meta.get("preset_config", {}).get("phases", {})
+    for name, seconds in phases.items():
+        if not isinstance(seconds, _NUMBER) or isinstance(seconds, bool):
+            raise SessionFolderError(
+                f"{str(folder)!r}: session.json is damaged: preset_config.phases.{name} is "
+                f"{type(seconds).__name__} {_short(seconds)}, not a number of seconds")
+
+
+def _short(value) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@contextlib.contextmanager
+def one_line_errors(folder, what: str = "its report") -> Iterator[None]:
+    """Turn what a damaged session file raises into one :class:`SessionFolderError` line.
+
+    A session file cut, garbled or edited by hand (a table whose numbers do not parse, a
+    FIF that MNE cannot read, a field of the wrong type) is one line, never a traceback.
+    """
+    try:
+        yield
+    except NeurofeedError:
+        raise  # already one line (InvalidArgumentError is also a ValueError)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as err:
+        cause = (str(err).splitlines() or [""])[0][:200]
+        raise SessionFolderError(
+            f"{str(folder)!r}: a file of the session is damaged, so {what} cannot be built "
+            f"({type(err).__name__}: {cause}); the session's files are left as they are") from None
+
+
 def summarise(data: SessionData) -> SessionSummary:
     """Compute a :class:`SessionSummary` from a session's data; no I/O."""
     meta = data.meta
+    check_meta(data.folder, meta)
     feedback = meta.get("preset_config", {}).get("feedback", {})
     target = feedback.get("feature", "alpha_posterior")
     if target not in FEEDBACK:
@@ -471,5 +536,14 @@ def _region_fallbacks(estimator) -> dict:
 
 
 def session_summary(folder) -> SessionSummary:
-    """Read and summarise a finalised session folder (see :func:`read_session`)."""
-    return summarise(read_session(folder))
+    """Read and summarise a finalised session folder (see :func:`read_session`).
+
+    Raises
+    ------
+    SessionIncompleteError
+        When the session was never finalised.
+    SessionFolderError
+        When the folder is not a feedback session, or a file of it is damaged (one line).
+    """
+    with one_line_errors(folder, "its summary"):
+        return summarise(read_session(folder))
