@@ -356,6 +356,68 @@ def test_machine_scope_answers_discovery_on_loopback_only_and_opens_no_ipv6():
     assert {address for _, address, port in sockets if port != LSL_MULTICAST_PORT} == {"0.0.0.0"}
 
 
+def test_machine_scope_config_keeps_the_port_range_and_the_users_settings(tmp_path, monkeypatch):
+    from neurofeed.acquire.lsl import _parse_liblsl_config, _user_liblsl_config, machine_scope_config
+
+    alone = _parse_liblsl_config(machine_scope_config({}))
+    assert alone == {"log.level": "-1", "multicast.ResolveScope": "machine",
+                     "multicast.ListenAddress": "127.0.0.1", "ports.IPv6": "disable",
+                     "ports.AllowRandomPorts": "false"}
+    # The user's file, where liblsl would find it: its settings survive, except those that
+    # would widen discovery or leave the port range.
+    config = tmp_path / "lsl_api.cfg"
+    config.write_text("; mine\n[ports]\nBasePort = 17100\nPortRange = 8\nAllowRandomPorts = true\n"
+                      "IPv6 = allow\n[lab]\nSessionID = lab-7\nKnownPeers = {10.0.0.9}\n"
+                      "[multicast]\nResolveScope = site\nAddressesOverride = {239.1.1.1}\n"
+                      "[log]\nlevel = 2\n[tuning]\nTimeProbeCount = 12\n")
+    monkeypatch.setenv("LSLAPICFG", str(config))
+    path, user = _user_liblsl_config()
+    assert path == str(config)
+    merged = _parse_liblsl_config(machine_scope_config(user))
+    assert merged == {"ports.BasePort": "17100", "ports.PortRange": "8",
+                      "ports.AllowRandomPorts": "false", "ports.IPv6": "disable",
+                      "lab.SessionID": "lab-7", "multicast.ResolveScope": "machine",
+                      "multicast.ListenAddress": "127.0.0.1", "log.level": "2",
+                      "tuning.TimeProbeCount": "12"}
+    # A level liblsl refuses would make it drop the whole configuration, machine scope with it.
+    assert _parse_liblsl_config(machine_scope_config({"log.level": "12"}))["log.level"] == "-1"
+    with pytest.raises(ValueError, match="given twice"):
+        _parse_liblsl_config("[ports]\nBasePort = 1\nBasePort = 2\n")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.skipif(not Path("/proc/self/net/udp").exists(), reason="reads Linux's /proc")
+def test_machine_scope_outlets_stay_in_the_users_port_range(tmp_path):
+    port = _free_port()
+    config = tmp_path / "lsl_api.cfg"
+    config.write_text(f"[ports]\nBasePort = {port}\nPortRange = 1\nAllowRandomPorts = true\n")
+    env = {"NEUROFEED_TEST_LSL_SCOPE": "machine", "LSLAPICFG": str(config)}
+    process = _start_outlet(_unique("nf-range"), "EEG", _unique("sid"), local_clock(), env=env)
+    try:
+        sockets = _sockets(process.pid)
+    finally:
+        _stop(process)
+    # The user's BasePort is kept (the merged configuration), and discovery stays local.
+    assert {(protocol, port_) for protocol, _, port_ in sockets
+            if port_ != LSL_MULTICAST_PORT} == {("udp", port), ("tcp", port)}
+    # The range taken, AllowRandomPorts = false refuses the outlet rather than open a port
+    # outside it, though the user's file allows random ports.
+    with socket.socket() as taken:
+        taken.bind(("", port))
+        taken.listen()
+        process = subprocess.Popen([sys.executable, str(HELPER), _unique("nf-full"), "EEG",
+                                    _unique("sid"), repr(local_clock())], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0 and "ready" not in stdout
+    assert "ports were found occupied" in stderr, stderr
+
+
 @pytest.fixture
 def other_machine():
     """A network namespace joined to this one by a veth pair: another machine on the LAN.

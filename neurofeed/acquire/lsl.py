@@ -40,12 +40,21 @@ _MAX_LISTED = 10
 
 #: liblsl's log verbosity -1: warnings and errors only.
 _QUIET_CONFIG = "[log]\nlevel = -1\n"
-#: liblsl settings that keep LSL discovery on this machine (see docs/privacy.md): outlets
-#: answer broadcast and multicast queries on the loopback interface only, resolvers ask
-#: this machine only, and no IPv6 socket is opened (liblsl's IPv6 sockets listen on every
-#: interface). Data and service ports still listen on every IPv4 interface.
-MACHINE_SCOPE_CONFIG = ("[multicast]\nResolveScope = machine\nListenAddress = 127.0.0.1\n"
-                        "[ports]\nIPv6 = disable\n")
+#: liblsl settings that keep LSL discovery on this machine (see docs/privacy.md), as
+#: ``section.key``: outlets answer broadcast and multicast queries on the loopback interface
+#: only, resolvers ask this machine only, no IPv6 socket is opened (liblsl's IPv6 sockets
+#: listen on every interface), and no outlet takes a port outside ``BasePort`` ..
+#: ``BasePort + PortRange - 1`` (16572-16603 by default), the range a firewall closes. Data
+#: and service ports still listen on every IPv4 interface.
+MACHINE_SCOPE_SETTINGS = {"multicast.ResolveScope": "machine",
+                          "multicast.ListenAddress": "127.0.0.1",
+                          "ports.IPv6": "disable",
+                          "ports.AllowRandomPorts": "false"}
+#: Settings of the user's liblsl configuration that machine scope drops, because they would
+#: send discovery queries or answers beyond this machine: other multicast addresses or
+#: TTL, other "machine" addresses, peers queried by address.
+MACHINE_SCOPE_DROPPED = ("multicast.AddressesOverride", "multicast.TTLOverride",
+                         "multicast.MachineAddresses", "lab.KnownPeers")
 #: Whether use_machine_scope() ran, so that quiet_liblsl() leaves its settings in place.
 _machine_scope = False
 
@@ -65,26 +74,118 @@ def quiet_liblsl() -> None:
     set_config_content(_QUIET_CONFIG)
 
 
+def _parse_liblsl_config(text: str) -> dict[str, str]:
+    """Return the ``section.key: value`` pairs of a liblsl configuration, in order.
+
+    Follows liblsl's own reader (``src/util/inireader.cpp``): ``;`` starts a comment line,
+    a line starting with ``[`` opens a section, every other non-blank line is ``key = value``.
+    Raises ValueError where liblsl would refuse the file (no ``=``, an empty key or value, a
+    repeated key).
+    """
+    values, section = {}, ""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith(";"):
+            continue
+        if line.startswith("["):
+            if "]" not in line:
+                raise ValueError(f"line {number}: no closing bracket")
+            section = line[1:line.index("]")] + "."
+            continue
+        key, equals, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not equals or not key or not value:
+            raise ValueError(f"line {number}: not 'key = value'")
+        if section + key in values:
+            raise ValueError(f"line {number}: {section + key} given twice")
+        values[section + key] = value
+    return values
+
+
+def _user_liblsl_config() -> tuple[str | None, dict[str, str]]:
+    """Return the liblsl configuration file this process would read, and its settings.
+
+    The file is the first readable one of ``$LSLAPICFG``, ``./lsl_api.cfg``,
+    ``~/lsl_api/lsl_api.cfg`` and ``/etc/lsl_api/lsl_api.cfg``, as liblsl looks for it; one
+    that liblsl's reader would refuse is skipped, as liblsl skips it. ``(None, {})`` when
+    there is none.
+    """
+    candidates = [os.environ.get("LSLAPICFG") or None, *_USER_CONFIG_FILES]
+    for path in candidates:
+        if path is None:
+            continue
+        path = os.path.expanduser(path)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                text = file.read()
+        except OSError:
+            continue
+        try:
+            return path, _parse_liblsl_config(text)
+        except ValueError as error:
+            logger.warning("liblsl configuration %s is not read: %s", path, error)
+    return None, {}
+
+
+def machine_scope_config(user: dict[str, str] | None = None) -> str:
+    """Return the liblsl configuration that :func:`use_machine_scope` sets.
+
+    Parameters
+    ----------
+    user : dict | None
+        The user's liblsl settings as ``section.key: value``; None reads them from the file
+        liblsl would read (see :func:`_user_liblsl_config`).
+
+    Returns
+    -------
+    str
+        The user's settings, less :data:`MACHINE_SCOPE_DROPPED`, with
+        :data:`MACHINE_SCOPE_SETTINGS` in place of theirs, and ``[log] level = -1`` unless
+        the user set a level liblsl accepts (-3 to 9).
+    """
+    if user is None:
+        user = _user_liblsl_config()[1]
+    settings = {key: value for key, value in user.items() if key not in MACHINE_SCOPE_DROPPED}
+    try:
+        level_ok = -3 <= int(settings.get("log.level", "")) <= 9
+    except ValueError:
+        level_ok = False
+    if not level_ok:
+        # liblsl refuses a whole configuration with a level out of range, and would then
+        # fall back to the files, without machine scope.
+        settings["log.level"] = "-1"
+    settings.update(MACHINE_SCOPE_SETTINGS)
+    sections: dict[str, list[str]] = {"": []}  # keys before any section come first
+    for name, value in settings.items():
+        section, _, key = name.rpartition(".")
+        sections.setdefault(section, []).append(f"{key} = {value}\n")
+    return "".join((f"[{section}]\n" if section else "") + "".join(lines)
+                   for section, lines in sections.items())
+
+
 def use_machine_scope() -> None:
     """Keep this process's LSL streams undiscoverable from other machines.
 
     Outlets then answer discovery queries (multicast and broadcast) on the loopback
-    interface only, and resolvers (``--lsl`` sources, ``neurofeed devices``) only find
-    streams of this machine. It does not close the ports: a client elsewhere that is
-    given this machine's address (liblsl's ``KnownPeers``) still finds the streams and
-    can read them. docs/privacy.md says what is exposed, to whom, and how to close it.
+    interface only, take no port outside liblsl's port range, and resolvers (``--lsl``
+    sources, ``neurofeed devices``) only find streams of this machine. It does not close
+    the ports: a client elsewhere that is given this machine's address (liblsl's
+    ``KnownPeers``) still finds the streams and can read them. docs/privacy.md says what is
+    exposed, to whom, and how to close it.
 
     Notes
     -----
     liblsl reads its configuration once, when the process creates its first LSL object
     (stream info, outlet, inlet or resolver); call this before that, e.g. first thing in
-    a command. Importing pylsl is harmless. The settings replace any ``lsl_api.cfg`` file
-    for this process (liblsl takes configuration content over files), and keep liblsl's
-    INFO lines off stderr.
+    a command. Importing pylsl is harmless. liblsl takes configuration content over files,
+    so the user's ``lsl_api.cfg`` (the one liblsl would read) is merged into what is set:
+    see :func:`machine_scope_config`.
     """
     global _machine_scope
     _machine_scope = True
-    set_config_content(_QUIET_CONFIG + MACHINE_SCOPE_CONFIG)
+    path, user = _user_liblsl_config()
+    if path is not None:
+        logger.info("LSL machine scope: merged with %s", path)
+    set_config_content(machine_scope_config(user))
 
 
 quiet_liblsl()
