@@ -35,10 +35,6 @@ class SessionOutlets:
         The float stream's channels, in the order :meth:`push_values` receives them.
     rate_hz : float
         The nominal rate of the float stream (1 / hop), in Hz.
-    source_id : object
-        Ignored, and to be removed: the session passed its folder name here, which
-        told every LSL client the subject, the date and the preset. The ``source_id``
-        is now random (see :attr:`source_id`).
 
     Attributes
     ----------
@@ -48,7 +44,7 @@ class SessionOutlets:
         that lost them reconnects within the session, never across sessions.
     """
 
-    def __init__(self, name: str, channels, rate_hz: float, source_id=None):
+    def __init__(self, name: str, channels, rate_hz: float):
         from pylsl import StreamInfo, StreamOutlet
 
         # Imported for its side effect: liblsl's INFO lines stay off stderr.

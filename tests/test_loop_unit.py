@@ -236,7 +236,7 @@ def test_lsl_out_channels_are_the_registrys_and_carry_the_recorded_values(tmp_pa
     assert labels[-9:] == ["feedback_z", "score", "reward", "tempo_bpm", "intensity", "brightness",
                            "entrainment_hz", "entrainment_level", "volume"]
     name = f"nf-unit-{uuid.uuid4().hex[:8]}"
-    with SessionOutlets(name, channels, 10.0, uuid.uuid4().hex) as outlets:
+    with SessionOutlets(name, channels, 10.0) as outlets:
         found = resolve_byprop("name", f"{name}-features", timeout=10.0)
         assert found, "the feature stream was not found on this machine"
         inlet = StreamInlet(found[0], max_buflen=60)
