@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from neurofeed import signals
@@ -103,14 +104,26 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
     if audio.path is not None:
         check_writable_file("audio file", audio.path, (".wav",))
     printer = None if args.no_status else StatusPrinter()
+    # Once run_session returns, the session is saved: from there to the report, a signal is
+    # remembered for the exit status, not raised (the lines and the report still come).
+    stopping = contextlib.ExitStack()
     try:
         outcome = run_session(source, preset, subject=subject, out=args.out, audio=audio,
                               seed=args.seed, baseline=baseline,
                               lsl_out=args.lsl_out, on_hop=printer, calibrate=calibrate,
                               regions=regions)
+        stopping.enter_context(signals.deferred())
     finally:
         if printer is not None:
-            printer.close()
+            with signals.deferred():
+                printer.close()
+    with stopping:
+        return _report_outcome(outcome, args, subject=subject, stored=stored, baseline=baseline,
+                               calibrate=calibrate)
+
+
+def _report_outcome(outcome, args, *, subject, stored, baseline, calibrate: bool) -> int:
+    """Print where the session went, store its summary and build its report."""
     result = outcome.result
     stopped = f" by {signals.received()}" if result.ended == "interrupted" and signals.received() else ""
     print(f"session {result.ended}{stopped} after {result.duration_s:.1f} s: {result.n_windows} windows, "

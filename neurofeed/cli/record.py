@@ -9,6 +9,7 @@ folder is finalised and written to ``--out``. After ``kill -9`` or a power cut,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 
@@ -61,19 +62,23 @@ def run(args: argparse.Namespace) -> int:
     subject = check_subject(args.subject)
     check_home()
     source = source_from_args(args)
-    with source, recording(source, subject=subject, label="record", kind="record",
-                           duration_requested_s=duration_s) as recorder:
-        print(f"session folder: {recorder.folder}", flush=True)
-        ended = _capture(source, recorder, duration_s, progress=not args.no_progress)
-        silent_s = _silent_s(source)
-        if recorder.n_samples == 0:
-            if ended == "interrupted":
-                raise KeyboardInterrupt  # nothing to keep: stop as an interrupted command does
-            raise SourceError(f"nothing recorded from {source!r}; {out} not written")
-        recorder.update_metadata(ended=ended, source_stats={
-            "n_samples": source.n_samples, "n_nonfinite": source.n_nonfinite,
-            "n_dropped": source.n_dropped, "n_stalls": len(source.gaps)})
-    with signals.deferred():
+    with contextlib.ExitStack() as stopping:
+        with source, recording(source, subject=subject, label="record", kind="record",
+                               duration_requested_s=duration_s) as recorder:
+            print(f"session folder: {recorder.folder}", flush=True)
+            ended = _capture(source, recorder, duration_s, progress=not args.no_progress)
+            # From here on everything is the stopping (the metadata, releasing the source,
+            # which BrainFlow can make slow, finalising, the export): a signal now is
+            # remembered for the exit status, and --out is still written.
+            stopping.enter_context(signals.deferred())
+            silent_s = _silent_s(source)
+            if recorder.n_samples == 0:
+                if ended == "interrupted":
+                    raise KeyboardInterrupt  # nothing to keep: stop as an interrupted command does
+                raise SourceError(f"nothing recorded from {source!r}; {out} not written")
+            recorder.update_metadata(ended=ended, source_stats={
+                "n_samples": source.n_samples, "n_nonfinite": source.n_nonfinite,
+                "n_dropped": source.n_dropped, "n_stalls": len(source.gaps)})
         n_parts = _export(recorder.folder, out, overwrite=args.overwrite)
     seconds = recorder.n_samples / source.sfreq
     short = recorder.n_samples < round(duration_s * source.sfreq)
