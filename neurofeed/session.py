@@ -25,19 +25,21 @@ from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.finalise import finalise_session
 from neurofeed.folder import AUDIO_FILE, BASELINE_FILE
 from neurofeed.home import library_versions, make_home, session_folder, subject_dir
-from neurofeed.loop import ClosedLoop, LoopResult, check_baseline, lsl_channels
+from neurofeed.loop import ClosedLoop, LoopResult, lsl_channels
+from neurofeed.loop.calibrator import baseline_shortfall
 from neurofeed.protocol import Preset, Protocol, preset_fields
 from neurofeed.recorder import SessionRecorder
 from neurofeed.registry import FEEDBACK, REGIONS
 
 logger = logging.getLogger("neurofeed.session")
 
-#: The advice that ends a baseline's shortfall (neurofeed.loop.calibrator), left out where
-#: a stop, not the baseline period, made it short.
-_ADVICE = " (a longer or cleaner baseline period)"
-#: Keys of a source description that hold a path: stored by file name only (session.json
-#: travels with the data; the folders above a recording are the user's business).
-_PATH_KEYS = ("file", "path")
+#: Estimator settings that depend on the preset and the defaults only, not on the source:
+#: a stored baseline is checked against them before any source opens.
+_SOURCELESS_SETTINGS = ("bands", "total", "window", "detrend", "iaf_range_hz", "iaf_tau_s",
+                        "min_peak_ratio")
+#: What to do about a stored baseline that cannot serve.
+_STORED_ADVICE = ("run with --fresh-baseline to calibrate one in this session, or run "
+                  "'neurofeed calibrate' again")
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,58 @@ def stored_baseline_path(subject: str) -> Path:
     return subject_dir(subject) / BASELINE_FILE
 
 
+def check_stored_baseline(baseline: Baseline, preset: Preset, path: Path | None = None,
+                          settings: dict | None = None) -> None:
+    """Raise unless a stored baseline can serve a session of ``preset``.
+
+    Without ``settings`` (before any source opens), the baseline is checked against the
+    preset's feedback feature and the estimator settings that do not depend on the source;
+    with them (the source's extractor's :attr:`~neurofeed.bands.FeatureExtractor.settings`),
+    against every setting, its channels included.
+
+    Parameters
+    ----------
+    baseline : Baseline
+        The stored baseline.
+    preset : Preset
+        The session's preset.
+    path : Path or None
+        The baseline's file, named in the message.
+    settings : dict or None
+        The session's estimator settings, once the source is open.
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming the file and saying what to do (``--fresh-baseline``, or ``neurofeed
+        calibrate`` again): a baseline made by an older version or with other settings.
+    """
+    what = f"the stored baseline {path}" if path is not None else "the stored baseline"
+    if settings is None:
+        settings = FeatureExtractor(["Cz"], 250.0).settings
+        keys = _SOURCELESS_SETTINGS
+    else:
+        keys = sorted(set(baseline.settings) | set(settings))
+    differing = [key for key in keys if baseline.settings.get(key) != settings.get(key)]
+    if differing:
+        shown = "; ".join(f"{key}: baseline {baseline.settings.get(key)!r}, now {settings.get(key)!r}"
+                          for key in differing)
+        raise InvalidArgumentError(f"{what} was made with other settings ({shown}); {_STORED_ADVICE}")
+    feature = FEEDBACK[preset.feedback.feature]
+    if feature.key not in baseline.stats:
+        raise InvalidArgumentError(
+            f"{what} has no values of {feature.key}, which preset {preset.name!r} feeds back: it "
+            f"was made by an older version of neurofeed or with other settings; {_STORED_ADVICE}")
+    why = baseline_shortfall(baseline, feature.key)
+    if why is not None:
+        raise InvalidArgumentError(f"{what} cannot serve ({why}); {_STORED_ADVICE}")
+
+
 def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path | None = None,
                 audio: AudioChoice = AudioChoice("auto"), seed: int = 0, hop_s: float = 0.1,
                 baseline: Baseline | None = None, lsl_out: str | None = None, on_hop=None,
-                calibrate: bool = False, regions: dict[str, list[str]] | None = None) -> SessionOutcome:
+                calibrate: bool = False, regions: dict[str, list[str]] | None = None,
+                baseline_file: Path | None = None) -> SessionOutcome:
     """Run one session and return where it went.
 
     Parameters
@@ -103,7 +153,8 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     hop_s : float
         Seconds per hop.
     baseline : Baseline or None
-        A stored baseline to use instead of calibrating one.
+        A stored baseline to use instead of calibrating one (see
+        :func:`check_stored_baseline`, which can check it before the source is built).
     lsl_out : str or None
         Publish features, music and markers as LSL streams with this name prefix.
     on_hop : callable or None
@@ -113,6 +164,8 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     regions : dict or None
         Channels of the ``posterior`` and ``frontal_midline`` regions, where the montage's
         names do not choose them (see :func:`neurofeed.bands.features.resolve_region`).
+    baseline_file : Path or None
+        The stored baseline's file, named when it cannot serve.
     """
     with source:
         extractor = FeatureExtractor.from_info(source.info, hop_s=hop_s, regions=regions)
@@ -131,9 +184,8 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 f"preset {preset.name!r} feeds back frontal alpha asymmetry, but the montage "
                 f"({shown}) has none of the pairs "
                 f"{', '.join('/'.join(pair) for pair in ASYMMETRY_PAIRS)}; choose another preset")
-        if baseline is not None:
-            baseline.check_settings(extractor.settings)
-            check_baseline(baseline, feedback)
+        if baseline is not None:  # its channels need the source
+            check_stored_baseline(baseline, preset, baseline_file, extractor.settings)
         label = "calibrate" if calibrate else preset.name
         meta = {"preset": preset.name, "preset_config": preset_fields(preset),
                 "kind": "calibrate" if calibrate else "session", "seed": seed, "hop_s": hop_s,
@@ -176,13 +228,11 @@ def _finish(loop: ClosedLoop, result: LoopResult, recorder: SessionRecorder, sou
     loop.record_score()
     not_stored = None
     if calibrate:
-        try:
+        why = loop.state.calibrator.shortfall()
+        if why is not None and result.ended == "interrupted":
+            not_stored = f"the recording was too short ({why})"
+        else:  # raises, with its advice, when the calibration ran its course too short
             result.baseline = loop.finish_baseline()
-        except InvalidArgumentError as err:
-            if result.ended != "interrupted":
-                raise
-            not_stored = f"the recording was too short ({str(err).removesuffix(_ADVICE)})"
-        else:
             result.baseline.save(_mkdirs(stored_baseline_path(subject)))
     if result.baseline is not None:
         result.baseline.save(recorder.folder / BASELINE_FILE)
@@ -249,12 +299,9 @@ def recording(source, *, subject: str, label: str, out: Path | None = None,
 
 
 def _stored_description(source) -> dict:
-    """The source's description for session.json, with paths reduced to file names."""
-    description = dict(getattr(source, "description", None) or {"kind": type(source).__name__})
-    for key in _PATH_KEYS:
-        if description.get(key):
-            description[key] = Path(str(description[key])).name
-    return description
+    """The source's description for session.json (the sources already name a file by its
+    name only, see :attr:`neurofeed.acquire.Source.description`)."""
+    return dict(getattr(source, "description", None) or {"kind": type(source).__name__})
 
 
 def _clock_label(speed: float | str) -> str:
@@ -303,7 +350,17 @@ def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path,
             logger.warning("no audio device (%s); rendering the music to the session folder", err)
     wav = audio.path or folder / AUDIO_FILE
     engine = stack.enter_context(Engine("manual", seed=seed, wav_path=wav))
-    return engine, f"wav:{wav}"
+    # session.json stores paths by name only (docs/privacy.md): audio.wav in the folder,
+    # else the file's name; the engine writes to the full path.
+    return engine, f"wav:{_stored_name(wav, folder)}"
+
+
+def _stored_name(path: Path, folder: Path) -> str:
+    """``path`` relative to the session folder when it is inside it, else its name only."""
+    try:
+        return Path(path).resolve().relative_to(Path(folder).resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def _summary(result: LoopResult, source) -> dict:

@@ -126,3 +126,117 @@ def test_session_stopped_after_it_returned_still_stores_summary_and_report(tmp_p
     assert f"report: {folder / 'report' / 'report.html'}" in result.stdout
     meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
     assert meta["status"] == "finalised" and meta["summary"]["target"] == "alpha_posterior"
+
+
+# -- 3. a stored baseline checked before any source opens ------------------------------
+
+@pytest.fixture(scope="module")
+def stored_baseline(tmp_path_factory):
+    """A subject S07 calibrated from a file; returns (home, recording, baseline file)."""
+    tmp = tmp_path_factory.mktemp("stored")
+    recording = _eeg_file(tmp / "cal_raw.fif", seconds=20)
+    home = tmp / "home"
+    cal = run_cli("calibrate", "--subject", "S07", "--file", str(recording), "--speed", "max",
+                  "--duration", "15s", "--audio", "none", "--no-status", env={"NEUROFEED_HOME": str(home)})
+    assert cal.returncode == 0, cal.stderr
+    return home, recording, home / "subjects" / "S07" / "baseline.json"
+
+
+def _edited_home(tmp_path, stored_baseline, edit):
+    import shutil
+
+    home, _, stored = stored_baseline
+    copy = tmp_path / "home"
+    shutil.copytree(home / "subjects", copy / "subjects")
+    document = json.loads(stored.read_text(encoding="utf-8"))
+    edit(document)
+    baseline = copy / "subjects" / "S07" / "baseline.json"
+    baseline.write_text(json.dumps(document), encoding="utf-8")
+    return copy, baseline
+
+
+def test_a_baseline_without_the_feedback_key_is_refused_before_the_source_opens(tmp_path, stored_baseline):
+    home, baseline = _edited_home(tmp_path, stored_baseline,
+                                  lambda document: document["features"].pop("alpha_lnrel"))
+    # An LSL stream nobody sends: the refusal comes before the source is looked for.
+    result = run_cli("run", "--lsl", "name=neurofeed-review-no-such-stream", "--lsl-timeout", "60",
+                     "--preset", "relax-alpha", "--subject", "S07", "--audio", "none", "--no-status",
+                     env={"NEUROFEED_HOME": str(home)}, timeout=50)
+    assert_one_line_error(result, str(baseline), "alpha_lnrel", "older version", "--fresh-baseline",
+                          "neurofeed calibrate")
+    assert "longer or cleaner" not in result.stderr
+    assert not list(home.glob("sub-*"))
+
+
+def test_a_baseline_of_other_estimator_settings_is_refused_before_the_source_opens(tmp_path, stored_baseline):
+    def edit(document):
+        document["settings"]["iaf_tau_s"] = 99.0
+
+    home, baseline = _edited_home(tmp_path, stored_baseline, edit)
+    result = run_cli("run", "--lsl", "name=neurofeed-review-no-such-stream", "--lsl-timeout", "60",
+                     "--preset", "relax-alpha", "--subject", "S07", "--audio", "none", "--no-status",
+                     env={"NEUROFEED_HOME": str(home)}, timeout=50)
+    assert_one_line_error(result, str(baseline), "other settings", "iaf_tau_s: baseline 99.0, now 10.0",
+                          "--fresh-baseline", "neurofeed calibrate")
+
+
+def test_a_baseline_of_other_channels_is_refused_naming_its_file(tmp_path, stored_baseline):
+    import mne
+    import numpy as np
+
+    home, _, baseline = stored_baseline
+    names = ["Cz", "Pz", "O1", "O2"]
+    other = tmp_path / "other_raw.fif"
+    mne.io.RawArray(np.random.default_rng(1).normal(scale=5e-6, size=(4, 2500)),
+                    mne.create_info(names, 250.0, "eeg"), verbose="error").save(other)
+    result = run_cli("replay", str(other), "--preset", "relax-alpha", "--subject", "S07", "--audio", "none",
+                     "--no-status", "--out", str(tmp_path / "out"), env={"NEUROFEED_HOME": str(home)})
+    assert_one_line_error(result, str(baseline), "other settings", "channels: baseline",
+                          "--fresh-baseline", "neurofeed calibrate")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+# -- 4. the calibrator says its shortfall ----------------------------------------------
+
+def test_the_calibrator_says_its_shortfall_without_advice():
+    from neurofeed.errors import InvalidArgumentError
+    from neurofeed.loop import BaselineCalibrator
+
+    calibrator = BaselineCalibrator("alpha_lnrel", {}, "S01")
+    assert calibrator.shortfall() == ("the baseline has 0 windows with alpha_lnrel; at least 20 with "
+                                      "some spread are needed")
+    with pytest.raises(InvalidArgumentError) as err:
+        calibrator.finish()
+    assert str(err.value) == calibrator.shortfall() + " (a longer or cleaner baseline period)"
+
+
+# -- 6. session.json names files, never their folders -----------------------------------
+
+def test_a_wav_outside_the_session_folder_is_stored_by_name_only(tmp_path):
+    recording = _eeg_file(tmp_path / "Jane_Doe_raw.fif", seconds=15)
+    wav = tmp_path / "clients" / "Jane_Doe.wav"
+    wav.parent.mkdir()
+    result = run_cli("replay", str(recording), "--preset", "relax-alpha", "--audio", f"wav:{wav}",
+                     "--no-status", "--no-report", "--out", str(tmp_path / "out"),
+                     env={"NEUROFEED_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr
+    assert wav.stat().st_size > 44  # the engine wrote to the full path
+    (folder,) = (tmp_path / "out").glob("sub-*")
+    text = (folder / "session.json").read_text(encoding="utf-8")
+    meta = json.loads(text)
+    assert meta["audio"] == "wav:Jane_Doe.wav"
+    assert meta["source"]["file"] == "Jane_Doe_raw.fif"
+    assert str(tmp_path) not in text
+    assert f"audio wav:{wav}" in result.stdout  # the user is told where it went
+
+
+def test_music_rendered_into_the_session_folder_is_stored_as_audio_wav(tmp_path):
+    recording = _eeg_file(tmp_path / "in_raw.fif", seconds=15)
+    result = run_cli("replay", str(recording), "--preset", "relax-alpha", "--no-status", "--no-report",
+                     "--out", str(tmp_path / "out"), env={"NEUROFEED_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr
+    (folder,) = (tmp_path / "out").glob("sub-*")
+    meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
+    assert meta["audio"] == "wav:audio.wav"
+    assert (folder / "audio.wav").stat().st_size > 44
+    assert str(tmp_path) not in (folder / "session.json").read_text(encoding="utf-8")

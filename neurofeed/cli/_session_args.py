@@ -78,7 +78,7 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
     from neurofeed.folder import check_output_folder
     from neurofeed.home import check_home, check_subject
     from neurofeed.protocol import fit_phases, load_preset
-    from neurofeed.session import AudioChoice, run_session, stored_baseline_path
+    from neurofeed.session import AudioChoice, check_stored_baseline, run_session, stored_baseline_path
 
     subject = check_subject(args.subject)
     regions = parse_regions(args.region)
@@ -96,6 +96,9 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
         baseline_s = duration_s
     elif stored.exists() and not args.fresh_baseline and baseline_s is None:
         baseline = Baseline.load(stored)
+        # Before any source opens: a baseline of an older version or other settings is
+        # refused now, naming its file and what to do.
+        check_stored_baseline(baseline, preset, stored)
         baseline_s = 0.0
     preset = fit_phases(preset, duration_s, baseline_s)
     source = make_source()
@@ -111,7 +114,7 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
         outcome = run_session(source, preset, subject=subject, out=args.out, audio=audio,
                               seed=args.seed, baseline=baseline,
                               lsl_out=args.lsl_out, on_hop=printer, calibrate=calibrate,
-                              regions=regions)
+                              regions=regions, baseline_file=stored if baseline is not None else None)
         stopping.enter_context(signals.deferred())
     finally:
         if printer is not None:
@@ -119,15 +122,17 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
                 printer.close()
     with stopping:
         return _report_outcome(outcome, args, subject=subject, stored=stored, baseline=baseline,
-                               calibrate=calibrate)
+                               calibrate=calibrate, wav=audio.path)
 
 
-def _report_outcome(outcome, args, *, subject, stored, baseline, calibrate: bool) -> int:
+def _report_outcome(outcome, args, *, subject, stored, baseline, calibrate: bool, wav) -> int:
     """Print where the session went, store its summary and build its report."""
     result = outcome.result
     stopped = f" by {signals.received()}" if result.ended == "interrupted" and signals.received() else ""
+    # session.json names a WAV by its name only; the user is told where it is.
+    used = f"wav:{wav}" if wav is not None and outcome.audio.startswith("wav:") else outcome.audio
     print(f"session {result.ended}{stopped} after {result.duration_s:.1f} s: {result.n_windows} windows, "
-          f"audio {outcome.audio}" + (" (lost during the session)" if result.audio_lost else ""))
+          f"audio {used}" + (" (lost during the session)" if result.audio_lost else ""))
     if baseline is not None:
         print(f"used the stored baseline {stored}")
     if calibrate and outcome.baseline_not_stored:

@@ -30,20 +30,24 @@ logger = logging.getLogger(__name__)
 MIN_BASELINE_WINDOWS = 20
 
 
+#: What to do about a calibrated baseline's shortfall.
+SHORTFALL_ADVICE = "a longer or cleaner baseline period"
+
+
 def _shortfall(n: int, std: float, feedback: str) -> str | None:
     """Why ``n`` values of ``feedback`` with standard deviation ``std`` make no baseline, or None.
 
     Without :data:`MIN_BASELINE_WINDOWS` values with some spread, z-scores would be
-    undefined or meaningless.
+    undefined or meaningless. The reason says what is missing, not what to do about it.
     """
     if n >= MIN_BASELINE_WINDOWS and std > 0:
         return None
     return (f"the baseline has {n} windows with {feedback}; at least {MIN_BASELINE_WINDOWS} "
-            "with some spread are needed (a longer or cleaner baseline period)")
+            "with some spread are needed")
 
 
-def check_baseline(baseline: Baseline, feedback: str) -> None:
-    """Raise unless ``baseline`` can give z-scores of the feature ``feedback``.
+def baseline_shortfall(baseline: Baseline, feedback: str) -> str | None:
+    """Why ``baseline`` cannot give z-scores of the feature ``feedback``, or None when it can.
 
     Parameters
     ----------
@@ -52,15 +56,28 @@ def check_baseline(baseline: Baseline, feedback: str) -> None:
     feedback : str
         The estimator key of the feedback feature (:attr:`neurofeed.registry.FeatureDef.key`).
 
+    Returns
+    -------
+    why : str or None
+        Unless it has :data:`MIN_BASELINE_WINDOWS` values of the feature with some spread,
+        what it has (a baseline without the feature at all has 0 windows of it).
+    """
+    stats = baseline.stats.get(feedback)
+    return _shortfall(0, 0.0, feedback) if stats is None else _shortfall(stats.n, stats.std, feedback)
+
+
+def check_baseline(baseline: Baseline, feedback: str) -> None:
+    """Raise unless ``baseline`` can give z-scores of the feature ``feedback``.
+
     Raises
     ------
     InvalidArgumentError
-        Unless it has :data:`MIN_BASELINE_WINDOWS` values of the feature with some spread.
+        Unless it has :data:`MIN_BASELINE_WINDOWS` values of the feature with some spread
+        (see :func:`baseline_shortfall`).
     """
-    stats = baseline.stats.get(feedback)
-    why = _shortfall(0, 0.0, feedback) if stats is None else _shortfall(stats.n, stats.std, feedback)
+    why = baseline_shortfall(baseline, feedback)
     if why is not None:
-        raise InvalidArgumentError(why)
+        raise InvalidArgumentError(f"{why} ({SHORTFALL_ADVICE})")
 
 
 def baseline_means(baseline: Baseline) -> dict[str, float]:
@@ -185,6 +202,11 @@ class BaselineCalibrator:
         baseline's smoothed values), or None without a value or a baseline yet."""
         return None if self.scale is None else self.scale.z(getattr(features, self.feedback))
 
+    def shortfall(self) -> str | None:
+        """Why :meth:`finish` could not calibrate a baseline now (the windows so far hold too
+        few values of the feedback feature), or None when it can or a baseline is in use."""
+        return None if self.baseline is not None else self._why_not()
+
     def finish(self) -> Baseline:
         """Return the baseline, calibrating it from every window so far if there is none
         (a baseline-only session).
@@ -192,12 +214,13 @@ class BaselineCalibrator:
         Raises
         ------
         InvalidArgumentError
-            When the windows hold too few values of the feedback feature.
+            When the windows hold too few values of the feedback feature
+            (:meth:`shortfall` says why, without advice).
         """
         if self.baseline is None:
             why = self._why_not()
             if why is not None:
-                raise InvalidArgumentError(why)
+                raise InvalidArgumentError(f"{why} ({SHORTFALL_ADVICE})")
             self._calibrate("calibration")
         return self.baseline
 
