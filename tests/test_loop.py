@@ -138,6 +138,16 @@ def test_replay_is_deterministic(tmp_path):
     assert notes["time_s"].max() > read_table(first / "music.tsv")["time_s"].max()
     changes = read_table(first / "score_changes.tsv")
     assert "beat_tempo_bpm" in changes["name"] and "chord" in changes["name"]
+    # A change is named as music.tsv names the field (one spelling: entrainment_hz), and
+    # the MIDI text events carry the same names.
+    music_fields = set(read_table(first / "music.tsv")) - {"time_s"}
+    assert set(changes["name"]) <= music_fields | {"beat_tempo_bpm", "bar_key", "bar_mode", "chord"}
+    hz = [float(v) for name, v in zip(changes["name"], changes["value"], strict=True)
+          if name == "entrainment_hz"]
+    assert hz and hz[0] == 6.0  # deep-theta's entrainment
+    texts = [m.text for track in midi.tracks for m in track if m.type == "text"]
+    assert "entrainment_hz=6" in texts
+    assert not [text for text in texts if text.split("=")[0] not in music_fields]
 
 
 def test_stored_baseline_from_calibrate_is_used(tmp_path):

@@ -187,6 +187,27 @@ def test_isochronic_envelope_pulses_at_the_frequency(tmp_path):
     assert abs(peak_hz(envelope - envelope.mean(), sr, 0.5, 40) - f) <= 0.05
 
 
+def test_music_fields_have_one_spelling_in_every_record():
+    from neurofeed.loop.hops import MUSIC_COLUMNS
+    from neurofeed.synth.score import Change, ScoreLog
+    from neurofeed.synth.state import RANGES
+
+    state = MusicState(tempo_bpm=58, entrainment=Entrainment("binaural", 6.5, 0.25))
+    flat = state.to_dict()
+    # music.tsv and the LSL stream name the fields as to_dict (and so score_changes.tsv) does.
+    assert list(flat) == ["tempo_bpm", "key", "mode", "intensity", "brightness", "volume",
+                          "entrainment_kind", "entrainment_hz", "entrainment_level"]
+    assert set(flat) == {c.name for c in MUSIC_COLUMNS}
+    assert flat["entrainment_hz"] == 6.5 and set(RANGES) <= set(flat)
+    assert MusicState.from_dict(flat) == state
+    # Score tables written before the rename still read back.
+    old = {("entrainment_frequency_hz" if k == "entrainment_hz" else k): v for k, v in flat.items()}
+    assert MusicState.from_dict(old) == state
+    score = ScoreLog.from_records([], [Change(0.0, "tempo_bpm", 58.0),
+                                       Change(1.0, "entrainment_frequency_hz", 6.5)])
+    assert [(c.name, c.value) for c in score.changes] == [("tempo_bpm", 58.0), ("entrainment_hz", 6.5)]
+
+
 def test_isochronic_under_music_still_pulses_at_the_frequency(tmp_path):
     f = 7.5
     state = MusicState(tempo_bpm=60, key="G", entrainment=Entrainment("isochronic", f, 0.6))

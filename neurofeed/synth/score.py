@@ -12,7 +12,7 @@ import bisect
 from dataclasses import dataclass
 from pathlib import Path
 
-from neurofeed.synth.state import MusicState
+from neurofeed.synth.state import OLD_ENTRAINMENT_HZ, MusicState
 from neurofeed.synth.theory import KEYS, key_pitch_class
 
 #: General MIDI channel and program (0-based) that best resembles each voice.
@@ -82,9 +82,15 @@ class ScoreLog:
 
     @classmethod
     def from_records(cls, notes: list[Note], changes: list[Change]) -> ScoreLog:
-        """A score from notes and changes read back, e.g. from a session's score tables."""
+        """A score from notes and changes read back, e.g. from a session's score tables.
+
+        A change named ``entrainment_frequency_hz`` (score tables written before the name
+        became ``entrainment_hz``) is read as ``entrainment_hz``.
+        """
         score = cls()
         score.notes = sorted(notes, key=lambda n: n.time_s)
+        changes = [Change(c.time_s, "entrainment_hz", c.value) if c.name == OLD_ENTRAINMENT_HZ
+                   else c for c in changes]
         score.changes = sorted(changes, key=lambda c: c.time_s)
         return score
 

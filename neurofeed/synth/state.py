@@ -24,9 +24,15 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "intensity": (0.0, 1.0, ""),
     "brightness": (0.0, 1.0, ""),
     "volume": (0.0, 1.0, ""),
-    "entrainment_frequency_hz": (0.5, 40.0, " Hz"),
+    "entrainment_hz": (0.5, 40.0, " Hz"),
     "entrainment_level": (0.0, 1.0, ""),
 }
+
+#: Entrainment attributes whose flat name is not ``entrainment_`` + the attribute.
+_FLAT_ENTRAINMENT = {"frequency_hz": "hz"}
+#: The flat name of the entrainment frequency in score tables written before it became
+#: ``entrainment_hz``, as ``music.tsv`` and the LSL stream name it.
+OLD_ENTRAINMENT_HZ = "entrainment_frequency_hz"
 
 
 def _finite(name: str, value) -> float:
@@ -83,13 +89,13 @@ class Entrainment:
         kind, _, freq = str(text).strip().lower().partition(":")
         if kind == "off" and not freq:
             return cls("off", level=level)
-        low, high, unit = RANGES["entrainment_frequency_hz"]
+        low, high, unit = RANGES["entrainment_hz"]
         accepted = "accepted: off, binaural:HZ, isochronic:HZ"
         if kind not in ENTRAINMENT_KINDS[1:] or not freq:
             raise InvalidArgumentError(f"{name} {text!r} is not accepted; {accepted} "
                                        f"(HZ from {low:g} to {high:g})")
         try:
-            hz = _check("entrainment_frequency_hz", freq)
+            hz = _check("entrainment_hz", freq)
         except InvalidArgumentError:
             raise InvalidArgumentError(f"{name} {text!r}: {freq.strip()!r} is not a frequency from "
                                        f"{low:g} to {high:g}{unit}; {accepted}") from None
@@ -158,15 +164,25 @@ class MusicState:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, float | str]:
-        """Flat dict for recording: the entrainment fields become ``entrainment_kind`` and so on."""
+        """Flat dict for recording, named as ``music.tsv`` names the fields.
+
+        The entrainment becomes ``entrainment_kind``, ``entrainment_hz`` and
+        ``entrainment_level``; the other fields keep their names.
+        """
         flat = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "entrainment"}
-        flat.update({f"entrainment_{k}": v for k, v in asdict(self.entrainment).items()})
+        flat.update({f"entrainment_{_FLAT_ENTRAINMENT.get(k, k)}": v
+                     for k, v in asdict(self.entrainment).items()})
         return flat
 
     @classmethod
     def from_dict(cls, flat: dict) -> MusicState:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Also reads ``entrainment_frequency_hz``, the name score tables written before
+        ``entrainment_hz`` gave the frequency.
+        """
         flat = dict(flat)
-        ent = Entrainment(flat.pop("entrainment_kind"), flat.pop("entrainment_frequency_hz"),
-                          flat.pop("entrainment_level"))
+        hz = flat.pop("entrainment_hz") if "entrainment_hz" in flat else \
+            flat.pop(OLD_ENTRAINMENT_HZ)
+        ent = Entrainment(flat.pop("entrainment_kind"), hz, flat.pop("entrainment_level"))
         return cls(entrainment=ent, **flat)
