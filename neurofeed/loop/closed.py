@@ -7,7 +7,7 @@ pacing), :class:`~neurofeed.loop.source.SourceState` (reading, estimator, baseli
 signal quality of one source) and :class:`~neurofeed.loop.hops.HopWriter` (rows,
 markers, LSL values).
 
-What ends a loop: the phases (or ``duration_s``) running out, a replay ending, or a
+What ends a loop: the phases running out, a replay ending, or a
 :class:`KeyboardInterrupt` (Ctrl-C; SIGTERM and SIGHUP raise one too), which ends it as
 ``"interrupted"``. An audio failure is not an end: it is marked, and the session goes on
 without music. Anything else, such as a :class:`~neurofeed.errors.StorageError` when the
@@ -58,8 +58,6 @@ class ClosedLoop:
         The estimator; by default one for the source's channels at ``hop_s``.
     hop_s : float
         Seconds between hops (real time); the estimator's hop in both clocks.
-    duration_s : float or None
-        Stop after this much session time, in seconds; default the preset's total.
     baseline : Baseline or None
         A stored baseline (calibrated with the extractor's settings): the session uses it
         and skips its own baseline phase. Without one, the baseline phase calibrates one.
@@ -85,14 +83,13 @@ class ClosedLoop:
 
     def __init__(self, source, protocol: Protocol, recorder, *, engine=None,
                  extractor: FeatureExtractor | None = None, hop_s: float = 0.1,
-                 duration_s: float | None = None,
                  baseline: Baseline | None = None, subject: str = "anonymous", outlets=None,
                  on_hop: Callable[[HopStatus], None] | None = None):
         self.protocol = protocol
         self.recorder = recorder
         self.engine = engine
         self.on_hop = on_hop
-        self.clock = SessionClock(source.speed, hop_s, protocol.preset.phases.total_s, duration_s)
+        self.clock = SessionClock(source.speed, hop_s, protocol.preset.phases.total_s)
         preset_feedback = protocol.preset.feedback
         feedback = FEEDBACK[preset_feedback.feature].key
         extractor = extractor or FeatureExtractor.from_info(source.info, hop_s=hop_s)
@@ -119,7 +116,7 @@ class ClosedLoop:
                                                  or engine.backend in ("manual", "offline"))
 
     def run(self) -> LoopResult:
-        """Run until the phases end, ``duration_s`` passes, the replay ends, or Ctrl-C."""
+        """Run until the phases end, the replay ends, or Ctrl-C."""
         result = LoopResult(ended="done")
         state, writer, phase = self.state, self.writer, None
         self.clock.start()
