@@ -9,6 +9,8 @@ subject identifiers, so neurofeed creates it readable by its owner only.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import platform
 import re
@@ -18,8 +20,8 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-from neurofeed.errors import InvalidArgumentError, SessionLockedError
-from neurofeed.folder import BASELINE_FILE, LOCK_FILE, SESSION_FILE, FolderLock
+from neurofeed.errors import InvalidArgumentError
+from neurofeed.folder import BASELINE_FILE, LOCK_FILE, SESSION_FILE
 
 #: Environment variable that moves the data home (the repository's Makefile sets it to recordings/).
 HOME_VARIABLE = "NEUROFEED_HOME"
@@ -101,6 +103,38 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+#: The folder of the data home that a session being imported is copied into, before it is
+#: renamed into place (a session folder one level deeper is no session of the home).
+_IMPORTING_DIR = ".importing"
+
+
+@contextlib.contextmanager
+def _unless_written(folder: Path):
+    """Yield False while a process holds the folder's :class:`neurofeed.folder.FolderLock`
+    (a session still writing it), else True, holding a shared lock meanwhile.
+
+    Read-only: a folder without a lock file has no writer (the recorder creates it), and
+    one with a lock file is opened for reading only, so folders on read-only media import.
+    """
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            free = False
+        except OSError:  # no locks on this file system (some network mounts): no writer seen
+            free = True
+        else:
+            free = True
+        yield free
+    finally:
+        os.close(fd)  # releases the lock
+
+
 @dataclass
 class Imported:
     """What :func:`import_sessions` did: folder names brought in, and those left out."""
@@ -118,7 +152,8 @@ def import_sessions(source, home: Path | None = None, *, move: bool = False) -> 
     A session whose folder name is already in the home is left where it is, as is a
     subject's baseline when the home already has one: nothing in the home is replaced. A
     session still being written (its :class:`neurofeed.folder.FolderLock` held) is left
-    out too.
+    out too. The source is only read (it may be on read-only media), unless ``move``; each
+    session is copied into a temporary folder of the home, then renamed into place.
 
     Parameters
     ----------
@@ -148,17 +183,26 @@ def import_sessions(source, home: Path | None = None, *, move: bool = False) -> 
         if target.exists():
             done.existing.append(folder.name)
             continue
-        try:
-            lock = FolderLock(folder)
-        except SessionLockedError:  # a session still writes it: not ours to take
-            done.running.append(folder.name)
-            continue
-        with lock:
+        with _unless_written(folder) as free:
+            if not free:  # a session still writes it: not ours to take
+                done.running.append(folder.name)
+                continue
+            # Into a temporary name, then renamed into place: a copy that fails half-way
+            # (a full disk, an unreadable file) is never taken for an imported session,
+            # and the next import replaces what it left.
+            partial = home / _IMPORTING_DIR / folder.name
+            if partial.exists():
+                shutil.rmtree(partial)
+            partial.parent.mkdir(exist_ok=True)
             if move:
-                shutil.move(folder, target)
-                (target / LOCK_FILE).unlink()
+                shutil.move(folder, partial)
+                with contextlib.suppress(FileNotFoundError):
+                    (partial / LOCK_FILE).unlink()
             else:
-                shutil.copytree(folder, target, ignore=shutil.ignore_patterns(LOCK_FILE))
+                shutil.copytree(folder, partial, ignore=shutil.ignore_patterns(LOCK_FILE))
+            os.rename(partial, target)
+        with contextlib.suppress(OSError):
+            partial.parent.rmdir()  # only once empty
         done.sessions.append(folder.name)
     for baseline in baselines:
         target = subject_dir(baseline.parent.name, home) / BASELINE_FILE

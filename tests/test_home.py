@@ -176,3 +176,47 @@ def test_import_leaves_out_a_session_still_being_written(tmp_path, monkeypatch, 
         f"left out 1 still being written (import them once they end): {live.name}"]
     assert not (tmp_path / "home" / live.name).exists()
     assert not (tmp_path / "home" / "sub-S01_20261101-100000_relax-alpha" / "session.lock").exists()
+
+
+def test_import_from_a_read_only_folder_copies_without_writing_it(tmp_path):
+    import sys
+
+    from _cli import run_in_mount_namespace
+
+    old = _old_recordings(tmp_path / "recordings")
+    ended = old / "sub-S01_20261108-100000_relax-alpha"
+    (ended / "session.lock").write_text("4242\n")  # left by a session that ended
+    home = tmp_path / "home"
+    before = sorted(str(p.relative_to(old)) for p in old.rglob("*"))
+    done = run_in_mount_namespace(f"mount --bind {old} {old} && mount -o remount,bind,ro {old}",
+                                  f"touch {old}/probe 2>/dev/null && exit 98\n"
+                                  f"exec {sys.executable} -m neurofeed import {old}",
+                                  env={"NEUROFEED_HOME": str(home)}, cwd=tmp_path)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stdout.splitlines() == [f"copied 2 sessions and 1 stored baseline from {old} to {home}"]
+    assert (home / ended.name / "eeg_raw.fif").read_bytes() == b"fif"
+    assert not (home / ended.name / "session.lock").exists()
+    assert sorted(str(p.relative_to(old)) for p in old.rglob("*")) == before
+    assert sorted(p.name for p in home.iterdir()) == [
+        "sub-S01_20261101-100000_relax-alpha", "sub-S01_20261108-100000_relax-alpha", "subjects"]
+
+
+def test_an_import_that_failed_half_way_is_not_taken_for_an_imported_session(tmp_path):
+    old = _old_recordings(tmp_path / "recordings")
+    broken = old / "sub-S01_20261108-100000_relax-alpha"
+    (broken / "notes.txt").symlink_to(tmp_path / "gone.txt")  # a dangling link: the copy fails
+    env = {"NEUROFEED_HOME": str(tmp_path / "home")}
+    home = tmp_path / "home"
+    failed = run_cli("import", str(old), env=env)
+    assert failed.returncode != 0 and "Traceback" not in failed.stderr
+    assert len([line for line in failed.stderr.splitlines() if line.strip()]) == 1, failed.stderr
+    assert not (home / broken.name).exists()  # what the copy left is not in place
+    (broken / "notes.txt").unlink()
+    (broken / "notes.txt").write_text("kept")
+    again = run_cli("import", str(old), env=env)
+    assert again.returncode == 0, again.stderr
+    assert "already in the home" not in again.stdout or broken.name not in again.stdout
+    assert (home / broken.name / "notes.txt").read_text() == "kept"
+    assert (home / broken.name / "eeg_raw.fif").read_bytes() == b"fif"
+    assert sorted(p.name for p in home.iterdir()) == [
+        "sub-S01_20261101-100000_relax-alpha", "sub-S01_20261108-100000_relax-alpha", "subjects"]
