@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,13 +16,17 @@ RAW_SUFFIXES = {".fif": "fif", ".fif.gz": "fif", ".edf": "edf", ".vhdr": "brainv
 
 
 def raw_format(path: str | Path) -> str:
-    """Return the format a path's suffix selects, or raise naming the accepted suffixes."""
-    name = Path(path).name.lower()
+    """Return the format a path's suffix selects, or raise naming the accepted suffixes.
+
+    ``.edf`` is accepted in any case; ``.fif``, ``.fif.gz`` and ``.vhdr`` only in lower
+    case, since MNE refuses to write FIF, and to read BrainVision, under another spelling.
+    """
+    name = Path(path).name
     for suffix, fmt in RAW_SUFFIXES.items():
-        if name.endswith(suffix):
+        if name.endswith(suffix) or (fmt == "edf" and name.lower().endswith(suffix)):
             return fmt
     raise InvalidArgumentError(f"--out {str(path)!r} has an unsupported suffix; accepted: "
-                               f"{', '.join(RAW_SUFFIXES)}")
+                               f"{', '.join(RAW_SUFFIXES)} (all but .edf in lower case)")
 
 
 def check_output_path(path: str | Path, *, overwrite: bool = False) -> Path:
@@ -41,39 +46,87 @@ GAP_THRESHOLD_S = 0.25
 #: A gap longer than this, in seconds, is not zero-filled: the recording continues in a new
 #: part with its own start time (see :func:`split_parts`), so output stays the size of the data.
 LONG_GAP_S = 10.0
-#: Zero-filled gaps may add at most this many samples per recorded one (hostile timestamps).
+#: Zero-filled gaps may add at most this many samples per recorded one: a gap that would
+#: take a part beyond it starts a new part instead (see :func:`split_parts`), so that
+#: output stays bounded by the data recorded.
 MAX_FILL_RATIO = 10
 
 
-def split_parts(timestamps: np.ndarray) -> list[slice]:
-    """Split a recording into parts at gaps longer than :data:`LONG_GAP_S` and backward steps.
+def _plan(timestamps: np.ndarray, sfreq: float) -> list[tuple[int, int, int, bool]]:
+    """Lay out the runs of a recording (samples between acquisition gaps) in parts.
 
-    A backward step longer than :data:`GAP_THRESHOLD_S` (the host's wall clock stepped
-    back under a board) also starts a part, so that every sample keeps its true time.
+    Returns ``(start, stop, position, new_part)`` per run: its samples, where it starts in
+    its part (in samples from the part's first one), and whether it starts a new part.
+    A run starts a new part after a gap longer than :data:`LONG_GAP_S`, after a step back
+    longer than :data:`GAP_THRESHOLD_S`, and where zero-filling the gap before it would
+    take the part's zeros beyond :data:`MAX_FILL_RATIO` times the samples before the gap.
+    Shorter gaps are zero-filled; a run after a small backward step follows the one before.
+    """
+    steps = np.diff(timestamps)
+    jumps = np.flatnonzero((steps > GAP_THRESHOLD_S) | (steps < -GAP_THRESHOLD_S))
+    run_starts = np.concatenate(([0], jumps + 1)).tolist()
+    run_ends = np.concatenate((jumps + 1, [timestamps.size])).tolist()
+    runs, first, end, n_data, n_fill = [], float(timestamps[0]), 0, 0, 0
+    for start, stop in zip(run_starts, run_ends):
+        new_part = False
+        if runs:
+            step = float(timestamps[start] - timestamps[start - 1])
+            position = max(end, round((float(timestamps[start]) - first) * sfreq))
+            fill = position - end
+            new_part = (step > LONG_GAP_S or step < -GAP_THRESHOLD_S
+                        or n_fill + fill > MAX_FILL_RATIO * n_data)
+        else:
+            position = 0
+        if new_part:
+            first, position, n_data, n_fill = float(timestamps[start]), 0, 0, 0
+        else:
+            n_fill += position - end
+        runs.append((start, stop, position, new_part))
+        end = position + stop - start
+        n_data += stop - start
+    return runs
+
+
+def split_parts(timestamps: np.ndarray, sfreq: float) -> list[slice]:
+    """Split a recording into parts that :func:`to_raw` writes without refusing.
+
+    A part ends at a gap longer than :data:`LONG_GAP_S`, at a backward step longer
+    than :data:`GAP_THRESHOLD_S` (the host's wall clock stepped back under a board), and
+    at a shorter gap whose zero-filling would take the part beyond :data:`MAX_FILL_RATIO`
+    zeros per recorded sample (a headset dropping in and out), so that every sample keeps
+    its true time and output stays bounded by the data.
 
     Parameters
     ----------
     timestamps : ndarray, shape (n_samples,)
         LSL time of each sample, in seconds.
+    sfreq : float
+        The sampling rate, in Hz.
 
     Returns
     -------
     parts : list of slice
         The samples of each part, in recording order.
     """
-    steps = np.diff(timestamps)
-    breaks = np.flatnonzero((steps > LONG_GAP_S) | (steps < -GAP_THRESHOLD_S)) + 1
-    edges = [0, *breaks.tolist(), timestamps.size]
+    if timestamps.size == 0:
+        return [slice(0, 0)]
+    edges = [start for start, _, _, new_part in _plan(timestamps, sfreq) if new_part]
+    edges = [0, *edges, timestamps.size]
     return [slice(start, stop) for start, stop in itertools.pairwise(edges)]
 
 
-def to_raw(info, data: np.ndarray, timestamps: np.ndarray, events: Sequence = (), meas_date=None):
+def to_raw(info, data: np.ndarray, timestamps: np.ndarray, events: Sequence = (), meas_date=None, *,
+           join: bool = False):
     """Build an MNE Raw from captured samples, with gaps and events as annotations.
 
     Acquisition gaps (timestamps jumping by more than :data:`GAP_THRESHOLD_S`) are
     filled with zeros and annotated ``BAD_ACQ_SKIP``, MNE's convention for skipped
-    acquisition, so that time in the Raw stays aligned with the LSL clock. Gaps longer
-    than :data:`LONG_GAP_S` are refused: split the recording with :func:`split_parts`.
+    acquisition, so that time in the Raw stays aligned with the LSL clock. Where
+    :func:`split_parts` would start a new part (a gap longer than :data:`LONG_GAP_S`, a
+    step back, or zeros beyond :data:`MAX_FILL_RATIO` per sample), the recording is
+    refused, or with ``join`` the runs are joined end to end with a ``BAD_ACQ_SKIP`` of
+    duration 0 at each join: from there on, time in the Raw is LSL time minus the gaps
+    joined (an event goes with the samples around it).
 
     Parameters
     ----------
@@ -87,55 +140,56 @@ def to_raw(info, data: np.ndarray, timestamps: np.ndarray, events: Sequence = ()
         Markers and file annotations, on the LSL clock.
     meas_date : datetime | None
         The wall-clock time of the first sample (UTC).
+    join : bool
+        Join the parts :func:`split_parts` would make instead of refusing.
 
     Returns
     -------
     raw : mne.io.RawArray
-        The recording. ``raw.times`` plus ``timestamps[0]`` is LSL time.
+        The recording. ``raw.times`` plus ``timestamps[0]`` is LSL time (up to the first join).
 
     Raises
     ------
     InvalidArgumentError
-        When a gap is longer than :data:`LONG_GAP_S`, or the gaps would take more than
-        :data:`MAX_FILL_RATIO` zeros per recorded sample.
+        Without ``join``, when the recording needs more than one part (:func:`split_parts`).
     """
     import mne
 
     sfreq = float(info["sfreq"])
-    first = float(timestamps[0])
-    steps = np.diff(timestamps)
-    if steps.size and steps.max() > LONG_GAP_S:
-        raise InvalidArgumentError(f"the timestamps jump by {steps.max():g} s, more than {LONG_GAP_S:g} s; "
-                                   "split the recording at long gaps first (split_parts)")
-    jumps = np.flatnonzero(steps > GAP_THRESHOLD_S)
+    runs = _plan(timestamps, sfreq)
     onsets, durations, descriptions = [], [], []
-    if jumps.size:
-        # Each run of samples goes where its first timestamp says; the gap between runs is
-        # zero. A run after a small backward step follows the one before it.
-        run_starts = np.concatenate(([0], jumps + 1))
-        run_ends = np.concatenate((jumps + 1, [timestamps.size]))
-        positions, end = [], 0
-        for start, stop in zip(run_starts, run_ends):
-            position = max(end, round((timestamps[start] - first) * sfreq))
-            if positions:
-                onsets.append(end / sfreq)
-                durations.append((position - end) / sfreq)
-                descriptions.append("BAD_ACQ_SKIP")
-            positions.append(position)
-            end = position + stop - start
-        if end - timestamps.size > MAX_FILL_RATIO * timestamps.size:
-            raise InvalidArgumentError(
-                f"{len(positions) - 1} gaps would add {(end - timestamps.size) / sfreq:g} s of zeros to "
-                f"{timestamps.size / sfreq:g} s of data; accepted: at most {MAX_FILL_RATIO} times the data")
+    # Each segment (runs between joins) starts at a sample position and an LSL time.
+    segments, positions, base, end = [(0, float(timestamps[0]))], [], 0, 0
+    for i, (start, stop, position, new_part) in enumerate(runs):
+        if new_part:
+            if not join:
+                step = float(timestamps[start] - timestamps[start - 1])
+                raise InvalidArgumentError(
+                    f"the timestamps jump by {step:g} s after {start / sfreq:g} s of data (more than "
+                    f"{LONG_GAP_S:g} s, a step back, or zeros beyond {MAX_FILL_RATIO} times the data); "
+                    "split the recording first (split_parts)")
+            base = end
+            segments.append((base, float(timestamps[start])))
+        if i:
+            onsets.append(end / sfreq)
+            durations.append(0.0 if new_part else (base + position - end) / sfreq)
+            descriptions.append("BAD_ACQ_SKIP")
+        positions.append(base + position)
+        end = base + position + stop - start
+    if len(runs) > 1:
         filled = np.zeros((data.shape[0], end))
-        for start, stop, position in zip(run_starts, run_ends, positions):
+        for (start, stop, _, _), position in zip(runs, positions):
             filled[:, position:position + stop - start] = data[:, start:stop]
         data = filled
     raw = mne.io.RawArray(data, info.copy(), verbose="error")
     if meas_date is not None:
         raw.set_meas_date(meas_date)
+    seg_lsl = np.array([lsl for _, lsl in segments])
     for event in events:
-        onsets.append(event.onset - first)
+        # The last segment starting at or before the event (the first for earlier ones).
+        before = np.flatnonzero(seg_lsl <= event.onset)
+        k = int(before[-1]) if before.size else 0
+        onsets.append(segments[k][0] / sfreq + event.onset - segments[k][1])
         durations.append(event.duration)
         descriptions.append(event.description)
     if onsets:
@@ -150,16 +204,38 @@ def to_raw(info, data: np.ndarray, timestamps: np.ndarray, events: Sequence = ()
     return raw
 
 
-def write_raw(raw, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``raw`` to FIF, EDF or BrainVision, as the suffix of ``path`` says."""
+def save_raw(raw, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``raw`` as :func:`write_raw` does, letting an OSError through.
+
+    A FIF is written under a temporary name in the same folder (``.writing-`` before
+    the name, so that MNE still sees a FIF name), pushed to the disk and renamed into
+    place: a failed or interrupted write leaves no partial file under ``path``.
+    """
     path = Path(path)
     fmt = raw_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt != "fif":
+        raw.export(path, fmt=fmt, overwrite=overwrite, verbose="error")
+        return path
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{str(path)!r} exists")
+    tmp = path.with_name(f".writing-{path.name}")
     try:
-        if fmt == "fif":
-            raw.save(path, overwrite=overwrite, verbose="error")
-        else:
-            raw.export(path, fmt=fmt, overwrite=overwrite, verbose="error")
+        raw.save(tmp, overwrite=True, verbose="error")
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_raw(raw, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``raw`` to FIF, EDF or BrainVision, as the suffix of ``path`` says."""
+    try:
+        return save_raw(raw, path, overwrite=overwrite)
     except (OSError, ValueError, RuntimeError) as err:
         raise NeurofeedError(f"could not write {str(path)!r}: {err}".splitlines()[0]) from None
-    return path

@@ -4,10 +4,15 @@ Runs at the end of every session, and through ``neurofeed recover DIR`` after a 
 it needs nothing but the folder, and it refuses a folder whose writer still runs.
 
 A recording with gaps longer than :data:`neurofeed.export.LONG_GAP_S` (or a backward
-clock step) is written as consecutive FIF parts, ``eeg_raw.fif`` then
-``eeg_part-2_raw.fif``, ...: each part's ``meas_date`` is the wall-clock time of its own
-first sample, so every sample keeps its true time, and session.json's ``parts`` lists
-each part's file, first LSL timestamp and length.
+clock step, or short gaps that would zero-fill beyond
+:data:`neurofeed.export.MAX_FILL_RATIO`) is written as consecutive FIF parts,
+``eeg_raw.fif`` then ``eeg_part-2_raw.fif``, ...: each part's ``meas_date`` is the
+wall-clock time of its own first sample, so every sample keeps its true time, and
+session.json's ``parts`` lists each part's file, first LSL timestamp and length. Beyond
+:data:`MAX_PARTS` parts, the rest of the recording is joined into the last part (see
+:func:`neurofeed.export.to_raw`'s ``join``): every sample that reached the disk reaches
+a FIF, and the output stays bounded by the data. Each FIF is written under a temporary
+name and renamed into place, so no partial FIF is left.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from neurofeed.folder import (
     read_markers,
     read_session_json,
     read_table,
+    storage_error,
     why,
     write_json,
 )
@@ -39,7 +45,8 @@ from neurofeed.folder import (
 __all__ = ["finalise_session", "latency_percentiles", "write_score_midi"]
 
 LATENCY_PERCENTILES = (50, 90, 95, 99)
-#: More FIF parts than this (a gap longer than LONG_GAP_S each) means garbage timestamps.
+#: The most FIF parts a session is written as; the recording beyond part MAX_PARTS - 1 is
+#: joined into the last one (its gaps annotated, not zero-filled), so every sample is kept.
 MAX_PARTS = 100
 #: The range of meas_date that FIF stores (seconds since 1970 in a signed 32-bit integer).
 _FIF_DATES = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2038, 1, 19, tzinfo=UTC))
@@ -101,9 +108,10 @@ def finalise_session(folder) -> Path:
     Markers (``markers.tsv``) become annotations at their LSL onsets, in the part they
     fall in; rows that are not markers are skipped and counted (``n_markers_skipped``).
     Acquisition gaps up to :data:`neurofeed.export.LONG_GAP_S` are zero-filled and
-    annotated ``BAD_ACQ_SKIP``; a longer one ends the part with a ``BAD_ACQ_SKIP`` of
-    duration 0 and starts the next. The score tables, when the session played music,
-    become a MIDI file. Safe to run again. Returns the path of the first part.
+    annotated ``BAD_ACQ_SKIP`` (within :data:`neurofeed.export.MAX_FILL_RATIO`); a longer
+    one ends the part with a ``BAD_ACQ_SKIP`` of duration 0 and starts the next. The score
+    tables, when the session played music, become a MIDI file. Safe to run again. Returns
+    the path of the first part.
 
     Raises
     ------
@@ -111,6 +119,9 @@ def finalise_session(folder) -> Path:
         When another process still writes the folder.
     SessionFolderError
         When the folder is not a readable session, naming the file and what is wrong.
+    StorageError
+        When a FIF cannot be written (a full disk), naming the folder and ``recover``;
+        no partial FIF is left.
     """
     folder = Path(folder)
     meta = read_session_json(folder)
@@ -149,13 +160,12 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
 
     from neurofeed.acquire.base import Event
     from neurofeed.acquire.channels import storable_names
-    from neurofeed.export import LONG_GAP_S, split_parts, to_raw, write_raw
+    from neurofeed.export import save_raw, split_parts, to_raw
 
-    slices = split_parts(timestamps)
-    if len(slices) > MAX_PARTS:
-        raise SessionFolderError(
-            f"{str(folder)!r}: the EEG timestamps jump by more than {LONG_GAP_S:g} s or step back "
-            f"{len(slices) - 1} times; accepted: at most {MAX_PARTS - 1} (they are garbage)")
+    slices = split_parts(timestamps, float(eeg_info["sfreq"]))
+    n_joins = max(len(slices) - MAX_PARTS, 0)
+    if n_joins:
+        slices = [*slices[:MAX_PARTS - 1], slice(slices[MAX_PARTS - 1].start, timestamps.size)]
     try:
         info = mne.create_info(storable_names(eeg_info["ch_names"]), eeg_info["sfreq"], eeg_info["ch_types"])
     except (ValueError, TypeError) as err:
@@ -170,7 +180,7 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
             mine.append(Event(float(timestamps[part.stop - 1]), 0.0, "BAD_ACQ_SKIP"))
         try:
             raw = to_raw(info, data[:, part], timestamps[part], mine,
-                         meas_date=dates[number - 1])
+                         meas_date=dates[number - 1], join=number == MAX_PARTS)
         except NeurofeedError as err:
             raise SessionFolderError(f"{str(folder)!r}: {err}") from None
         except MemoryError:
@@ -178,15 +188,25 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
                                      f"({part.stop - part.start} samples)") from None
         raw.info["description"] = f"neurofeed session {meta.get('session_id', folder.name)}"
         name = raw_part_file(number)
-        with np.errstate(over="ignore"):  # FIF is float32: a garbage value beyond it becomes inf
-            write_raw(raw, folder / name, overwrite=True)
+        try:
+            with np.errstate(over="ignore"):  # FIF is float32: a garbage value beyond it becomes inf
+                save_raw(raw, folder / name, overwrite=True)
+        except OSError as err:
+            raise storage_error(folder, f"could not be finalised: {name} not written ({why(err)})") from None
+        except (ValueError, RuntimeError) as err:
+            reason = " ".join(str(err).split())
+            raise SessionFolderError(f"{str(folder)!r}: {name} could not be written ({reason})") from None
         parts.append({"file": name, "first_sample_lsl_s": starts[number - 1],
                       "n_samples": int(part.stop - part.start),
                       "duration_s": round(raw.n_times / raw.info["sfreq"], 6),
                       "n_gaps": int(sum(d == "BAD_ACQ_SKIP" for d in raw.annotations.description))})
+        if number == MAX_PARTS:
+            parts[-1]["n_joins"] = n_joins  # from here on, its time is LSL time minus the gaps joined
     # Parts left by an earlier finalise of the same folder (safe to run again).
     for number in range(len(slices) + 1, MAX_PARTS + 1):
         (folder / raw_part_file(number)).unlink(missing_ok=True)
+    for number in range(1, MAX_PARTS + 1):  # from a finalise killed while writing
+        (folder / f".writing-{raw_part_file(number)}").unlink(missing_ok=True)
     return parts
 
 
