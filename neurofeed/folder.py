@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from neurofeed.errors import InvalidArgumentError, SessionFolderError, SessionLockedError, StorageError
-from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
+from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ, MIN_SFREQ_HZ
 
 #: The layout this version writes; older ones are read, newer ones refused.
 SCHEMA_VERSION = 2
@@ -393,15 +393,36 @@ def _read_eeg_v2(folder: Path, meta: dict) -> tuple[dict, np.ndarray, np.ndarray
                                  "(channel names and rate) is missing")
     eeg_info = _check_eeg_info(folder / SESSION_FILE, eeg.get("ch_names"), eeg.get("sfreq"))
     types = eeg.get("ch_types")
-    # Types are kept where there is one per channel (MNE checks their names when
-    # finalising); folders written before types were stored read every channel as EEG.
+    # Types are kept where there is one per channel; folders written before types were
+    # stored read every channel as EEG, and so does a channel whose type MNE does not know.
     if (isinstance(types, list) and len(types) == len(eeg_info["ch_names"])
             and all(isinstance(t, str) for t in types)):
-        eeg_info["ch_types"] = types
+        known = _mne_channel_types(set(types))
+        eeg_info["ch_types"] = [t if t in known else "eeg" for t in types]
+        unknown = sorted(set(types) - known)
+        if unknown:
+            n = sum(t not in known for t in types)
+            shown = ", ".join(repr(t[:40]) for t in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+            eeg_info["repairs"].append(f"{SESSION_FILE} eeg.ch_types: {n} channel(s) of a type MNE "
+                                       f"does not know ({shown}) read as eeg")
     width = len(eeg_info["ch_names"]) + 1
     rows = np.fromfile(folder / EEG_FILE, dtype=np.float64)
     rows = rows[:rows.size // width * width].reshape(-1, width)
     return eeg_info, rows[:, 1:].T, rows[:, 0]
+
+
+def _mne_channel_types(types: set[str]) -> set[str]:
+    """Those of ``types`` that MNE accepts as a channel type (asking MNE itself)."""
+    import mne
+
+    known = set()
+    for kind in types:
+        try:
+            mne.create_info(["x"], 100.0, kind, verbose="error")
+        except (ValueError, TypeError, KeyError):
+            continue
+        known.add(kind)
+    return known
 
 
 def _read_eeg_v1(folder: Path, meta: dict) -> tuple[dict, np.ndarray, np.ndarray]:
@@ -454,7 +475,9 @@ def _v1_channels(path: Path, meta: dict, n_values: int, n_times: int) -> tuple[l
                                  "from session.json or the data files; it cannot be recovered")
     repair = f"{EEG_INFO_FILE} repaired: {n_channels} channels at {sfreq} Hz from session.json"
     if not isinstance(names, list):
-        names = [f"EEG{i + 1:03d}" for i in range(n_channels)]
+        from neurofeed.acquire.channels import default_name
+
+        names = [default_name(i) for i in range(n_channels)]
         repair += f", names lost (numbered EEG001-{names[-1]})"
     return names, sfreq, [repair]
 
@@ -469,8 +492,9 @@ def _check_eeg_info(path: Path, ch_names, sfreq) -> dict:
         raise SessionFolderError(f"{where!r} lists {len(ch_names)} channels; accepted: 1 to {MAX_CHANNELS}")
     if not all(isinstance(n, str) and n for n in ch_names) or len(set(ch_names)) != len(ch_names):
         raise SessionFolderError(f"{where!r} is damaged: channel names must be distinct, non-empty text")
-    if isinstance(sfreq, bool) or not isinstance(sfreq, (int, float)) or not 0 < sfreq <= MAX_SFREQ_HZ:
+    if (isinstance(sfreq, bool) or not isinstance(sfreq, (int, float))
+            or not MIN_SFREQ_HZ <= sfreq <= MAX_SFREQ_HZ):
         raise SessionFolderError(f"{where!r} gives a sampling rate of {sfreq!r}; accepted: a number "
-                                 f"above 0 up to {MAX_SFREQ_HZ:g} Hz")
+                                 f"from {MIN_SFREQ_HZ:g} to {MAX_SFREQ_HZ:g} Hz")
     return {"ch_names": list(ch_names), "ch_types": ["eeg"] * len(ch_names), "sfreq": float(sfreq),
             "repairs": []}
