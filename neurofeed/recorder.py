@@ -62,16 +62,28 @@ class AppendFile:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-        self._pending = bytearray()
+        # Where the buffered bytes go in the file, and the bytes, replaced together in one
+        # assignment: see :meth:`flush`.
+        self._buffer: tuple[int, bytearray] = (0, bytearray())
 
     def write(self, data: bytes) -> None:
         """Append ``data`` to the buffer (written to the OS by :meth:`flush`)."""
-        self._pending += data
+        self._buffer[1].extend(data)
 
     def flush(self) -> None:
-        """Write the buffer to the OS; what a failed write did not take stays buffered."""
-        while self._pending:
-            del self._pending[:os.write(self.fd, self._pending)]
+        """Write the buffer to the OS; what a failed write did not take stays buffered.
+
+        The bytes go to their place in the file (``pwrite``), and the buffer forgets them
+        in a single assignment: a stop signal raising KeyboardInterrupt between the write
+        and that assignment leaves them buffered, and the next flush writes the same bytes
+        at the same place again, so no row is ever written twice.
+        """
+        while True:
+            offset, pending = self._buffer
+            if not pending:
+                return
+            n = os.pwrite(self.fd, pending, offset)
+            self._buffer = (offset + n, pending[n:])
 
     def read_all(self) -> bytes:
         """Everything written to the OS so far, read through the descriptor."""
