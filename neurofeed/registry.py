@@ -170,3 +170,7 @@ FEEDBACK: Mapping[str, FeatureDef] = MappingProxyType(
 
 #: Every feature by its estimator key.
 BY_KEY: Mapping[str, FeatureDef] = MappingProxyType({f.key: f for f in FEATURES})
+
+#: The feature whose excess over the baseline makes a window an artifact window
+#: (:mod:`neurofeed.loop.artifact`).
+BROADBAND: FeatureDef = BY_KEY["broadband_v2"]

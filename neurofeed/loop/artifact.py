@@ -18,13 +18,11 @@ from __future__ import annotations
 import math
 
 from neurofeed.bands import Baseline, Features
-from neurofeed.registry import FEATURES
+from neurofeed.registry import BROADBAND
 
-# The feature whose excess over the baseline makes an artifact window: the registry's one
-# feature of the whole head (no region). Unpacking fails at import if there were another.
-(_BROADBAND,) = (f for f in FEATURES if not f.regions)
-#: Its registry key (``broadband_v2``), as features and baselines carry it.
-BROADBAND_KEY = _BROADBAND.key
+#: The registry key of the feature that makes an artifact window, as features and
+#: baselines carry it.
+BROADBAND_KEY = BROADBAND.key
 #: Broadband power above this many times the baseline's median makes an artifact window.
 #: Measured on the OpenBCI sample (8 channels, Cyton montage) against its eyes-open first
 #: 25 s: the baseline's windows have a 90th percentile of 1.7 times their median and exceed
