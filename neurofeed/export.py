@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -204,12 +205,13 @@ def to_raw(info, data: np.ndarray, timestamps: np.ndarray, events: Sequence = ()
     return raw
 
 
-def save_raw(raw, path: str | Path, *, overwrite: bool = False) -> Path:
+def save_raw(raw, path: str | Path, *, overwrite: bool = False, split_size: str = "2GB") -> Path:
     """Write ``raw`` as :func:`write_raw` does, letting an OSError through.
 
-    A FIF is written under a temporary name in the same folder (``.writing-`` before
-    the name, so that MNE still sees a FIF name), pushed to the disk and renamed into
-    place: a failed or interrupted write leaves no partial file under ``path``.
+    A FIF is written into a temporary folder beside ``path`` (``.writing-`` before its
+    name), pushed to the disk and renamed into place, its split files (``-1.fif``, ...,
+    for a FIF over ``split_size``) first: a failed or interrupted write leaves no partial
+    file under ``path``.
     """
     path = Path(path)
     fmt = raw_format(path)
@@ -220,16 +222,21 @@ def save_raw(raw, path: str | Path, *, overwrite: bool = False) -> Path:
     if path.exists() and not overwrite:
         raise FileExistsError(f"{str(path)!r} exists")
     tmp = path.with_name(f".writing-{path.name}")
+    shutil.rmtree(tmp, ignore_errors=True)  # left by a write that was killed
     try:
-        raw.save(tmp, overwrite=True, verbose="error")
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        tmp.replace(path)
+        tmp.mkdir()
+        raw.save(tmp / path.name, overwrite=True, split_size=split_size, verbose="error")
+        written = sorted(tmp.iterdir(), key=lambda f: f.name == path.name)  # the first file last
+        for file in written:
+            fd = os.open(file, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for file in written:
+            file.replace(path.parent / file.name)
     finally:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 

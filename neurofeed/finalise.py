@@ -17,6 +17,7 @@ name and renamed into place, so no partial FIF is left.
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -206,7 +207,7 @@ def _write_parts(folder: Path, meta: dict, eeg_info: dict, data: np.ndarray, tim
     for number in range(len(slices) + 1, MAX_PARTS + 1):
         (folder / raw_part_file(number)).unlink(missing_ok=True)
     for number in range(1, MAX_PARTS + 1):  # from a finalise killed while writing
-        (folder / f".writing-{raw_part_file(number)}").unlink(missing_ok=True)
+        shutil.rmtree(folder / f".writing-{raw_part_file(number)}", ignore_errors=True)
     return parts
 
 

@@ -18,7 +18,7 @@ from _cli import assert_one_line_error, run_cli, run_in_mount_namespace
 
 from neurofeed import signals
 from neurofeed.errors import InvalidArgumentError
-from neurofeed.export import check_output_path, write_raw
+from neurofeed.export import check_output_path, save_raw, write_raw
 from neurofeed.finalise import MAX_PARTS, finalise_session
 from neurofeed.recorder import SessionRecorder
 
@@ -205,3 +205,13 @@ def test_edf_suffixes_are_written_in_any_case(tmp_path, name):
     path = write_raw(raw, tmp_path / name)
     read = mne.io.read_raw(path, preload=True, verbose="error")
     np.testing.assert_allclose(read.get_data(), raw.get_data(), atol=1e-8)
+
+
+def test_a_split_fif_is_renamed_into_place_whole(tmp_path):
+    # A FIF over split_size (2 GB in finalise) is written as eeg_raw.fif + eeg_raw-1.fif.
+    data = np.random.default_rng(0).standard_normal((4, 250 * 600)) * 1e-5
+    raw = mne.io.RawArray(data, mne.create_info(4, SFREQ, "eeg"), verbose="error")
+    save_raw(raw, tmp_path / "eeg_raw.fif", split_size="3MB")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eeg_raw-1.fif", "eeg_raw.fif"]
+    read = mne.io.read_raw_fif(tmp_path / "eeg_raw.fif", preload=True, verbose="error")
+    np.testing.assert_allclose(read.get_data(), data, rtol=1e-6)
