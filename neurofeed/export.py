@@ -225,7 +225,8 @@ def save_raw(raw, path: str | Path, *, overwrite: bool = False, split_size: str 
     shutil.rmtree(tmp, ignore_errors=True)  # left by a write that was killed
     try:
         tmp.mkdir()
-        raw.save(tmp / path.name, overwrite=True, split_size=split_size, verbose="error")
+        raw.save(tmp / path.name, overwrite=True, split_size=split_size,
+                 buffer_size_sec=_buffer_size_sec(raw), verbose="error")
         written = sorted(tmp.iterdir(), key=lambda f: f.name == path.name)  # the first file last
         for file in written:
             fd = os.open(file, os.O_RDONLY)
@@ -238,6 +239,25 @@ def save_raw(raw, path: str | Path, *, overwrite: bool = False, split_size: str 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _buffer_size_sec(raw) -> float:
+    """A FIF buffer length, in seconds, on which the ``BAD_ACQ_SKIP`` spans do not all align.
+
+    MNE writes the zeros of skip spans that all start and end on buffer boundaries as
+    FIFF data skips, which it reads back shorter (mne-tools/mne-python#10037): a 5 s gap
+    after 2 s of data at 250 Hz came back as 2 s. One span off the boundaries makes it
+    write them as zeros, so the file reads back sample for sample.
+    """
+    sfreq = float(raw.info["sfreq"])
+    skips = raw.annotations[raw.annotations.description == "BAD_ACQ_SKIP"]
+    starts = [round((onset - raw.first_time) * sfreq) for onset in skips.onset]
+    starts = [start for start in starts if start > 0]
+    seconds = float(raw.buffer_size_sec)
+    if starts:
+        while int(np.ceil(seconds * sfreq)) > 0 and starts[0] % int(np.ceil(seconds * sfreq)) == 0:
+            seconds += 1 / sfreq
+    return seconds
 
 
 def write_raw(raw, path: str | Path, *, overwrite: bool = False) -> Path:

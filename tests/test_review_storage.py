@@ -76,12 +76,17 @@ def test_a_headset_dropping_in_and_out_is_recovered_with_every_sample(tmp_path):
 
 
 def test_short_gaps_within_the_ratio_stay_zero_filled_in_one_part(tmp_path):
-    # 499 samples then a 5 s gap: 1250 zeros, within 10 per sample. (Not 500: MNE reads a
-    # FIF whose skip starts on a 1 s buffer boundary back shorter, a separate matter.)
-    folder = _session(tmp_path / "s", _runs((0, 499), (5.0, 100)))
+    # 500 samples then a 5 s gap: 1250 zeros, within 10 per sample. (The gap starts on a 1 s
+    # FIF buffer boundary, which MNE would write as a data skip and read back 3 s short.)
+    times = _runs((0, 500), (5.0, 100))
+    folder = _session(tmp_path / "s", times)
     finalise_session(folder)
     meta, raws = _parts(folder)
-    assert len(raws) == 1 and raws[0].n_times == 499 + 1250 + 100
+    assert len(raws) == 1 and raws[0].n_times == 500 + 1250 + 100
+    data = raws[0].get_data()
+    np.testing.assert_allclose(data[:, :500], _signal(600)[:, :500], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(data[:, 1750:], _signal(600)[:, 500:], rtol=1e-6, atol=1e-12)
+    assert not data[:, 500:1750].any()
     assert meta["n_gaps"] == 1 and list(raws[0].annotations.description) == ["BAD_ACQ_SKIP"]
     np.testing.assert_allclose(raws[0].annotations.duration, [5.0])
 
