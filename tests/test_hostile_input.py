@@ -16,10 +16,10 @@ from _cli import assert_one_line_error, run_cli
 from _files_xdf import XdfStream, write_xdf
 
 from neurofeed.acquire import FileSource
-from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
+from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ, MIN_SFREQ_HZ
 
 SFREQ = 256.0
-RATE_RANGE = f"accepted: more than 0 and at most {MAX_SFREQ_HZ:g} Hz"
+RATE_RANGE = f"accepted: from {MIN_SFREQ_HZ:g} to {MAX_SFREQ_HZ:g} Hz"
 CHANNEL_RANGE = f"accepted: 1 to {MAX_CHANNELS}"
 
 

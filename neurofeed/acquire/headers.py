@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 
 from neurofeed.errors import FileFormatError
-from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ
+from neurofeed.limits import MAX_CHANNELS, MAX_SFREQ_HZ, MIN_SFREQ_HZ
 
 logger = logging.getLogger("neurofeed.acquire")
 
@@ -37,7 +37,7 @@ _BRAINVISION_BYTES = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4
 
 
 def check_sfreq(origin, sfreq, *, error=FileFormatError) -> float:
-    """Return ``sfreq`` as a float, or raise unless it is a rate in (0, MAX_SFREQ_HZ] Hz.
+    """Return ``sfreq`` as a float, or raise unless it is a rate in [MIN_SFREQ_HZ, MAX_SFREQ_HZ] Hz.
 
     Parameters
     ----------
@@ -53,9 +53,9 @@ def check_sfreq(origin, sfreq, *, error=FileFormatError) -> float:
         value = float(sfreq)
     except (TypeError, ValueError):
         value = math.nan
-    if not 0 < value <= MAX_SFREQ_HZ:  # also refuses NaN
+    if not MIN_SFREQ_HZ <= value <= MAX_SFREQ_HZ:  # also refuses NaN
         raise error(f"{_named(origin)} declares a sampling rate of {sfreq!s} Hz; "
-                    f"accepted: more than 0 and at most {MAX_SFREQ_HZ:g} Hz")
+                    f"accepted: from {MIN_SFREQ_HZ:g} to {MAX_SFREQ_HZ:g} Hz")
     return value
 
 
