@@ -143,12 +143,14 @@ def _build_args_files(cases: Cases, ctx: Ctx):
         case("args-play", f"{NF} play --duration 5 --wav $D/p.wav {o}")
     case("args-play", f"{NF} play --duration 5 --wav $D/p.wav --midi /proc/x.mid")
     # --out
+    # record's --out is a file: x.fif below each, but not below '' (''/x.fif is /x.fif, at the root of
+    # the filesystem: outside the work folder, and its exit hung on whether an earlier run left one).
     for o in ["$D/afile", "$D/afile/below", "/proc/neurofeed", "/proc/self", "/dev/null", "/sys", "''"]:
         pre = "touch $D/afile && "
         case("args-out",
              pre + f"{NF} run --preset relax-alpha {SYN} --duration 10 --audio none --no-status --out {o}")
         case("args-out", pre + f"{NF} record {SYN} --duration 3 --no-progress --out {o}"
-             + ("/x.fif" if "afile" not in o else ""))
+             + ("/x.fif" if "afile" not in o and o != "''" else ""))
     case("args-out", f"{NF} record {SYN} --duration 3 --no-progress --out $D/x.txt")
     case("args-out", f"{NF} record {SYN} --duration 3 --no-progress --out $D/x")
     case("args-out", f"touch $D/x.fif && {NF} record {SYN} --duration 3 --no-progress --out $D/x.fif")
