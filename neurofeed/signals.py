@@ -59,11 +59,19 @@ def _leave_closed_terminal() -> None:
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
+def stop_on_signals(*, until_exit: bool = False) -> Iterator[None]:
     """Handle :data:`STOP_SIGNALS` like Ctrl-C while the block runs (main thread only).
 
     A signal the parent process set to be ignored stays ignored: ``nohup`` keeps a command
     running when its terminal closes, and a shell's background job ignores Ctrl-C.
+
+    Parameters
+    ----------
+    until_exit : bool
+        For a process's entry point: once a stop signal was received, ignore repeats
+        after the block too, instead of restoring the previous handlers. The process is
+        then on its way out, and a repeat arriving while the interpreter shuts down would
+        otherwise kill it, turning exit 143 into death by SIGTERM.
     """
     # A hung-up terminal is no longer a tty (isatty fails with EIO): ask now.
     _state.update(received=None, deferred=0, terminals=tuple(fd for fd in (1, 2) if os.isatty(fd)))
@@ -74,8 +82,11 @@ def stop_on_signals() -> Iterator[None]:
     try:
         yield
     finally:
+        stopping = until_exit and _state["received"] is not None
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            # Python's own finalisation puts Python-level handlers back to the default,
+            # which dies: an ignored signal stays ignored until the process has exited.
+            signal.signal(signum, signal.SIG_IGN if stopping else handler)
 
 
 @contextlib.contextmanager

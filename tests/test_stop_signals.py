@@ -98,6 +98,27 @@ def test_record_writes_its_file_on_a_stop_signal(tmp_path, signum):
     np.testing.assert_array_equal(written.get_data(), kept.get_data())
 
 
+def test_repeated_sigterm_until_exit_keeps_the_status(tmp_path):
+    # A supervisor repeating SIGTERM: repeats that land after the work is done, while the
+    # interpreter shuts down, must not kill the process (that was exit -15, not 143).
+    out = tmp_path / "rest.fif"
+    process = _start(tmp_path, "record", "--board", "synthetic", "--duration", "60", "--out", str(out))
+    folder = _wait_for_samples(process, tmp_path / "home", RECORDED_S)
+    process.send_signal(signal.SIGTERM)
+    n_repeats = 0
+    while process.poll() is None and n_repeats < 400:
+        time.sleep(0.02)
+        try:
+            process.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            break
+        n_repeats += 1
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 143, (process.returncode, err)
+    assert n_repeats > 0 and "Traceback" not in err
+    assert mne.io.read_raw_fif(out, verbose="error").n_times == _finalised_samples(folder)
+
+
 @pytest.mark.parametrize("command, signum, repeat", [
     ("run", signal.SIGTERM, signal.SIGINT), ("run", signal.SIGINT, None), ("replay", signal.SIGHUP, None)],
     ids=["run-SIGTERM-then-SIGINT", "run-SIGINT", "replay-SIGHUP"])

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     # Installed before anything else and kept until the last line is printed: Ctrl-C while
     # the parser loads is one line too, and a signal during an error message is a repeat.
-    with signals.stop_on_signals():
+    with signals.stop_on_signals(until_exit=True):
         prog = "neurofeed"
         try:
             parser = build_parser()
