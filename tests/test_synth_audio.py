@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import scipy.io.wavfile
 import scipy.signal as sg
-from _audio import peak_hz
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from musickit import CLICK_STEP, chroma, fit_beat_grid, largest_step, onset_times, peak_hz
 
 from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth.state import ENTRAINMENT_KINDS
@@ -39,59 +39,6 @@ def render(path, seconds: float, state: MusicState, script=(), **engine_kwargs):
     sr, data = scipy.io.wavfile.read(path)
     assert data.dtype == np.int32  # 24-bit PCM, left-aligned in int32 by scipy
     return sr, data.astype(np.float64) / 2 ** 31, engine
-
-
-def onset_times(x: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
-    """Onsets (seconds) and their strengths, by positive log-spectral flux.
-
-    The flux compares each frame with the one 4 hops (5.8 ms) earlier, per FFT bin, so that
-    partials that beat inside a band do not look like onsets; a floor 60 dB under the loudest
-    bin keeps decaying tails from counting.
-    """
-    hop, n_fft, lag = 64, 1024, 4
-    f, t, z = sg.stft(x.mean(axis=1), sr, nperseg=n_fft, noverlap=n_fft - hop, boundary=None, padded=False)
-    mag = np.abs(z[(f > 60) & (f < 6000)])
-    level = 20 * np.log10(mag + mag.max() * 1e-3)
-    novelty = np.maximum(level[:, lag:] - level[:, :-lag], 0).mean(axis=0)
-    times = t[lag:] - (lag - 1) * hop / sr / 2
-    peaks, _ = sg.find_peaks(novelty, distance=int(0.05 * sr / hop), prominence=np.percentile(novelty, 90))
-    return times[peaks], novelty[peaks]
-
-
-def fit_beat_grid(times: np.ndarray, weights: np.ndarray, bpm_guess: float) -> tuple[float, float]:
-    """The beat grid ``t0 + k * period`` that the onsets fit best; returns (tempo in BPM, t0 in s).
-
-    A weighted phase-coherence search within -20%/+25% of the guess finds the period roughly
-    (the eighth-note grid at twice the tempo lies outside), then least squares over the onsets
-    near the grid refines it, with the tolerance narrowing each round.
-    """
-    bpms = np.arange(0.8 * bpm_guess, 1.25 * bpm_guess, 0.005)
-    phasors = np.exp(2j * np.pi * np.outer(bpms / 60.0, times))
-    period = 60.0 / bpms[np.abs(phasors @ weights).argmax()]
-    t0 = np.angle(weights @ np.exp(2j * np.pi * times / period)) / (2 * np.pi) * period
-    for tolerance in (0.25 * period, 0.1 * period, 0.03 * period, 0.015):
-        k = np.round((times - t0) / period)
-        near = np.abs(times - t0 - k * period) < tolerance
-        design = np.vstack([np.ones(near.sum()), k[near]]).T
-        t0, period = np.linalg.lstsq(design, times[near], rcond=None)[0]
-    return 60.0 / period, t0
-
-
-def chroma(x: np.ndarray, sr: int, start_s: float, stop_s: float) -> np.ndarray:
-    """Energy per pitch class (0 = C) between two times, from 100 Hz to 2 kHz, normalised to sum 1."""
-    segment = x[int(start_s * sr):int(stop_s * sr)].mean(axis=1)
-    f, _, z = sg.stft(segment, sr, nperseg=8192, noverlap=6144)
-    energy = (np.abs(z) ** 2).sum(axis=1)
-    band = (f > 100) & (f < 2000)
-    pitch_class = np.round(12 * np.log2(f[band] / 440.0) + 69).astype(int) % 12
-    out = np.bincount(pitch_class, weights=energy[band], minlength=12)
-    return out / out.sum()
-
-
-def largest_step(x: np.ndarray, start: int, stop: int) -> float:
-    """Largest sample-to-sample change, over both channels, in samples [start, stop)."""
-    segment = x[max(start, 0):stop]
-    return float(np.abs(np.diff(segment, axis=0)).max())
 
 
 # -- tempo -----------------------------------------------------------------------------------
@@ -227,10 +174,6 @@ loud_states = st.builds(
     intensity=st.just(1.0), brightness=st.floats(0, 1), volume=st.just(1.0),
     entrainment=st.builds(Entrainment, kind=st.sampled_from(ENTRAINMENT_KINDS),
                           frequency_hz=st.floats(0.5, 40), level=st.floats(0, 1)))
-
-
-#: A jump of 1% of full scale (-40 dBFS) from one sample to the next is heard as a tick.
-CLICK_STEP = 0.01
 
 
 def step_caused_by_change(with_change: np.ndarray, without: np.ndarray, at: int) -> float:

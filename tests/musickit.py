@@ -1,0 +1,755 @@
+"""The music-analysis kit: measures of rendered audio and of the engine's score, for the tests.
+
+Everything here judges what a listener would hear (the WAV file) or what a musician would read
+(the score), with numpy and scipy only, so that the targets of issue 12 are checked on the
+output and not on the engine's own logs.
+
+Audio arrays are float64 ``(n_samples, n_channels)`` in [-1, 1] (as :func:`read_wav` returns
+them); ``sr`` is the sampling rate in Hz. Loudness follows ITU-R BS.1770-4 (K-weighting, gating)
+and EBU Tech 3341 (momentary and short-term meters); the true peak follows BS.1770-4 Annex 2.
+Functions that walk through a whole render do so in chunks, so that 20-minute renders fit in
+memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.io.wavfile
+import scipy.signal as sg
+
+# -- reading -------------------------------------------------------------------------------
+
+#: Full scale of each integer PCM sample type: 24-bit PCM is read left-aligned in int32.
+_FULL_SCALE = {np.dtype(np.int16): 2.0 ** 15, np.dtype(np.int32): 2.0 ** 31}
+
+
+def read_wav(path) -> tuple[int, np.ndarray]:
+    """Read a WAV file as float64 in [-1, 1].
+
+    Parameters
+    ----------
+    path : str or Path
+        A 16-bit or 24-bit (as the engine writes) PCM, or a float, WAV file.
+
+    Returns
+    -------
+    sr : int
+        Sampling rate in Hz.
+    x : ndarray, shape (n_samples, n_channels)
+        The samples; a mono file has one column.
+    """
+    sr, data = scipy.io.wavfile.read(path)
+    if data.dtype in _FULL_SCALE:
+        x = data.astype(np.float64) / _FULL_SCALE[data.dtype]
+    elif data.dtype.kind == "f":
+        x = data.astype(np.float64)
+    else:
+        raise ValueError(f"{path}: sample type {data.dtype} is not accepted; accepted: 16-bit or "
+                         "24-bit PCM, or float")
+    return int(sr), x.reshape(len(x), -1)
+
+
+def _mono(x: np.ndarray) -> np.ndarray:
+    """The mean of the channels (what both ears share)."""
+    return x.mean(axis=1) if x.ndim == 2 else x
+
+
+# -- loudness: ITU-R BS.1770-4, EBU Tech 3341 ------------------------------------------------
+
+#: BS.1770-4 Table 1 and 2: the K-weighting's two biquads at 48 kHz, (b0, b1, b2, 1, a1, a2).
+_K_TABLE_SR = 48000
+_K_TABLE = np.array([
+    [1.53512485958697, -2.69169618940638, 1.19839281085285, 1.0, -1.69065929318241, 0.73248077421585],
+    [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
+])
+#: BS.1770-4 eq. 2: loudness is -0.691 + 10 log10 of the weighted mean square (the -0.691
+#: makes the K-weighting's gain at 997 Hz, +0.691 dB, cancel).
+LOUDNESS_OFFSET_DB = -0.691
+#: BS.1770-4 gating: blocks under -70 LUFS are left out, then blocks 10 LU under the mean of the rest.
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = -10.0
+#: EBU Tech 3342 (loudness range): short-term windows 20 LU under the programme are not programme.
+LRA_RELATIVE_GATE_LU = -20.0
+#: EBU Tech 3341 meters: window lengths and the hop between readings, in seconds.
+MOMENTARY_S = 0.4
+SHORT_TERM_S = 3.0
+METER_HOP_S = 0.1
+
+
+def k_weighting_sos(sr: float) -> np.ndarray:
+    """The BS.1770-4 K-weighting (pre-filter then RLB high-pass) as second-order sections at ``sr``.
+
+    BS.1770-4 tabulates the two biquads for 48 kHz only. Each is the bilinear transform at 48 kHz
+    of an analogue filter; undoing that transform gives the analogue filter, and transforming it
+    again at ``sr`` gives the biquad at ``sr``. At 48 kHz this returns the table itself; at other
+    rates the response differs from the 48 kHz one by the bilinear transform's frequency warping
+    only (under 0.01 dB below 10 kHz at 44.1 kHz).
+
+    Parameters
+    ----------
+    sr : float
+        Sampling rate in Hz.
+
+    Returns
+    -------
+    ndarray, shape (2, 6)
+        Second-order sections for :func:`scipy.signal.sosfilt`.
+    """
+    k = 2.0 * _K_TABLE_SR
+    sections = []
+    for b0, b1, b2, _, a1, a2 in _K_TABLE:
+        # z = (k + s) / (k - s), multiplied through by (k - s)^2, gives polynomials in s.
+        analogue_b = [b0 - b1 + b2, k * 2 * (b0 - b2), k * k * (b0 + b1 + b2)]
+        analogue_a = [1.0 - a1 + a2, k * 2 * (1.0 - a2), k * k * (1.0 + a1 + a2)]
+        b, a = sg.bilinear(analogue_b, analogue_a, fs=sr)
+        sections.append(np.concatenate([b / a[0], a / a[0]]))
+    return np.array(sections)
+
+
+def k_weighted(x: np.ndarray, sr: float) -> np.ndarray:
+    """``x`` through the BS.1770-4 K-weighting at ``sr`` Hz, each channel alike (zero initial state)."""
+    return sg.sosfilt(k_weighting_sos(sr), x, axis=0)
+
+
+def _lufs(mean_square) -> np.ndarray:
+    """Loudness in LUFS of K-weighted mean squares summed over channels (-inf for silence)."""
+    with np.errstate(divide="ignore"):
+        return LOUDNESS_OFFSET_DB + 10 * np.log10(mean_square)
+
+
+def _hop_energies(x: np.ndarray, sr: float) -> np.ndarray:
+    """K-weighted energy (sum of squares over samples and channels) per meter hop of 100 ms.
+
+    Channel weights are all 1, as BS.1770-4 gives them for left and right. A last partial hop
+    is left out.
+    """
+    hop = round(METER_HOP_S * sr)
+    y = k_weighted(x, sr) ** 2
+    n = len(y) // hop * hop
+    return y[:n].reshape(-1, hop, y.shape[1]).sum(axis=(1, 2))
+
+
+def _meter(x: np.ndarray, sr: float, window_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean-square power of sliding windows of ``window_s`` every 100 ms, and their end times."""
+    energies = _hop_energies(x, sr)
+    hops = round(window_s / METER_HOP_S)
+    if len(energies) < hops:
+        return np.empty(0), np.empty(0)
+    sums = np.convolve(energies, np.ones(hops), mode="valid")
+    hop = round(METER_HOP_S * sr)
+    ends = np.arange(hops, len(energies) + 1) * hop
+    return ends / sr, sums / (hops * hop)
+
+
+def momentary_loudness(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray]:
+    """EBU Tech 3341 momentary loudness: 400 ms windows, a reading every 100 ms.
+
+    Returns
+    -------
+    times_s : ndarray
+        The end of each window, in seconds from the start of ``x``.
+    lufs : ndarray
+        Ungated loudness of each window in LUFS (-inf for digital silence).
+    """
+    times, power = _meter(x, sr, MOMENTARY_S)
+    return times, _lufs(power)
+
+
+def short_term_loudness(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray]:
+    """EBU Tech 3341 short-term loudness: 3 s windows, a reading every 100 ms (times = window ends)."""
+    times, power = _meter(x, sr, SHORT_TERM_S)
+    return times, _lufs(power)
+
+
+def _gated_power(power: np.ndarray) -> float:
+    """The BS.1770-4 gated mean of 400 ms block powers (nan if no block passes the gates)."""
+    loud = power[_lufs(power) > ABSOLUTE_GATE_LUFS]
+    if not loud.size:
+        return np.nan
+    relative_gate = _lufs(loud.mean()) + RELATIVE_GATE_LU
+    return loud[_lufs(loud) > relative_gate].mean()
+
+
+def integrated_loudness(x: np.ndarray, sr: float) -> float:
+    """Gated integrated loudness in LUFS, per ITU-R BS.1770-4 (EBU Tech 3341 "I").
+
+    400 ms blocks overlapping by 75% (the momentary windows); blocks under -70 LUFS are left out,
+    then blocks more than 10 LU under the loudness of those left. -inf when no block passes.
+    """
+    _, power = _meter(x, sr, MOMENTARY_S)
+    gated = _gated_power(power)
+    return float(_lufs(gated)) if np.isfinite(gated) else -np.inf
+
+
+def segment_loudness(x: np.ndarray, sr: float, start_s: float, duration_s: float = 1.0) -> float:
+    """Ungated loudness in LUFS of ``duration_s`` seconds from ``start_s`` (e.g. a note and its tail).
+
+    The whole of ``x`` is K-weighted first, so the filters have settled by the segment.
+    """
+    start = round(start_s * sr)
+    y = k_weighted(x, sr)[start:start + round(duration_s * sr)]
+    return float(_lufs((y ** 2).sum(axis=1).mean()))
+
+
+def largest_rise(times_s: np.ndarray, lufs: np.ndarray, within_s: float = 1.0) -> np.ndarray:
+    """Per reading, the largest increase to any later reading at most ``within_s`` seconds on, in LU.
+
+    0 where the level only falls or where no later reading is that close (the last ones).
+    """
+    times_s, lufs = np.asarray(times_s, float), np.asarray(lufs, float)
+    rise = np.zeros(len(lufs))
+    # A rise to a reading k hops on, for every k that fits in the horizon.
+    step = np.median(np.diff(times_s)) if len(times_s) > 1 else np.inf
+    for k in range(1, int(np.floor(within_s / step + 1e-9)) + 1):
+        with np.errstate(invalid="ignore"):  # silence to silence: -inf - -inf, no rise (fmax skips nan)
+            ahead = lufs[k:] - lufs[:-k]
+        close = times_s[k:] - times_s[:-k] <= within_s + 1e-9
+        rise[:-k] = np.fmax(rise[:-k], np.where(close, ahead, 0.0))
+    return rise
+
+
+def programme_floor_lufs(x: np.ndarray, sr: float) -> float:
+    """Level under which a window is not programme: 20 LU under the integrated loudness, and
+    never under -70 LUFS (the relative gate of EBU Tech 3342 and the absolute gate of BS.1770-4)."""
+    return max(ABSOLUTE_GATE_LUFS, integrated_loudness(x, sr) + LRA_RELATIVE_GATE_LU)
+
+
+def rise_events_per_minute(x: np.ndarray, sr: float, threshold_lu: float = 6.0,
+                           within_s: float = 1.0) -> float:
+    """Momentary-loudness rises of more than ``threshold_lu`` within ``within_s``, per minute.
+
+    A rise counts from a momentary reading (400 ms window) whose level, and the level of the
+    short-term window (3 s) ending with it, are at least :func:`programme_floor_lufs`. So a rise
+    out of silence or out of a fade-in (whose short-term window is quiet, or not yet full in the
+    first 3 s) is not counted: it is the music starting, not a note jumping out. Readings that
+    rise and lie at most ``within_s`` apart are one event (a single bloom lasts several readings).
+
+    Returns
+    -------
+    float
+        Events per minute of ``x``.
+    """
+    times, momentary = momentary_loudness(x, sr)
+    short_times, short = short_term_loudness(x, sr)
+    floor = programme_floor_lufs(x, sr)
+    # Readings share the hop grid, so each short-term reading ends where a momentary one does.
+    short_at = np.full(len(times), -np.inf)
+    short_at[np.searchsorted(times, short_times - 1e-9)] = short
+    counted = (momentary >= floor) & (short_at >= floor)
+    rising = times[counted & (largest_rise(times, momentary, within_s) > threshold_lu)]
+    events = 0 if not len(rising) else 1 + int((np.diff(rising) > within_s + 1e-9).sum())
+    return events / (len(x) / sr / 60.0)
+
+
+def max_short_term_rise_lu_per_s(x: np.ndarray, sr: float) -> float:
+    """The largest increase of short-term loudness within any 1 s, in LU per second.
+
+    Short-term readings under :func:`programme_floor_lufs` do not count as starting points
+    (silence and fade-ins would give arbitrary rises); 0 if nothing rises.
+    """
+    times, short = short_term_loudness(x, sr)
+    if not len(short):
+        return 0.0
+    rise = largest_rise(times, short, within_s=1.0)
+    rise = rise[short >= programme_floor_lufs(x, sr)]
+    return float(rise.max(initial=0.0)) / 1.0
+
+
+# -- true peak: ITU-R BS.1770-4 Annex 2 -------------------------------------------------------
+
+#: BS.1770-4 Annex 2: oversample 4 times through a polyphase FIR of 12 taps per phase.
+OVERSAMPLE = 4
+_TAPS_PER_PHASE = 12
+_CHUNK = 2 ** 20  # samples per chunk in whole-render loops
+
+
+def _oversampling_filter() -> np.ndarray:
+    """The interpolation low-pass: 49 taps, cut at the input's Nyquist, gain ``OVERSAMPLE``.
+
+    The Annex's 48 taps plus one: an odd length delays by a whole number of output samples, so
+    the input samples stay on the oversampled grid (an even length would read every peak half an
+    output sample off). A Kaiser window (beta 5) keeps the passband within 0.01 dB up to a quarter
+    of the input rate and within 0.1 dB up to 0.375 of it (16.5 kHz at 44.1 kHz).
+    """
+    taps = OVERSAMPLE * _TAPS_PER_PHASE + 1
+    return OVERSAMPLE * sg.firwin(taps, 1.0 / OVERSAMPLE, window=("kaiser", 5.0))
+
+
+def true_peak_dbfs(x: np.ndarray, sr: float) -> float:
+    """True peak in dBTP (dB relative to full scale) per ITU-R BS.1770-4 Annex 2.
+
+    Each channel is oversampled 4 times by a polyphase FIR (:func:`scipy.signal.upfirdn`) and
+    the largest absolute value of any channel is taken (the Annex's 12.04 dB pre-attenuation is
+    for fixed-point arithmetic and is not needed in float). ``sr`` only names the rate: the
+    filter is relative to it.
+    """
+    if sr <= 0:
+        raise ValueError(f"sr must be a positive rate in Hz, got {sr!r}")
+    h = _oversampling_filter()
+    delay = (len(h) - 1) // 2  # output samples from an input sample to its place on the grid
+    pad = _TAPS_PER_PHASE
+    peak = 0.0
+    n = len(x)
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        lo, hi = max(start - pad, 0), min(stop + pad, n)
+        y = sg.upfirdn(h, x[lo:hi], up=OVERSAMPLE, axis=0)
+        # Keep what this chunk owns; at the signal's own ends, keep the filter's ramps too.
+        first = 0 if start == 0 else (start - lo) * OVERSAMPLE + delay
+        last = len(y) if stop == n else (stop - lo) * OVERSAMPLE + delay
+        peak = max(peak, float(np.abs(y[first:last]).max(initial=0.0)))
+    with np.errstate(divide="ignore"):
+        return float(20 * np.log10(peak))
+
+
+# -- entrainment as heard --------------------------------------------------------------------
+
+#: Envelope readings per second per Hz of band half-width: the band's envelope holds
+#: frequencies up to twice its half-width, so this samples it 4 times faster than needed.
+_ENVELOPE_RATE_PER_HZ = 16
+#: Band-pass (Butterworth) order, and the settling time dropped at the start, in periods of the
+#: half-width.
+_BAND_ORDER = 8
+_SETTLE_PERIODS = 4
+#: Bins per pulse cycle when folding an envelope on the pulse phase.
+_PHASE_BINS = 64
+
+
+def band_envelope(signal: np.ndarray, sr: float, carrier_hz: float,
+                  halfwidth_hz: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
+    """Amplitude envelope of one channel band-passed ``carrier_hz`` ± ``halfwidth_hz``.
+
+    Computed as complex demodulation, which equals a band-pass and a Hilbert envelope: the signal
+    is shifted down by the carrier, low-passed at the half-width (Butterworth order 8: 48 dB per
+    octave, so that loud notes outside the band do not ripple the envelope) and its
+    magnitude doubled; chunked, so any length fits. The first 4 / ``halfwidth_hz`` seconds
+    (the filter settling) are dropped.
+
+    Returns
+    -------
+    times_s : ndarray
+        Time of each reading in seconds from the start of ``signal`` (the filter's group delay,
+        a few ms, is not removed).
+    envelope : ndarray
+        Peak amplitude of the band at each reading (full scale 1).
+    """
+    sos = sg.butter(_BAND_ORDER, halfwidth_hz, fs=sr, output="sos")
+    step = max(1, int(sr // (_ENVELOPE_RATE_PER_HZ * halfwidth_hz)))
+    state = np.zeros((sos.shape[0], 2), complex)
+    parts = []
+    for start in range(0, len(signal), _CHUNK):
+        t = np.arange(start, min(start + _CHUNK, len(signal))) / sr
+        base, state = sg.sosfilt(sos, signal[start:start + _CHUNK] * np.exp(-2j * np.pi * carrier_hz * t),
+                                 zi=state)
+        parts.append(2 * np.abs(base[(-start) % step::step]))  # every step-th sample of the whole
+    envelope = np.concatenate(parts)
+    times = np.arange(len(envelope)) * step / sr
+    keep = times >= _SETTLE_PERIODS / halfwidth_hz
+    return times[keep], envelope[keep]
+
+
+def isochronic_depth(x: np.ndarray, sr: float, carrier_hz: float, rate_hz: float,
+                     halfwidth_hz: float = 20.0) -> float:
+    """Isochronic pulsing as heard: (max - min) / (max + min) of the carrier band's mean pulse cycle.
+
+    The mix (mean of the channels) is band-passed ``carrier_hz`` ± ``halfwidth_hz``
+    (:func:`band_envelope`); its envelope is folded on the pulse phase (time × ``rate_hz``,
+    64 bins per cycle) and averaged per bin, which averages out the music while keeping the
+    pulse. 1 is a gate that closes completely; music in the band fills the gaps and lowers it.
+    """
+    times, envelope = band_envelope(_mono(x), sr, carrier_hz, halfwidth_hz)
+    bins = (np.floor(times * rate_hz % 1.0 * _PHASE_BINS)).astype(int)
+    cycle = np.bincount(bins, envelope, _PHASE_BINS) / np.maximum(np.bincount(bins, minlength=_PHASE_BINS), 1)
+    return float((cycle.max() - cycle.min()) / (cycle.max() + cycle.min()))
+
+
+def carrier_beating_db(x: np.ndarray, sr: float, carrier_hz: float, beat_hz: float,
+                       halfwidth_hz: float = 20.0) -> float:
+    """Monaural beating of a binaural carrier with the music, in dB over the envelope's background.
+
+    For a binaural pair centred on ``carrier_hz`` (left ``carrier - beat/2``, right
+    ``carrier + beat/2``), a music partial on the centre frequency, the pitch the carrier used
+    to share with the music, is ``beat/2`` Hz from each ear's carrier and beats with it at
+    ``beat/2`` Hz in that ear alone: a loudness wobble heard beside the intended binaural beat.
+    Per channel, the envelope of the band ``carrier_hz`` ± ``halfwidth_hz``
+    (:func:`band_envelope`) is Hann-windowed; its power spectrum at ``beat/2`` (the strongest
+    bin within ±2 bins) is given in dB over the 95th percentile of the spectrum from the lowest
+    bin up to twice the half-width (the envelope's whole bandwidth). The louder ear is returned.
+    A carrier alone gives an envelope spectrum with nothing at ``beat/2``: about 0 dB or less.
+    """
+    target = beat_hz / 2.0
+    levels = []
+    for channel in x.T:
+        times, envelope = band_envelope(channel, sr, carrier_hz, halfwidth_hz)
+        rate = 1.0 / (times[1] - times[0])
+        power = np.abs(np.fft.rfft((envelope - envelope.mean()) * np.hanning(len(envelope)))) ** 2
+        freqs = np.fft.rfftfreq(len(envelope), 1.0 / rate)
+        df = freqs[1]
+        near = np.abs(freqs - target) <= 2 * df
+        background = np.percentile(power[(freqs >= df) & (freqs <= 2 * halfwidth_hz)], 95)
+        levels.append(10 * np.log10(power[near].max() / background))
+    return float(max(levels))
+
+
+def music_partials(notes, harmonics: int = 5, release_s: float = 0.0) -> np.ndarray:
+    """The partials the notes sound: fundamental and harmonics 2..``harmonics`` (A4 = 440 Hz).
+
+    Parameters
+    ----------
+    notes : iterable of Note
+        Objects with ``time_s``, ``pitch`` (MIDI) and ``duration_s`` (onset to release, in s).
+    harmonics : int
+        Partials per note; 5 is the fundamental and its first four harmonics.
+    release_s : float
+        Seconds a note still sounds after its duration (its release); 0 takes the score's
+        durations as MIDI does.
+
+    Returns
+    -------
+    ndarray, shape (n_notes * harmonics, 3)
+        Rows of (start_s, stop_s, frequency_hz).
+    """
+    rows = [(n.time_s, n.time_s + n.duration_s + release_s, 440.0 * 2 ** ((n.pitch - 69) / 12) * h)
+            for n in notes for h in range(1, harmonics + 1)]
+    return np.array(rows, float).reshape(-1, 3)
+
+
+#: Time step, in seconds, at which :func:`partial_overlap_fraction` checks the score.
+OVERLAP_STEP_S = 0.01
+
+
+def partial_overlap_fraction(notes, carrier_hz, halfwidth_hz: float, start_s: float, stop_s: float,
+                             harmonics: int = 5, release_s: float = 0.0) -> float:
+    """Fraction of the time in [``start_s``, ``stop_s``) that a music partial lies near the carrier.
+
+    At every 10 ms, true when any sounding note (onset to onset + duration + ``release_s``) has a
+    partial (:func:`music_partials`) within ± ``halfwidth_hz`` of the carrier.
+
+    Parameters
+    ----------
+    notes : iterable of Note
+        The score's notes (all voices that sound).
+    carrier_hz : float or callable
+        The carrier in Hz, or a function of time (s) to Hz, vectorised (e.g. ``np.interp`` over
+        the score's key changes), for a carrier that follows the key.
+    halfwidth_hz : float
+        Half-width of the protected band, in Hz: the issue's ``beat + 2`` Hz.
+    """
+    grid = np.arange(start_s, stop_s, OVERLAP_STEP_S)
+    carrier = carrier_hz(grid) if callable(carrier_hz) else np.full(len(grid), float(carrier_hz))
+    hit = np.zeros(len(grid), bool)
+    for on, off, hz in music_partials(notes, harmonics, release_s):
+        span = slice(*np.searchsorted(grid, [on, off]))
+        hit[span] |= np.abs(carrier[span] - hz) <= halfwidth_hz
+    return float(hit.mean()) if len(grid) else 0.0
+
+
+#: Spectral frame for :func:`band_occupied_fraction`: 2^15 samples (0.74 s at 44.1 kHz, 1.3 Hz
+#: bins) under a Blackman-Harris window, whose side lobes (-92 dB) do not leak loud partials
+#: into a band a few Hz wide.
+_BAND_FRAME = 2 ** 15
+
+
+def band_occupied_fraction(x: np.ndarray, sr: float, carrier_hz, halfwidth_hz: float,
+                           floor_db: float = -40.0) -> float:
+    """Audio cross-check of :func:`partial_overlap_fraction`, for a render of the music alone.
+
+    The fraction of spectral frames (2^15 samples, Blackman-Harris, hop of a quarter frame) in
+    which the strongest bin within ± ``halfwidth_hz`` of the carrier is at most ``-floor_db`` dB
+    under the frame's strongest bin: the music puts a partial in the carrier's band that is not
+    negligible beside its own loudest partial. Frames of digital silence count as unoccupied.
+
+    Parameters
+    ----------
+    carrier_hz : float or callable
+        The carrier in Hz, or a vectorised function of time (s) to Hz (read at frame centres).
+    floor_db : float
+        How far under the frame's loudest partial a partial still counts, in dB (negative).
+    """
+    mono = _mono(x)
+    hop = _BAND_FRAME // 4
+    window = sg.get_window("blackmanharris", _BAND_FRAME)
+    freqs = np.fft.rfftfreq(_BAND_FRAME, 1.0 / sr)
+    starts = np.arange(0, len(mono) - _BAND_FRAME + 1, hop)
+    centres = (starts + _BAND_FRAME / 2) / sr
+    carrier = carrier_hz(centres) if callable(carrier_hz) else np.full(len(centres), float(carrier_hz))
+    occupied = []
+    for start, hz in zip(starts, carrier):
+        level = np.abs(np.fft.rfft(mono[start:start + _BAND_FRAME] * window))
+        loudest = level.max()
+        band = np.abs(freqs - hz) <= halfwidth_hz
+        occupied.append(loudest > 0 and 20 * np.log10(level[band].max() / loudest + 1e-300) >= floor_db)
+    return float(np.mean(occupied)) if occupied else 0.0
+
+
+# -- spectrum and timbre ---------------------------------------------------------------------
+
+def peak_hz(signal: np.ndarray, sr: float, low: float, high: float) -> float:
+    """Frequency of the strongest spectral peak in [low, high] Hz, to a few mHz.
+
+    Hann window over the whole signal, zero-padded 16 times, and a parabola through the
+    log-magnitudes of the three bins around the maximum.
+    """
+    n = len(signal)
+    spectrum = np.abs(np.fft.rfft(signal * np.hanning(n), 16 * n))
+    freqs = np.fft.rfftfreq(16 * n, 1 / sr)
+    band = np.flatnonzero((freqs >= low) & (freqs <= high))
+    i = band[spectrum[band].argmax()]
+    a, b, c = np.log(spectrum[i - 1:i + 2])
+    return freqs[i] + 0.5 * (a - c) / (a - 2 * b + c) * (freqs[1] - freqs[0])
+
+
+#: Welch segment for the long-term spectrum: 4096 samples (10.8 Hz bins at 44.1 kHz).
+_WELCH_SEGMENT = 4096
+
+
+def power_spectrum(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Long-term power spectrum of the mix (mean of the channels): Welch, Hann, 4096 samples, 50%.
+
+    Computed chunk by chunk and averaged, so a 20-minute render fits in memory.
+
+    Returns
+    -------
+    freqs : ndarray
+        Hz.
+    power : ndarray
+        Power spectral density (full scale² per Hz).
+    """
+    mono = _mono(x)
+    total, count = 0.0, 0
+    step = _CHUNK - _CHUNK % (_WELCH_SEGMENT // 2)
+    for start in range(0, max(len(mono) - _WELCH_SEGMENT // 2, 1), step):
+        chunk = mono[start:start + step + _WELCH_SEGMENT // 2]
+        if len(chunk) < _WELCH_SEGMENT:
+            break
+        freqs, power = sg.welch(chunk, sr, nperseg=_WELCH_SEGMENT)
+        segments = (len(chunk) - _WELCH_SEGMENT // 2) // (_WELCH_SEGMENT // 2)
+        total, count = total + power * segments, count + segments
+    if not count:
+        freqs, total = sg.welch(mono, sr, nperseg=min(_WELCH_SEGMENT, len(mono)))
+        count = 1
+    return freqs, total / count
+
+
+def spectral_centroid_hz(x: np.ndarray, sr: float) -> float:
+    """Power-weighted mean frequency of the long-term spectrum (:func:`power_spectrum`), in Hz."""
+    freqs, power = power_spectrum(x, sr)
+    return float((freqs * power).sum() / power.sum())
+
+
+def high_band_fraction(x: np.ndarray, sr: float, above_hz: float = 4000.0) -> float:
+    """Share of the mix's power above ``above_hz`` Hz (0-1), from :func:`power_spectrum`."""
+    freqs, power = power_spectrum(x, sr)
+    return float(power[freqs > above_hz].sum() / power.sum())
+
+
+def chroma(x: np.ndarray, sr: float, start_s: float, stop_s: float) -> np.ndarray:
+    """Energy per pitch class (0 = C) between two times, from 100 Hz to 2 kHz, normalised to sum 1."""
+    segment = _mono(x[int(start_s * sr):int(stop_s * sr)])
+    f, _, z = sg.stft(segment, sr, nperseg=8192, noverlap=6144)
+    energy = (np.abs(z) ** 2).sum(axis=1)
+    band = (f > 100) & (f < 2000)
+    pitch_class = np.round(12 * np.log2(f[band] / 440.0) + 69).astype(int) % 12
+    out = np.bincount(pitch_class, weights=energy[band], minlength=12)
+    return out / out.sum()
+
+
+# -- onsets, tempo, attack -------------------------------------------------------------------
+
+#: Onset analysis: FFT frame and hop in samples, the flux's lag in hops (4 x 64 = 5.8 ms at 44.1
+#: kHz), the band in Hz, and the level floor under the loudest bin in dB.
+_ONSET_FFT = 1024
+_ONSET_HOP = 64
+_ONSET_LAG = 4
+_ONSET_BAND_HZ = (60.0, 6000.0)
+_ONSET_FLOOR_DB = -60.0
+# Smallest onset prominence, dB of mean rise: engine music's onsets measure 1.1-3 dB, and ripples
+# in a lone note's decay up to 0.26 dB.
+_ONSET_MIN_PROMINENCE_DB = 0.3
+_FRAMES_PER_CHUNK = 8192
+
+
+def _band_magnitudes(mono: np.ndarray, sr: float, first: int, stop: int) -> np.ndarray:
+    """STFT magnitudes (Hann, :data:`_ONSET_FFT`) of frames [first, stop) in the onset band."""
+    idx = np.arange(first, stop)[:, None] * _ONSET_HOP + np.arange(_ONSET_FFT)
+    spectrum = np.abs(np.fft.rfft(mono[idx] * sg.get_window("hann", _ONSET_FFT), axis=1))
+    freqs = np.fft.rfftfreq(_ONSET_FFT, 1.0 / sr)
+    return spectrum[:, (freqs > _ONSET_BAND_HZ[0]) & (freqs < _ONSET_BAND_HZ[1])]
+
+
+def onset_envelope(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Onset strength: positive log-spectral flux of the mix, every 64 samples.
+
+    The flux compares each frame with the one 4 hops (5.8 ms) earlier, per FFT bin, so that
+    partials that beat inside a band do not look like onsets; a floor 60 dB under the loudest
+    bin keeps decaying tails from counting. Two chunked passes (the loudest bin, then the
+    flux), so that any length fits.
+
+    Returns
+    -------
+    times_s : ndarray
+        Time of each reading, seconds (between the two frames compared).
+    novelty : ndarray
+        Mean rise in dB over the band's bins.
+    """
+    mono = _mono(x)
+    n_frames = (len(mono) - _ONSET_FFT) // _ONSET_HOP + 1
+    if n_frames <= _ONSET_LAG:
+        return np.empty(0), np.empty(0)
+    chunks = [(k, min(k + _FRAMES_PER_CHUNK, n_frames)) for k in range(0, n_frames, _FRAMES_PER_CHUNK)]
+    floor = max(_band_magnitudes(mono, sr, a, b).max() for a, b in chunks) * 10 ** (_ONSET_FLOOR_DB / 20)
+    novelty = []
+    for a, b in chunks:
+        first = max(a - _ONSET_LAG, 0)
+        level = 20 * np.log10(_band_magnitudes(mono, sr, first, b) + floor)
+        novelty.append(np.maximum(level[_ONSET_LAG:] - level[:-_ONSET_LAG], 0).mean(axis=1))
+    novelty = np.concatenate(novelty)
+    centres = (np.arange(_ONSET_LAG, n_frames) * _ONSET_HOP + _ONSET_FFT / 2) / sr
+    return centres - (_ONSET_LAG - 1) * _ONSET_HOP / sr / 2, novelty
+
+
+def onset_times(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Onsets (seconds) and their strengths: peaks of :func:`onset_envelope`.
+
+    Peaks at least 50 ms apart whose prominence reaches the envelope's 90th percentile, and
+    0.3 dB in any case: in sparse music the percentile is 0 and any ripple of a decay would count.
+    """
+    times, novelty = onset_envelope(x, sr)
+    if not len(novelty):
+        return times, novelty
+    peaks, _ = sg.find_peaks(novelty, distance=int(0.05 * sr / _ONSET_HOP),
+                             prominence=max(np.percentile(novelty, 90), _ONSET_MIN_PROMINENCE_DB))
+    return times[peaks], novelty[peaks]
+
+
+def onset_rate_per_s(x: np.ndarray, sr: float) -> float:
+    """Onsets (:func:`onset_times`) per second of ``x``: the density of events."""
+    return len(onset_times(x, sr)[0]) / (len(x) / sr)
+
+
+def fit_beat_grid(times: np.ndarray, weights: np.ndarray, bpm_guess: float) -> tuple[float, float]:
+    """The beat grid ``t0 + k * period`` that the onsets fit best; returns (tempo in BPM, t0 in s).
+
+    A weighted phase-coherence search within -20%/+25% of the guess finds the period roughly
+    (the eighth-note grid at twice the tempo lies outside), then least squares over the onsets
+    near the grid refines it, with the tolerance narrowing each round.
+    """
+    bpms = np.arange(0.8 * bpm_guess, 1.25 * bpm_guess, 0.005)
+    return refine_beat_grid(times, weights, bpms[tempogram(times, weights, bpms).argmax()])
+
+
+def refine_beat_grid(times: np.ndarray, weights: np.ndarray, bpm: float) -> tuple[float, float]:
+    """Least-squares beat grid from a close tempo; returns (tempo in BPM, t0 in s).
+
+    The grid's phase is the onsets' weighted mean phase at ``bpm``; then least squares over the
+    onsets near the grid refine period and phase, with the tolerance narrowing each round
+    (a quarter period, a tenth, 3%, 15 ms).
+    """
+    period = 60.0 / bpm
+    t0 = np.angle(weights @ np.exp(2j * np.pi * times / period)) / (2 * np.pi) * period
+    for tolerance in (0.25 * period, 0.1 * period, 0.03 * period, 0.015):
+        k = np.round((times - t0) / period)
+        near = np.abs(times - t0 - k * period) < tolerance
+        design = np.vstack([np.ones(near.sum()), k[near]]).T
+        t0, period = np.linalg.lstsq(design, times[near], rcond=None)[0]
+    return 60.0 / period, t0
+
+
+#: Tempogram step in BPM, and candidates evaluated per matrix product (bounds the memory).
+_TEMPO_STEP_BPM = 0.01
+_TEMPI_PER_PRODUCT = 512
+#: The half tempo is the beat when the onsets' periodicity at half the candidate is at least this
+#: fraction of the candidate's: the candidate's beats then alternate strong and weak. Measured on
+#: engine renders at 50-120 BPM: 0.7-0.9 where the candidate was the eighth note, 0.2-0.3 where
+#: it was the beat.
+HALF_TEMPO_RATIO = 0.5
+
+
+def tempogram(times: np.ndarray, weights: np.ndarray, bpms: np.ndarray) -> np.ndarray:
+    """Fourier tempogram of weighted onsets: ``|sum_k w_k exp(-2 pi i bpm / 60 t_k)|`` per BPM.
+
+    The beat-grid alignment energy: as large as the sum of the weights when every onset lies
+    on a grid of that tempo, small when the onsets fall at all phases of it.
+    """
+    bpms = np.atleast_1d(np.asarray(bpms, float))
+    out = np.empty(len(bpms))
+    for i in range(0, len(bpms), _TEMPI_PER_PRODUCT):
+        part = bpms[i:i + _TEMPI_PER_PRODUCT]
+        out[i:i + len(part)] = np.abs(np.exp(-2j * np.pi * np.outer(part / 60.0, times)) @ weights)
+    return out
+
+
+def tempo_bpm(x: np.ndarray, sr: float, low: float = 40.0, high: float = 130.0) -> float:
+    """Tempo in BPM from the audio: an onset-strength tempogram searched over [low, high] BPM.
+
+    The onsets (:func:`onset_times`, weighted by their strength) give a Fourier tempogram
+    (:func:`tempogram`) every 0.01 BPM; its highest peak inside the range (a maximum on the
+    range's edge is the flank of a peak outside it) is refined by :func:`refine_beat_grid`, after
+    the octave check. A train of beats
+    has components at its tempo and at every multiple, never under it, so the peak may be an
+    octave too high: eighth notes at 50-70 BPM fall at 100-140 BPM, in range. The rule against
+    octave errors: while the half of the candidate is in range and its tempogram value is at
+    least :data:`HALF_TEMPO_RATIO` of the candidate's (the candidate's grid alternates strong and
+    weak beats), the half is taken instead. A click train gives 0 at the half of its tempo and
+    1 at the half of its double. nan when there is no peak in range.
+    """
+    times, weights = onset_times(x, sr)
+    bpms = np.arange(low, high + _TEMPO_STEP_BPM / 2, _TEMPO_STEP_BPM)
+    values = tempogram(times, weights, bpms)
+    peaks, _ = sg.find_peaks(values)
+    if not len(peaks):
+        return np.nan
+    bpm = bpms[peaks[values[peaks].argmax()]]
+    while bpm / 2 >= low and tempogram(times, weights, bpm / 2)[0] >= \
+            HALF_TEMPO_RATIO * tempogram(times, weights, bpm)[0]:
+        bpm /= 2
+    return float(refine_beat_grid(times, weights, bpm)[0])
+
+
+#: Attack measure: envelope frame (RMS) and hop in seconds, the span before an onset searched
+#: for the level it rises from, and the longest attack searched for its peak.
+_ATTACK_FRAME_S = 0.004
+_ATTACK_HOP_S = 0.001
+_ATTACK_BEFORE_S = 0.03
+
+
+def attack_s(x: np.ndarray, sr: float, max_attack_s: float = 0.5) -> float:
+    """Median 10%-90% rise time of the onsets' amplitude envelopes, in seconds.
+
+    The envelope is the RMS of the mix over 4 ms frames every 1 ms. For each onset
+    (:func:`onset_times`) it rises from its lowest level in the 30 ms before the onset to its
+    highest in the ``max_attack_s`` after; the rise time runs from the first frame past 10% of
+    that rise to the first past 90%. nan if there is no onset.
+    """
+    mono = _mono(x)
+    frame, hop = round(_ATTACK_FRAME_S * sr), round(_ATTACK_HOP_S * sr)
+    power = np.convolve(mono ** 2, np.ones(frame) / frame, mode="valid")[::hop]
+    envelope = np.sqrt(power)
+    env_times = (np.arange(len(envelope)) * hop + frame / 2) / sr
+    rises = []
+    for onset in onset_times(x, sr)[0]:
+        lo, at, hi = np.searchsorted(env_times, [onset - _ATTACK_BEFORE_S, onset, onset + max_attack_s])
+        if at <= lo or hi <= at:
+            continue
+        start = lo + envelope[lo:at + 1].argmin()
+        peak = start + envelope[start:hi].argmax()
+        base, top = envelope[start], envelope[peak]
+        if top <= base:
+            continue
+        segment = envelope[start:peak + 1]
+        t10 = np.argmax(segment >= base + 0.1 * (top - base))
+        t90 = np.argmax(segment >= base + 0.9 * (top - base))
+        rises.append((t90 - t10) * hop / sr)
+    return float(np.median(rises)) if rises else np.nan
+
+
+# -- clicks ----------------------------------------------------------------------------------
+
+#: A jump of 1% of full scale (-40 dBFS) from one sample to the next is heard as a tick.
+CLICK_STEP = 0.01
+
+
+def largest_step(x: np.ndarray, start: int, stop: int) -> float:
+    """Largest sample-to-sample change, over all channels, in samples [start, stop)."""
+    segment = x[max(start, 0):stop]
+    return float(np.abs(np.diff(segment, axis=0)).max())
