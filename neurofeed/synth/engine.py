@@ -22,8 +22,9 @@ from neurofeed._check import check_option, check_range, check_writable_file
 from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.synth._pyo import load_pyo
 from neurofeed.synth.backends import REALTIME, boot_server, resolve_backend
-from neurofeed.synth.patch import VOICES, Patch
-from neurofeed.synth.score import ScoreLog
+from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES
+from neurofeed.synth.patch import REFERENCE_LUFS, VOICES, Patch
+from neurofeed.synth.score import Note, ScoreLog
 from neurofeed.synth.sequencer import Sequencer
 from neurofeed.synth.state import MusicState
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: Shortest glide accepted (seconds): anything faster is a jump, heard as a click or a lurch.
 MIN_GLIDE_S = 0.25
+#: Accepted ``loudness_lufs`` (LUFS): from quiet background to the loudest streaming reference.
+LOUDNESS_RANGE_LUFS = (-30.0, -14.0)
 # pyo allows one server per process.
 _ACTIVE = threading.Lock()
 # A real-time clock that has not moved for this long (seconds) means the audio server is gone.
@@ -61,7 +64,12 @@ class Engine:
     seed : int
         Seeds chords and melody; the same seed and states give the same notes.
     ceiling_dbfs : float
-        Hard output ceiling, at most -1 dBFS.
+        Output ceiling, at most -1 dBFS: no sample and no true peak (4x oversampled) exceeds it.
+    loudness_lufs : float
+        Integrated loudness (ITU-R BS.1770) of the music at intensity 0.5 and volume 1.0, in
+        LUFS, -30 to -14; ``volume`` is the live level below it.
+    palette : str
+        How the music sounds: one of :data:`neurofeed.synth.palettes.PALETTES`.
     glide_s : float
         Seconds over which continuous parameters glide to a new value (at least 0.25).
     fade_in_s, fade_out_s : float
@@ -83,7 +91,8 @@ class Engine:
     """
 
     def __init__(self, backend: str = "auto", *, sample_rate: int = 44100, buffer_size: int = 256,
-                 seed: int = 0, ceiling_dbfs: float = -3.0, glide_s: float = 1.0,
+                 seed: int = 0, ceiling_dbfs: float = -3.0, loudness_lufs: float = REFERENCE_LUFS,
+                 palette: str = DEFAULT_PALETTE, glide_s: float = 1.0,
                  fade_in_s: float = 3.0, fade_out_s: float = 3.0, max_volume_rate_per_s: float = 0.5,
                  max_tempo_rate_bpm_per_s: float = 5.0, wav_path: str | Path | None = None,
                  state: MusicState | None = None, voices: Iterable[str] = VOICES,
@@ -97,6 +106,8 @@ class Engine:
                                             (64, 128, 256, 512, 1024, 2048, 4096)))
         self._seed = int(seed)
         self._ceiling_dbfs = ceiling_dbfs
+        self._loudness_lufs = check_range("loudness_lufs", loudness_lufs, *LOUDNESS_RANGE_LUFS, unit=" LUFS")
+        self.palette = str(check_option("palette", palette, PALETTES))
         self._glide_s = check_range("glide_s", glide_s, MIN_GLIDE_S, 60.0, unit=" s")
         self._fade_in_s = check_range("fade_in_s", fade_in_s, 0.0, 60.0, unit=" s")
         self._fade_out_s = check_range("fade_out_s", fade_out_s, 0.0, 60.0, unit=" s")
@@ -115,6 +126,9 @@ class Engine:
         self._jack = None
         self._xruns_at_stop: int | None = None
         self._pending: MusicState | None = None
+        self._auditions: list[Note] = []
+        # The key and mode the entrainment's carriers were last chosen for.
+        self._tonality = {"bar_key": self._initial.key, "bar_mode": self._initial.mode}
         self._taken: MusicState | None = None
         self._block = 0
         self._target_sample = 0.0
@@ -147,8 +161,10 @@ class Engine:
         self._server = boot_server(pyo, self.backend, sample_rate=self._sr, buffer_size=self.buffer_size,
                                    seed=self._seed, device=self._device, client_name=self._client_name)
         self._sr = int(self._server.getSamplingRate())
-        self._patch = Patch(pyo, self._initial, sample_rate=self._sr, voices=self.voices,
-                            ceiling_dbfs=self._ceiling_dbfs, glide_s=self._glide_s,
+        self._patch = Patch(pyo, self._initial, sample_rate=self._sr, palette=PALETTES[self.palette],
+                            loudness_lufs=self._loudness_lufs, texture=bool(self.voices),
+                            ceiling_dbfs=self._ceiling_dbfs,
+                            glide_s=self._glide_s,
                             max_volume_rate_per_s=self._max_volume_rate)
         self._sequencer = Sequencer(self._initial, sample_rate=self._sr, seed=self._seed,
                                     max_tempo_rate_bpm_per_s=self._max_tempo_rate)
@@ -221,6 +237,31 @@ class Engine:
         """
         self._check_running()
         self._pending = state.clamped()
+
+    def play_note(self, pitch: int, *, velocity: int = 80, duration_s: float = 1.0,
+                  voice: str = "melody") -> None:
+        """Play one note on ``voice`` at the start of the next block, for auditioning.
+
+        The note sounds beside the music (render with no other voices to hear it alone) and
+        goes in the score log like any other.
+
+        Parameters
+        ----------
+        pitch : int
+            MIDI note number, 0-127.
+        velocity : int
+            MIDI velocity, 1-127.
+        duration_s : float
+            Seconds from onset to the start of the release (at most 60 s).
+        voice : str
+            One of ``"pad"``, ``"melody"``, ``"bass"``, ``"pulse"``, whether the music plays it or not.
+        """
+        self._check_running()
+        note = Note(0.0, int(check_range("pitch", pitch, 0, 127)),
+                    int(check_range("velocity", velocity, 1, 127)),
+                    check_range("duration_s", duration_s, 0.0, 60.0, unit=" s", low_inclusive=False),
+                    str(check_option("voice", voice, VOICES)))
+        self._auditions.append(note)  # list.append is atomic: safe beside the audio thread
 
     @property
     def time_s(self) -> float:
@@ -328,9 +369,14 @@ class Engine:
         notes, changes = self._sequencer.until(start + self.buffer_size, self._patch.intensity)
         for change in changes:
             self.score.add_change(change.time_s + latency / self._sr, change.name, change.value)
-            if change.name == "bar_key":
-                self._patch.entrainment.set_key(change.value)
-        for onset, note in notes:
-            instrument = self._patch.instruments.get(note.voice)
-            if instrument is not None and instrument.play(note, onset, start):
+        tonality = dict(self._tonality)
+        tonality.update((c.name, c.value) for c in changes if c.name in tonality)
+        if tonality != self._tonality:
+            self._tonality = tonality
+            self._patch.entrainment.set_tonality(tonality["bar_key"], tonality["bar_mode"])
+        notes = [(onset, note, True) for onset, note in notes if note.voice in self.voices]
+        while self._auditions:
+            notes.append((start, self._auditions.pop(0), False))
+        for onset, note, composed in notes:
+            if self._patch.play(note, onset, start, thin=composed):
                 self.score.add_note(replace(note, time_s=(onset + latency) / self._sr))

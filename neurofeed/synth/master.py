@@ -1,8 +1,11 @@
-"""The master section: volume, fades, limiter and a hard ceiling.
+"""The master section: volume, fades, limiter and a true-peak ceiling.
 
-Order: volume (rate-capped glide) x fade -> look-ahead limiter just under the ceiling -> a
-hard clip at the ceiling. The limiter does the work without audible distortion; the clip is
-the guarantee that no sample ever exceeds the ceiling, whatever the limiter's overshoot.
+Order: volume (rate-capped glide) x fade -> look-ahead limiter under the ceiling -> a hard
+clip :data:`TRUE_PEAK_MARGIN_DB` under the ceiling. The limiter does the work without audible
+distortion; the clip is the guarantee that no sample exceeds the ceiling, whatever the
+limiter's overshoot, and its margin that no true peak does either: between samples, the
+waveform a converter rebuilds (BS.1770-4's 4x oversampled true peak) rises above a clipped
+sample (measured below).
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from neurofeed._check import check_range
 MAX_CEILING_DBFS = -1.0
 #: The ceiling may be set no lower than this (dBFS): below it the music is inaudible.
 MIN_CEILING_DBFS = -60.0
+#: The clip's level under the ceiling (dB). The true peak of the output rises above the clip
+#: level by at most 0.25 dB (measured: 4x oversampled, at intensity 1, brightness 1, volume 1,
+#: entrainment level 1, loudness -14 LUFS, every palette), so it stays under the ceiling.
+TRUE_PEAK_MARGIN_DB = 0.5
 # The limiter starts this far below the ceiling, so the clip rarely has anything to do.
 _LIMITER_HEADROOM_DB = 1.5
 # The limiter's look-ahead delays the whole output by this much (pyo truncates it to whole samples).
@@ -36,7 +43,7 @@ class Master:
     sample_rate : float
         Hz.
     ceiling_dbfs : float
-        Hard output ceiling in dBFS, at most :data:`MAX_CEILING_DBFS`.
+        Output ceiling in dBFS, at most :data:`MAX_CEILING_DBFS`, for samples and true peaks.
     volume : float
         Starting master volume, 0-1.
     glide_s : float
@@ -60,7 +67,8 @@ class Master:
                                      risetime=0.002, falltime=0.25, lookahead=_LOOKAHEAD_MS, knee=0.3)
         #: Samples by which the output lags the graph (the look-ahead).
         self.latency_samples = int(_LOOKAHEAD_MS * sample_rate / 1000.0)
-        self.output = pyo.Clip(self._limiter, min=-self.ceiling, max=self.ceiling)
+        clip = self.ceiling * db_to_amp(-TRUE_PEAK_MARGIN_DB)
+        self.output = pyo.Clip(self._limiter, min=-clip, max=clip)
 
     def set_volume(self, volume: float) -> None:
         """Glide to ``volume`` over ``glide_s``, or slower if the rate cap demands it."""

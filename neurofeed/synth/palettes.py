@@ -1,0 +1,135 @@
+"""Sound palettes: how the composer's voices sound, chosen per preset or per session.
+
+The composer decides what is played (pad voicings, bass, melody and pulse notes); a palette
+only decides how each voice sounds, how much of it is heard, how much reverb and texture
+surround it, and its make-up gain. Every palette goes through the same master (ceiling and
+true-peak limiter) and is as deterministic as the others.
+
+Each palette's ``makeup_db`` is measured, not chosen: with it, the music at intensity 0.5,
+volume 1.0 and ``loudness_lufs=-20`` (the engine's defaults otherwise) has an integrated
+loudness (ITU-R BS.1770) of -20 LUFS. ``tests/test_levels.py`` measures it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from neurofeed.synth.instruments import Shape
+
+#: The sounds a voice can have: ``"saw"`` a band-limited saw; ``"epiano"`` a soft electric
+#: piano (phase modulation whose index follows the envelope and the brightness); ``"wave"``
+#: a static mix of harmonic partials; ``"bell"`` harmonic partials whose upper ones fade
+#: faster than the fundamental (bells and bowls, kept harmonic so that no partial falls
+#: between the music's notes, where the entrainment carriers are).
+SOUND_KINDS: tuple[str, ...] = ("saw", "epiano", "wave", "bell")
+
+
+@dataclass(frozen=True)
+class Sound:
+    """How one of the composer's voices sounds.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`SOUND_KINDS`.
+    count : int
+        Voices in the pool: how many notes may sound at once, releases included.
+    shape : Shape
+        The amplitude envelope.
+    gain : float
+        Peak amplitude of a note at velocity 127, before the music bus.
+    pan : float
+        Stereo position, 0 (left) to 1 (right).
+    spread : float
+        Stereo width of the pool's voices, 0-1.
+    partials : tuple of float
+        Amplitudes of harmonics 1, 2, ... (``"wave"``; for ``"bell"`` the first two are the
+        body, the rest fade with the square of the envelope).
+    detune_hz : float
+        ``"wave"`` only: two oscillators this far apart (Hz) instead of one, a slow chorus.
+    filtered : bool
+        Through a low-pass whose cutoff follows the brightness.
+    keep : float
+        Share of the composer's notes played (0-1], thinned evenly and deterministically.
+    """
+
+    kind: str
+    count: int
+    shape: Shape
+    gain: float
+    pan: float = 0.5
+    spread: float = 0.2
+    partials: tuple[float, ...] = (1.0,)
+    detune_hz: float = 0.0
+    filtered: bool = False
+    keep: float = 1.0
+
+
+@dataclass(frozen=True)
+class Palette:
+    """A set of sounds for the composer's voices.
+
+    Attributes
+    ----------
+    description : str
+        One line for ``--palette`` help.
+    sounds : dict of str to Sound
+        The voices this palette plays (a voice left out is silent) and how they sound.
+    cutoff_hz : tuple of float
+        Low-pass cutoff of the filtered sounds at brightness 0 and at 1 (Hz); exponential between.
+    reverb_wet : float
+        Level of the hall (a unit-energy impulse response) against the dry mix.
+    texture : float
+        Level of the nature-like noise texture (wind), 0 for none; kept out of the
+        entrainment carriers' band.
+    makeup_db : float
+        Measured gain (dB) that brings this palette to the loudness target.
+    """
+
+    description: str
+    sounds: dict[str, Sound] = field(hash=False)
+    cutoff_hz: tuple[float, float]
+    reverb_wet: float
+    texture: float
+    makeup_db: float
+
+
+PALETTES: dict[str, Palette] = {
+    "warm": Palette(
+        description="warm keys and strings: a filtered string pad, a soft electric piano, round bass "
+                    "and a felt-mallet pulse",
+        sounds={
+            "pad": Sound("saw", 12, Shape(attack_s=1.2, sustain=1.0, release_s=2.2), 0.35, 0.5, 0.6,
+                         filtered=True),
+            "melody": Sound("epiano", 8, Shape(attack_s=0.006, sustain=0.3, release_s=0.6), 0.85, 0.58),
+            "bass": Sound("wave", 3, Shape(attack_s=0.02, sustain=0.8, release_s=0.4), 0.48,
+                          partials=(1.0, 0.0, 0.09, 0.0, 0.025)),
+            "pulse": Sound("wave", 2, Shape(attack_s=0.003, sustain=0.0, release_s=0.15), 1.3, 0.44,
+                           partials=(1.0, 0.0, 0.11, 0.0, 0.04, 0.0, 0.02)),
+        },
+        cutoff_hz=(600.0, 9000.0), reverb_wet=0.3, texture=0.0, makeup_db=-4.34),
+    "ambient": Palette(
+        description="ambient: slow, wide pads with soft bells and a sustained bass, no pulse",
+        sounds={
+            "pad": Sound("wave", 12, Shape(attack_s=2.5, sustain=1.0, release_s=3.5), 0.3, 0.5, 0.8,
+                         partials=(1.0, 0.45, 0.2, 0.1, 0.05), detune_hz=1.2, filtered=True),
+            "melody": Sound("bell", 8, Shape(attack_s=0.03, sustain=0.3, release_s=1.6), 0.55, 0.6,
+                            partials=(1.0, 0.25, 0.5, 0.3, 0.2, 0.2, 0.0, 0.12), keep=0.75),
+            "bass": Sound("wave", 3, Shape(attack_s=0.4, sustain=0.9, release_s=1.5), 0.4,
+                          partials=(1.0, 0.1)),
+        },
+        cutoff_hz=(500.0, 6000.0), reverb_wet=0.4, texture=0.0, makeup_db=-2.57),
+    "drone": Palette(
+        description="drone: a sparse, slowly breathing drone with singing bowls and soft wind",
+        sounds={
+            "pad": Sound("wave", 16, Shape(attack_s=4.0, sustain=1.0, release_s=5.0), 0.3, 0.5, 0.7,
+                         partials=(1.0, 0.5, 0.3, 0.2, 0.1, 0.06), detune_hz=0.6, filtered=True),
+            "melody": Sound("bell", 6, Shape(attack_s=0.08, sustain=0.5, release_s=3.5), 0.7, 0.45,
+                            partials=(1.0, 0.3, 0.4, 0.0, 0.25, 0.15), keep=0.4),
+            "bass": Sound("wave", 4, Shape(attack_s=3.0, sustain=1.0, release_s=4.0), 0.45,
+                          partials=(1.0, 0.25, 0.1)),
+        },
+        cutoff_hz=(400.0, 4000.0), reverb_wet=0.4, texture=1.0, makeup_db=-4.95),
+}
+#: The palette used when none is chosen.
+DEFAULT_PALETTE = "warm"

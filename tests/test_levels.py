@@ -1,0 +1,129 @@
+"""Even levels, the loudness target and the true-peak ceiling, measured on rendered audio.
+
+Every figure comes from the WAV file the engine wrote, through the analysis kit
+(:mod:`musickit`): BS.1770 loudness, 4x oversampled true peak. One render per palette and
+purpose is shared by the tests through module-scoped fixtures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from musickit import (
+    integrated_loudness,
+    max_short_term_rise_lu_per_s,
+    read_wav,
+    rise_events_per_minute,
+    segment_loudness,
+    true_peak_dbfs,
+)
+
+from neurofeed.errors import InvalidArgumentError
+from neurofeed.synth import Engine, Entrainment, MusicState
+from neurofeed.synth.composer import MELODY_RANGE
+from neurofeed.synth.palettes import PALETTES
+from neurofeed.synth.patch import REFERENCE_LUFS
+
+PITCHES = range(MELODY_RANGE[0], MELODY_RANGE[1] + 1)
+NOTE_VELOCITY = 80
+# Seconds of steady music per palette for the loudness target and the rises; the first
+# seconds (fade-in, the pad's first attack) are left out of the measure.
+STEADY_S, SETTLE_S = 60.0, 3.0
+
+
+@pytest.fixture(scope="module")
+def note_levels(tmp_path_factory):
+    """Per palette, the loudness (LUFS) of each melody pitch's first second, each note alone."""
+    levels = {}
+    for name, palette in PALETTES.items():
+        melody = palette.sounds["melody"]
+        gap_s = 1.0 + melody.shape.release_s + 1.5  # the note, its release and the hall's tail
+        path = tmp_path_factory.mktemp("notes") / f"{name}.wav"
+        with Engine("offline", wav_path=path, palette=name, voices=(), fade_in_s=0.0, fade_out_s=0.1,
+                    state=MusicState(volume=1.0)) as engine:
+            engine.advance(0.5)
+            onsets = []
+            for pitch in PITCHES:
+                onsets.append(engine.time_s + engine.output_latency_s)
+                engine.play_note(pitch, velocity=NOTE_VELOCITY)
+                engine.advance(gap_s)
+        assert [n.pitch for n in engine.score.notes] == list(PITCHES)  # auditions are scored
+        sr, x = read_wav(path)
+        # Each note with half a second before it, where the K-weighting filters settle.
+        levels[name] = np.array([segment_loudness(x[round((t - 0.5) * sr):round((t + 1.0) * sr)], sr, 0.5)
+                                 for t in onsets])
+    return levels
+
+
+@pytest.fixture(scope="module")
+def steady(tmp_path_factory):
+    """Per palette, 60 s at intensity 0.5, volume 1.0 and the default loudness: (sr, audio)."""
+    renders = {}
+    for name in PALETTES:
+        path = tmp_path_factory.mktemp("steady") / f"{name}.wav"
+        with Engine("offline", wav_path=path, palette=name, seed=3, fade_in_s=0.5,
+                    state=MusicState.neutral().replace(volume=1.0)) as engine:
+            engine.advance(SETTLE_S + STEADY_S)
+        sr, x = read_wav(path)
+        renders[name] = sr, x[round(SETTLE_S * sr):round((SETTLE_S + STEADY_S) * sr)]
+    return renders
+
+
+@pytest.mark.parametrize("palette", PALETTES)
+def test_every_melody_pitch_is_as_loud_as_the_others(note_levels, palette):
+    levels = note_levels[palette]
+    assert np.all(np.isfinite(levels)), levels
+    deviation = levels - np.median(levels)
+    assert np.abs(deviation).max() <= 2.0, dict(zip(PITCHES, np.round(deviation, 1)))
+
+
+@pytest.mark.parametrize("palette", PALETTES)
+def test_music_meets_the_loudness_target(steady, palette):
+    # The palette's make-up gain is the measured constant that makes this hold.
+    sr, x = steady[palette]
+    assert abs(integrated_loudness(x, sr) - REFERENCE_LUFS) <= 1.0
+
+
+@pytest.mark.parametrize("palette", PALETTES)
+def test_no_note_jumps_out(steady, palette):
+    sr, x = steady[palette]
+    # At most 0.1 rises of 6 LU within 1 s per minute: none in this minute.
+    assert rise_events_per_minute(x, sr, threshold_lu=6.0, within_s=1.0) == 0.0
+    assert max_short_term_rise_lu_per_s(x, sr) <= 3.0
+
+
+def test_loudness_target_moves_the_music(tmp_path):
+    path = tmp_path / "quiet.wav"
+    with Engine("offline", wav_path=path, seed=3, loudness_lufs=-26.0, fade_in_s=0.5,
+                state=MusicState.neutral().replace(volume=1.0)) as engine:
+        engine.advance(SETTLE_S + 30.0)
+    sr, x = read_wav(path)
+    assert abs(integrated_loudness(x[round(SETTLE_S * sr):], sr) - (-26.0)) <= 1.0
+
+
+@pytest.mark.parametrize("palette", PALETTES)
+def test_true_peak_stays_under_the_ceiling_at_extreme_settings(tmp_path, palette):
+    ceiling_dbfs = -3.0
+    loudest = MusicState(intensity=1.0, brightness=1.0, volume=1.0,
+                         entrainment=Entrainment("binaural", 10.0, 1.0))
+    path = tmp_path / "loud.wav"
+    with Engine("offline", wav_path=path, palette=palette, seed=5, loudness_lufs=-14.0,
+                ceiling_dbfs=ceiling_dbfs, fade_in_s=0.3, state=loudest) as engine:
+        engine.advance(15.0)
+    sr, x = read_wav(path)
+    assert integrated_loudness(x, sr) > -12.0  # the limiter is working hard
+    assert true_peak_dbfs(x, sr) <= ceiling_dbfs
+
+
+@pytest.mark.parametrize("loudness", [-31.0, -13.0, float("nan")])
+def test_a_loudness_out_of_range_is_refused(loudness):
+    with pytest.raises(InvalidArgumentError, match=r"loudness_lufs must be in \[-30, -14\] LUFS"):
+        Engine("manual", loudness_lufs=loudness)
+
+
+def test_play_note_checks_its_arguments():
+    with Engine("manual") as engine:
+        with pytest.raises(InvalidArgumentError, match="voice='lead' is not accepted"):
+            engine.play_note(60, voice="lead")
+        with pytest.raises(InvalidArgumentError, match="pitch must be in"):
+            engine.play_note(128)
