@@ -1,8 +1,9 @@
 """The music-analysis kit: measures of rendered audio and of the engine's score, for the tests.
 
 Everything here judges what a listener would hear (the WAV file) or what a musician would read
-(the score), with numpy and scipy only, so that the targets of issue 12 are checked on the
-output and not on the engine's own logs.
+(the score), with numpy and scipy (and, for the score, the engine's score records and music
+theory), so that the targets of issue 12 are checked on the output and not on the engine's
+state.
 
 Audio arrays are float64 ``(n_samples, n_channels)`` in [-1, 1] (as :func:`read_wav` returns
 them); ``sr`` is the sampling rate in Hz. Loudness follows ITU-R BS.1770-4 (K-weighting, gating)
@@ -13,9 +14,17 @@ memory.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import scipy.io.wavfile
 import scipy.signal as sg
+
+from neurofeed.synth.composer import BEATS_PER_BAR
+from neurofeed.synth.score import Change, Note, ScoreLog
+from neurofeed.synth.theory import KEYS, key_pitch_class, scale
 
 # -- reading -------------------------------------------------------------------------------
 
@@ -753,3 +762,261 @@ def largest_step(x: np.ndarray, start: int, stop: int) -> float:
     """Largest sample-to-sample change, over all channels, in samples [start, stop)."""
     segment = x[max(start, 0):stop]
     return float(np.abs(np.diff(segment, axis=0)).max())
+
+
+# -- the score -------------------------------------------------------------------------------
+# The engine's ScoreLog: ``notes`` (Note: time_s, pitch, velocity, duration_s, voice) and
+# ``changes`` (Change: time_s, name, value), each logged only when its value changes. Tempo
+# changes only on beats ("beat_tempo_bpm", logged at the first beat, beat 0); key, mode, chord
+# and the running phrase number ("phrase", logged where a phrase starts) only on bar lines.
+
+#: Tolerance, in beats, for a time to fall on a beat (notes and changes are exact to a sample).
+_ON_BEAT = 0.02
+#: Seconds that make "at" a logged time inclusive, and "just before" one exclusive (a sample
+#: is 23 µs; a beat is at least 0.3 s).
+_AT_S = 1e-6
+_BEFORE_S = 1e-3
+#: Grid, in beats, to which a 4-bar melody's onsets are rounded (1/48: sixteenths and triplets).
+_ONSET_GRID_BEATS = 1.0 / 48
+
+
+def read_score(folder) -> ScoreLog:
+    """The score of a session folder, from its ``score.tsv`` and ``score_changes.tsv``.
+
+    Read as finalising reads it for ``score.mid`` (rows that do not read as a note or a change
+    are left out).
+    """
+    from neurofeed.finalise import _number_or_text, _records
+    from neurofeed.folder import SCORE_CHANGES_FILE, SCORE_NOTES_FILE, read_table
+
+    notes = _records(read_table(Path(folder) / SCORE_NOTES_FILE),
+                     ("time_s", "pitch", "velocity", "duration_s", "voice"),
+                     lambda t, p, v, d, voice: Note(float(t), int(p), int(v), float(d), str(voice)))
+    changes = _records(read_table(Path(folder) / SCORE_CHANGES_FILE), ("time_s", "name", "value"),
+                       lambda t, name, value: Change(float(t), str(name), _number_or_text(value)))
+    return ScoreLog.from_records(notes, changes)
+
+
+def series(changes, name: str) -> tuple[np.ndarray, list]:
+    """Times (s) and values of the changes named ``name``, in time order."""
+    picked = sorted((c for c in changes if c.name == name), key=lambda c: c.time_s)
+    return np.array([c.time_s for c in picked], float), [c.value for c in picked]
+
+
+def reversals(values, threshold: float) -> int:
+    """Direction reversals of at least ``threshold`` along a path (a zigzag count).
+
+    The path's direction is set once it has moved ``threshold`` or more from its lowest (up) or
+    highest (down) value so far. A reversal is counted when, going up, it falls ``threshold`` or
+    more under the highest value since it last turned (or, going down, rises as far over the
+    lowest); it then goes the other way from there. So wobbles smaller than ``threshold`` never
+    count, and a rise of at least ``threshold`` followed by a fall of at least ``threshold`` is one.
+    """
+    values = np.asarray(values, float)
+    if not len(values):
+        return 0
+    direction, low, high, count = 0, values[0], values[0], 0
+    for v in values[1:]:
+        low, high = min(low, v), max(high, v)
+        if direction <= 0 and v - low >= threshold:
+            count, direction, high = count + (direction < 0), 1, v
+        elif direction >= 0 and high - v >= threshold:
+            count, direction, low = count + (direction > 0), -1, v
+    return count
+
+
+def path_length(values) -> float:
+    """Total distance travelled along a path: the sum of absolute steps."""
+    return float(np.abs(np.diff(np.asarray(values, float))).sum())
+
+
+def net_change(values) -> float:
+    """Last value minus first (0 for an empty path)."""
+    values = np.asarray(values, float)
+    return float(values[-1] - values[0]) if len(values) else 0.0
+
+
+def beat_position(changes, times_s) -> np.ndarray:
+    """Position of each time in beats, from the tempo map: beat 0 is the first beat logged.
+
+    The tempo map is the ``beat_tempo_bpm`` changes; as tempo changes only on beats, the
+    position at each change is a whole number (rounded so, against the sample rounding of
+    beat times). Times before the first change extrapolate its tempo.
+    """
+    times, bpms = series(changes, "beat_tempo_bpm")
+    if not len(times):
+        raise ValueError("the changes hold no beat_tempo_bpm: no beat grid")
+    bpms = np.asarray(bpms, float)
+    starts = np.concatenate([[0.0], np.round(np.cumsum(np.diff(times) * bpms[:-1] / 60.0))])
+    t = np.asarray(times_s, float)
+    i = np.maximum(np.searchsorted(times, t + _AT_S, side="right") - 1, 0)
+    return starts[i] + (t - times[i]) * bpms[i] / 60.0
+
+
+def _tonalities(changes) -> list[tuple[float, str, str]]:
+    """``(time_s, key, mode)`` at the start and at every bar line where the key or mode changed."""
+    events = sorted((c for c in changes if c.name in ("bar_key", "bar_mode")), key=lambda c: c.time_s)
+    tonality = {"bar_key": None, "bar_mode": None}
+    out = []
+    for time_s in sorted({c.time_s for c in events}):
+        tonality.update({c.name: c.value for c in events if c.time_s == time_s})
+        now = (time_s, tonality["bar_key"], tonality["bar_mode"])
+        if not out or now[1:] != out[-1][1:]:
+            out.append(now)
+    return out
+
+
+def tonality_changes(changes, start_s: float = -np.inf, stop_s: float = np.inf) -> list[tuple]:
+    """Key or mode changes, as ``(time_s, key, mode)`` of the new tonality, within [start_s, stop_s).
+
+    The first tonality logged is where the music starts, not a change; so pass the whole score's
+    changes and a window, rather than changes cut to the window (whose first would be lost).
+    A key and a mode logged at the same bar line are one change.
+    """
+    return [t for t in _tonalities(changes)[1:] if start_s <= t[0] < stop_s]
+
+
+def changes_per_minute(events, start_s: float, stop_s: float) -> float:
+    """Events (tuples or records whose first item or ``time_s`` is a time in s) per minute of
+    [start_s, stop_s)."""
+    times = [e.time_s if hasattr(e, "time_s") else e[0] for e in events]
+    return sum(start_s <= t < stop_s for t in times) / ((stop_s - start_s) / 60.0)
+
+
+def undone_within(changes, bars: int = 8, start_s: float = -np.inf, stop_s: float = np.inf) -> int:
+    """Tonality changes undone: the music is back in the key and mode it left within ``bars`` bars.
+
+    A change at [start_s, stop_s) counts when a later change (not only the next) returns to the
+    tonality in force before it at most ``bars`` bars after it (bars from the tempo map,
+    :func:`beat_position`). A -> B -> A within the span counts the first change once.
+    """
+    tonalities = _tonalities(changes)
+    if len(tonalities) < 2:
+        return 0
+    bar = beat_position(changes, [t[0] for t in tonalities]) / BEATS_PER_BAR
+    undone = 0
+    for i in range(1, len(tonalities)):
+        if not start_s <= tonalities[i][0] < stop_s:
+            continue
+        left = tonalities[i - 1][1:]
+        undone += any(tonalities[j][1:] == left and bar[j] - bar[i] <= bars + _ON_BEAT
+                      for j in range(i + 1, len(tonalities)))
+    return undone
+
+
+@dataclass(frozen=True)
+class MelodyStats:
+    """The melody's shape, from the score (:func:`melody_stats`).
+
+    Attributes
+    ----------
+    repeated_note_fraction : float
+        Share of melodic intervals (between successive melody notes) that are 0 semitones.
+    strong_beat_tonic_fifth_fraction : float
+        Share of melody notes on beats 0 and 2 of a bar whose pitch class is the tonic or the
+        fifth degree of the key and mode in force.
+    pitch_class_entropy_bits : float
+        Shannon entropy (bits) of the melody notes' pitch classes relative to the tonic in force
+        (so a key change does not spread it); 2.81 is all seven degrees equally often.
+    distinct_4gram_fraction : float
+        Distinct interval 4-grams (four successive intervals, in semitones) over all of them.
+    longest_run_of_a_4bar_melody : int
+        Most times one 4-bar melody plays back to back (windows starting every bar).
+    largest_share_of_a_4bar_melody : float
+        Share of the score's bars covered by the occurrences of its most covering 4-bar melody.
+    """
+
+    repeated_note_fraction: float
+    strong_beat_tonic_fifth_fraction: float
+    pitch_class_entropy_bits: float
+    distinct_4gram_fraction: float
+    longest_run_of_a_4bar_melody: int
+    largest_share_of_a_4bar_melody: float
+
+
+#: Bars in the windows that :func:`melody_stats` compares.
+MELODY_WINDOW_BARS = 4
+
+
+def _in_force(changes, name: str, times_s) -> list:
+    """The value of the change ``name`` in force at each time (None before the first)."""
+    times, values = series(changes, name)
+    at = np.searchsorted(times, np.asarray(times_s, float) + _AT_S, side="right") - 1
+    return [values[i] if i >= 0 else None for i in at]
+
+
+def melody_stats(score) -> MelodyStats:
+    """Repetition, tonal centre and form of the score's melody voice (see :class:`MelodyStats`).
+
+    A 4-bar melody is the tuple of ``(onset in beats from the window's first bar line, rounded
+    to 1/48 beat; MIDI pitch)`` of the melody notes starting in a window of 4 bars. A window
+    starts on every bar line; windows without a melody note and windows that run past the
+    score's last melody note are left out. A run counts the same melody in windows 4 bars apart
+    without a break; the share counts the bars any of its windows covers.
+    """
+    notes = sorted((n for n in score.notes if n.voice == "melody"), key=lambda n: n.time_s)
+    if len(notes) < 2:
+        raise ValueError(f"the score holds {len(notes)} melody note(s): no melody to judge")
+    pitches = np.array([n.pitch for n in notes])
+    onsets = np.array([n.time_s for n in notes])
+    intervals = np.diff(pitches)
+    beats = beat_position(score.changes, onsets)
+
+    tonic = np.array([key_pitch_class(k) for k in _in_force(score.changes, "bar_key", onsets)])
+    modes = _in_force(score.changes, "bar_mode", onsets)
+    degree = (pitches - tonic) % 12
+    fifth = np.array([(scale(KEYS[t], m)[4] - t) % 12 for t, m in zip(tonic, modes)])
+    whole = np.round(beats)
+    strong = (np.abs(beats - whole) < _ON_BEAT) & (whole % BEATS_PER_BAR % 2 == 0)
+    anchored = (degree == 0) | (degree == fifth)
+
+    counts = np.bincount(degree, minlength=12) / len(degree)
+    counts = counts[counts > 0]
+    grams = [tuple(intervals[i:i + 4]) for i in range(len(intervals) - 3)]
+
+    window_beats = MELODY_WINDOW_BARS * BEATS_PER_BAR
+    total_bars = int(np.round(beats[-1]) // BEATS_PER_BAR) + 1  # to the last melody note's bar
+    melodies = {}
+    for bar in range(total_bars - MELODY_WINDOW_BARS + 1):
+        start = bar * BEATS_PER_BAR
+        inside = (beats >= start - _ON_BEAT) & (beats < start + window_beats - _ON_BEAT)
+        if inside.any():
+            grid = np.round((beats[inside] - start) / _ONSET_GRID_BEATS) * _ONSET_GRID_BEATS
+            melodies[bar] = tuple(zip(np.round(grid, 4).tolist(), pitches[inside].tolist()))
+    longest, covered = 0, {}
+    for bar, melody in melodies.items():
+        run = 1
+        while melodies.get(bar + run * MELODY_WINDOW_BARS) == melody:
+            run += 1
+        longest = max(longest, run)
+        covered.setdefault(melody, set()).update(range(bar, bar + MELODY_WINDOW_BARS))
+    return MelodyStats(
+        repeated_note_fraction=float(np.mean(intervals == 0)),
+        strong_beat_tonic_fifth_fraction=float(anchored[strong].mean()) if strong.any() else np.nan,
+        pitch_class_entropy_bits=float(-(counts * np.log2(counts)).sum()),
+        distinct_4gram_fraction=len(set(grams)) / len(grams) if grams else np.nan,
+        longest_run_of_a_4bar_melody=longest,
+        largest_share_of_a_4bar_melody=max(map(len, covered.values()), default=0) / total_bars)
+
+
+def phrase_stats(score) -> tuple[list[int], Counter]:
+    """Phrase lengths in bars and the cadence chords, from the ``phrase`` changes.
+
+    A phrase runs from the bar line where its number is logged to the next one's; the last
+    phrase, unfinished when the score ends, is left out. Its cadence is the chord sounding in
+    its last bar: the ``chord`` in force at that bar's line (lead-sheet names, as logged).
+
+    Returns
+    -------
+    lengths : list of int
+        Bars per finished phrase, in order.
+    cadences : collections.Counter
+        Finished phrases per cadence chord.
+    """
+    starts, _ = series(score.changes, "phrase")
+    if len(starts) < 2:
+        return [], Counter()
+    bars = np.round(beat_position(score.changes, starts) / BEATS_PER_BAR).astype(int)
+    # Chords change only on bar lines: the one in force just before the next phrase's bar line.
+    cadences = Counter(_in_force(score.changes, "chord", starts[1:] - _BEFORE_S))
+    return np.diff(bars).tolist(), cadences

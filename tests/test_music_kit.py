@@ -9,6 +9,7 @@ import pytest
 import scipy.io.wavfile
 
 from neurofeed.synth import Engine, MusicState
+from neurofeed.synth.score import Change, Note, ScoreLog
 
 SR = 44100
 
@@ -224,19 +225,19 @@ def test_band_occupied_fraction_sees_a_partial_in_the_band():
 
 # -- tempo, onsets, timbre -------------------------------------------------------------------
 
-def clicks(bpm: float, seconds: float = 30.0, offbeat: float = 0.0) -> np.ndarray:
-    """Short 2 kHz pings on every beat, and ``offbeat`` times as loud between beats."""
+def clicks(bpm: float, seconds: float = 20.0) -> np.ndarray:
+    """Short 2 kHz pings on every beat."""
     x = np.zeros((round(seconds * SR), 2))
     ping = (0.5 * np.exp(-np.arange(256) / 40) * np.sin(2 * np.pi * 2000 * np.arange(256) / SR))[:, None]
-    for k, t in enumerate(np.arange(0.5, seconds - 0.5, 30 / bpm)):
-        gain = 1.0 if k % 2 == 0 else offbeat
+    for t in np.arange(0.5, seconds - 0.5, 60 / bpm):
         i = round(t * SR)
-        x[i:i + len(ping)] += gain * ping
+        x[i:i + len(ping)] += ping
     return x
 
 
 @pytest.mark.parametrize("bpm", [50, 60, 66, 72, 100, 120])
 def test_tempo_of_click_trains_has_no_octave_error(bpm):
+    # Under 65 BPM the train's double is in range and as strong: the half-tempo rule decides.
     assert mk.tempo_bpm(clicks(bpm), SR) == pytest.approx(bpm, abs=0.05)
 
 
@@ -307,3 +308,126 @@ def test_the_kit_reads_the_engines_output(engine_render):
     assert mk.true_peak_dbfs(x, sr) < -3.0  # the engine's default ceiling
     assert np.isfinite(mk.rise_events_per_minute(x, sr))
     assert 0.0 < mk.high_band_fraction(x, sr) < 1.0
+
+
+# -- the score -------------------------------------------------------------------------------
+
+def test_reversals_count_turns_of_at_least_the_threshold():
+    assert mk.reversals([0, 1, 2, 3, 4, 5], 3.0) == 0
+    assert mk.reversals([0, 5, 0, 5, 0], 3.0) == 3
+    assert mk.reversals([0, 2, 0, 2, 0, 2], 3.0) == 0  # wobbles under the threshold
+    assert mk.reversals([0, 3, 1, 4, 0], 3.0) == 1  # up 4, then down 4 from the top
+    assert mk.reversals([10, 7, 8, 11, 12], 3.0) == 1  # down 3 (exactly), then up 5
+    assert mk.reversals([0, 2.9, 0], 3.0) == 0
+    assert mk.reversals([], 3.0) == 0
+    assert mk.path_length([0, 5, 0, 5, 0]) == 20.0 and mk.net_change([0, 5, 0, 5, 2]) == 2.0
+
+
+def bar_s(bar: float, bpm: float = 60.0) -> float:
+    return bar * 4 * 60.0 / bpm
+
+
+def tonality_script():
+    """60 BPM to 40 s (bar 10), then 120 BPM; D dorian, Aeolian for 4 bars (bars 4-8), then A
+    Aeolian for 8 bars (bars 20-28, 60-76 s: 16 s that are 4 bars at the first tempo)."""
+    C = Change
+    return [C(0.0, "beat_tempo_bpm", 60.0), C(40.0, "beat_tempo_bpm", 120.0),
+            C(0.0, "bar_key", "D"), C(0.0, "bar_mode", "dorian"),
+            C(16.0, "bar_mode", "aeolian"), C(32.0, "bar_mode", "dorian"),
+            C(60.0, "bar_key", "A"), C(60.0, "bar_mode", "aeolian"),
+            C(76.0, "bar_key", "D"), C(76.0, "bar_mode", "dorian"),
+            C(3.0, "intensity", 0.4), C(9.0, "intensity", 0.6)]
+
+
+def test_series_and_tonality_changes():
+    changes = tonality_script()
+    times, values = mk.series(changes, "intensity")
+    assert times.tolist() == [3.0, 9.0] and values == [0.4, 0.6]
+    changes_ = mk.tonality_changes(changes)
+    assert changes_ == [(16.0, "D", "aeolian"), (32.0, "D", "dorian"), (60.0, "A", "aeolian"),
+                        (76.0, "D", "dorian")]
+    assert mk.tonality_changes(changes, 30.0, 70.0) == changes_[1:3]
+    assert mk.changes_per_minute(changes_, 0.0, 60.0) == pytest.approx(2.0)
+    assert mk.beat_position(changes, [0.0, 40.0, 60.0, 76.0]) == pytest.approx([0, 40, 80, 112])
+
+
+def test_undone_changes_count_bars_on_the_tempo_map():
+    changes = tonality_script()
+    assert mk.undone_within(changes, bars=8) == 2  # after 4 bars, and after 8 at the faster tempo
+    # 16 s are 4 bars at 60 BPM but 8 at 120: only the first is back within 5 bars.
+    assert mk.undone_within(changes, bars=5) == 1
+    assert mk.undone_within(changes, bars=3) == 0
+    assert mk.undone_within(changes, bars=8, start_s=50.0) == 1
+
+
+def score_of(notes, changes):
+    return ScoreLog.from_records(notes, changes)
+
+
+def melody(pitches, beat_s: float = 1.0, first_beat: int = 0):
+    return [Note((first_beat + i) * beat_s, p, 80, 0.5 * beat_s, "melody") for i, p in enumerate(pitches)]
+
+
+def test_melody_stats_repeats_tonal_centre_and_entropy():
+    C = Change
+    first = [62, 62, 69, 64, 62, 65, 64, 69]  # D dorian, a note a beat, 2 bars
+    changes = [C(0.0, "beat_tempo_bpm", 60.0), C(0.0, "bar_key", "D"), C(0.0, "bar_mode", "dorian"),
+               C(8.0, "bar_key", "A")]
+    # The same two bars a fifth up, in A dorian after the key change at bar 2.
+    stats = mk.melody_stats(score_of(melody(first + [p + 7 for p in first]), changes))
+    # Intervals 0 7 -5 -2 3 -1 5 | 0 | 0 7 -5 -2 3 -1 5: 3 of 15 repeat.
+    assert stats.repeated_note_fraction == pytest.approx(3 / 15)
+    # Strong beats (0 and 2 of each bar) play D A D E, then A E A B: tonic or fifth 3 of 4 each.
+    assert stats.strong_beat_tonic_fifth_fraction == pytest.approx(0.75)
+    # Degrees from the tonic in force: 0 0 7 2 0 3 2 7, twice: 3/8, 2/8, 2/8, 1/8.
+    p = np.array([3, 2, 2, 1]) / 8
+    assert stats.pitch_class_entropy_bits == pytest.approx(-(p * np.log2(p)).sum())
+
+
+def test_melody_stats_interval_4grams():
+    C = Change
+    changes = [C(0.0, "beat_tempo_bpm", 60.0), C(0.0, "bar_key", "D"), C(0.0, "bar_mode", "dorian")]
+    stats = mk.melody_stats(score_of(melody([62, 64, 65, 69] * 5), changes))
+    # Intervals 2 1 4 -7 over and over: 16 4-grams, 4 of them distinct.
+    assert stats.distinct_4gram_fraction == pytest.approx(4 / 16)
+
+
+def test_melody_stats_4bar_runs_and_share():
+    C = Change
+    changes = [C(0.0, "beat_tempo_bpm", 90.0), C(0.0, "bar_key", "C"), C(0.0, "bar_mode", "ionian")]
+    theme = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60, 59]  # 4 bars, no period
+    other = [72, 71, 69, 67, 65, 64, 62, 60, 62, 64, 65, 67, 69, 71, 72, 74]
+    beat_s = 60.0 / 90.0
+    stats = mk.melody_stats(score_of(melody(theme * 3 + other + theme, beat_s), changes))
+    # The theme at bars 0, 4, 8 (three in a row) and 16: 16 of 20 bars.
+    assert stats.longest_run_of_a_4bar_melody == 3
+    assert stats.largest_share_of_a_4bar_melody == pytest.approx(16 / 20)
+    # Moving one note of the middle statement by a sixteenth breaks the run.
+    notes = melody(theme * 3 + other + theme, beat_s)
+    notes[20] = Note(notes[20].time_s + beat_s / 4, notes[20].pitch, 80, 0.2, "melody")
+    stats = mk.melody_stats(score_of(notes, changes))
+    assert stats.longest_run_of_a_4bar_melody == 1  # windows 0 and 8 are 8 bars apart
+    assert stats.largest_share_of_a_4bar_melody == pytest.approx(12 / 20)
+
+
+def test_phrase_lengths_and_cadences():
+    C = Change
+    changes = [C(0.0, "beat_tempo_bpm", 60.0)]
+    changes += [C(bar_s(b), "phrase", float(i)) for i, b in enumerate([0, 4, 7, 12, 16], start=1)]
+    changes += [C(bar_s(b), "chord", name) for b, name in
+                [(0, "Dm"), (3, "G"), (4, "Dm"), (6, "A"), (7, "Dm"), (11, "C"), (12, "Dm"), (17, "F")]]
+    lengths, cadences = mk.phrase_stats(score_of([], changes))
+    assert lengths == [4, 3, 5, 4]  # the fifth phrase is unfinished
+    assert cadences == {"G": 1, "A": 1, "C": 1, "Dm": 1}
+
+
+def test_read_score_from_a_session_folder(tmp_path):
+    notes = melody([62, 64, 65])
+    changes = [Change(0.0, "beat_tempo_bpm", 66.0), Change(0.0, "chord", "Dm7"),
+               Change(0.5, "intensity", 0.25)]
+    for name, rows in (("score.tsv", notes), ("score_changes.tsv", changes)):
+        fields = list(vars(rows[0]))
+        lines = ["\t".join(fields)] + ["\t".join(str(getattr(r, f)) for f in fields) for r in rows]
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+    score = mk.read_score(tmp_path)
+    assert score.notes == notes and score.changes == changes
