@@ -107,7 +107,7 @@ PALETTES: dict[str, Palette] = {
             "pulse": Sound("wave", 2, Shape(attack_s=0.003, sustain=0.0, release_s=0.15), 1.3, 0.44,
                            partials=(1.0, 0.0, 0.11, 0.0, 0.04, 0.0, 0.02)),
         },
-        cutoff_hz=(600.0, 9000.0), reverb_wet=0.3, texture=0.0, makeup_db=-4.34),
+        cutoff_hz=(900.0, 12000.0), reverb_wet=0.3, texture=0.0, makeup_db=-4.34),
     "ambient": Palette(
         description="ambient: slow, wide pads with soft bells and a sustained bass, no pulse",
         sounds={
@@ -124,12 +124,12 @@ PALETTES: dict[str, Palette] = {
         sounds={
             "pad": Sound("wave", 16, Shape(attack_s=4.0, sustain=1.0, release_s=5.0), 0.3, 0.5, 0.7,
                          partials=(1.0, 0.5, 0.3, 0.2, 0.1, 0.06), detune_hz=0.6, filtered=True),
-            "melody": Sound("bell", 6, Shape(attack_s=0.08, sustain=0.5, release_s=3.5), 0.7, 0.45,
+            "melody": Sound("bell", 6, Shape(attack_s=0.08, sustain=0.5, release_s=3.5), 0.5, 0.45,
                             partials=(1.0, 0.3, 0.4, 0.0, 0.25, 0.15), keep=0.4),
             "bass": Sound("wave", 4, Shape(attack_s=3.0, sustain=1.0, release_s=4.0), 0.45,
                           partials=(1.0, 0.25, 0.1)),
         },
-        cutoff_hz=(400.0, 4000.0), reverb_wet=0.4, texture=1.0, makeup_db=-4.95),
+        cutoff_hz=(400.0, 4000.0), reverb_wet=0.4, texture=1.0, makeup_db=-4.52),
 }
 #: The palette used when none is chosen.
 DEFAULT_PALETTE = "warm"

@@ -1,0 +1,70 @@
+"""Palettes sound different and keep the same safety and determinism, measured on rendered audio."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from musickit import attack_s, high_band_fraction, onset_rate_per_s, read_wav, spectral_centroid_hz
+
+from neurofeed.errors import InvalidArgumentError
+from neurofeed.synth import Engine, Entrainment, MusicState
+from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES
+
+STATE = MusicState(tempo_bpm=64, key="D", mode="dorian", intensity=0.5, brightness=0.5, volume=1.0,
+                   entrainment=Entrainment("binaural", 6.0, 0.3))
+RENDER_S, SETTLE_S = 40.0, 4.0
+
+
+def render(path, palette: str, seconds: float, seed: int = 4):
+    with Engine("offline", wav_path=path, palette=palette, seed=seed, fade_in_s=0.5, fade_out_s=0.5,
+                state=STATE) as engine:
+        engine.advance(seconds)
+    return read_wav(path)
+
+
+@pytest.fixture(scope="module")
+def timbre(tmp_path_factory):
+    """Per palette: spectral centroid (Hz), median attack (s), onsets per second, share above 4 kHz."""
+    figures = {}
+    for name in PALETTES:
+        sr, x = render(tmp_path_factory.mktemp("palette") / f"{name}.wav", name, RENDER_S)
+        x = x[round(SETTLE_S * sr):round(RENDER_S * sr)]
+        figures[name] = {"centroid": spectral_centroid_hz(x, sr), "attack": attack_s(x, sr),
+                         "onsets": onset_rate_per_s(x, sr), "high": high_band_fraction(x, sr, 4000.0)}
+    return figures
+
+
+@pytest.mark.parametrize("first, second", list(itertools.combinations(PALETTES, 2)))
+def test_palettes_differ_in_centroid_attack_and_density(timbre, first, second):
+    a, b = timbre[first], timbre[second]
+    ratio = {key: max(a[key], b[key]) / min(a[key], b[key]) for key in ("centroid", "attack", "onsets")}
+    assert ratio["centroid"] >= 1.1 and ratio["onsets"] >= 1.3, (a, b)
+    if "drone" not in (first, second):  # the drone has too few onsets for a median attack
+        assert ratio["attack"] >= 1.3, (a, b)
+
+
+def test_warm_palette_is_not_dark(timbre):
+    # Before the palettes, nothing was above 4 kHz; now the strings' cutoff reaches 3.3 kHz at
+    # brightness 0.5 (measured: 2e-5 of the power above 4 kHz, the bass and pad holding the rest).
+    assert timbre["warm"]["high"] >= 1e-5, timbre["warm"]
+
+
+@pytest.mark.parametrize("palette", PALETTES)
+def test_same_seed_and_script_render_identical_bytes(tmp_path, palette):
+    paths = [tmp_path / f"{k}.wav" for k in range(2)]
+    for path in paths:
+        render(path, palette, 6.0, seed=9)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_every_palette_has_a_description_and_the_default_exists():
+    assert DEFAULT_PALETTE in PALETTES
+    assert all(p.description and "\n" not in p.description for p in PALETTES.values())
+
+
+def test_an_unknown_palette_is_refused_naming_the_accepted():
+    with pytest.raises(InvalidArgumentError) as err:
+        Engine("manual", palette="warmer")
+    assert "palette='warmer' is not accepted" in str(err.value)
+    assert "accepted: " + ", ".join(PALETTES) in str(err.value)
