@@ -22,12 +22,15 @@ import numpy as np
 import scipy.io.wavfile
 import scipy.signal as sg
 
+from neurofeed._check import check_range
 from neurofeed.synth.composer import BEATS_PER_BAR
 from neurofeed.synth.score import Change, Note, ScoreLog
 from neurofeed.synth.theory import KEYS, key_pitch_class, scale
 
 # -- reading -------------------------------------------------------------------------------
 
+# Samples per chunk where a whole render is walked through.
+_CHUNK = 2 ** 20
 #: Full scale of each integer PCM sample type: 24-bit PCM is read left-aligned in int32.
 _FULL_SCALE = {np.dtype(np.int16): 2.0 ** 15, np.dtype(np.int32): 2.0 ** 31}
 
@@ -92,7 +95,7 @@ def k_weighting_sos(sr: float) -> np.ndarray:
     of an analogue filter; undoing that transform gives the analogue filter, and transforming it
     again at ``sr`` gives the biquad at ``sr``. At 48 kHz this returns the table itself; at other
     rates the response differs from the 48 kHz one by the bilinear transform's frequency warping
-    only (under 0.01 dB below 10 kHz at 44.1 kHz).
+    only (under 0.01 dB at every frequency from 20 Hz to 20 kHz at 44.1 kHz).
 
     Parameters
     ----------
@@ -130,12 +133,18 @@ def _hop_energies(x: np.ndarray, sr: float) -> np.ndarray:
     """K-weighted energy (sum of squares over samples and channels) per meter hop of 100 ms.
 
     Channel weights are all 1, as BS.1770-4 gives them for left and right. A last partial hop
-    is left out.
+    is left out. Filtered chunk by chunk, the filter state carried across.
     """
     hop = round(METER_HOP_S * sr)
-    y = k_weighted(x, sr) ** 2
-    n = len(y) // hop * hop
-    return y[:n].reshape(-1, hop, y.shape[1]).sum(axis=(1, 2))
+    n = len(x) // hop * hop
+    step = _CHUNK // hop * hop
+    sos = k_weighting_sos(sr)
+    state = np.zeros((len(sos), 2, x.shape[1]))
+    energies = []
+    for start in range(0, n, step):
+        y, state = sg.sosfilt(sos, x[start:min(start + step, n)], axis=0, zi=state)
+        energies.append((y ** 2).reshape(-1, hop, y.shape[1]).sum(axis=(1, 2)))
+    return np.concatenate(energies) if energies else np.empty(0)
 
 
 def _meter(x: np.ndarray, sr: float, window_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +205,8 @@ def segment_loudness(x: np.ndarray, sr: float, start_s: float, duration_s: float
     The whole of ``x`` is K-weighted first, so the filters have settled by the segment.
     """
     start = round(start_s * sr)
-    y = k_weighted(x, sr)[start:start + round(duration_s * sr)]
+    stop = start + round(duration_s * sr)
+    y = k_weighted(x[:stop], sr)[start:]
     return float(_lufs((y ** 2).sum(axis=1).mean()))
 
 
@@ -250,6 +260,10 @@ def rise_events_per_minute(x: np.ndarray, sr: float, threshold_lu: float = 6.0,
     return events / (len(x) / sr / 60.0)
 
 
+# Seconds over which :func:`max_short_term_rise_lu_per_s` measures a rate.
+_RATE_OVER_S = 1.0
+
+
 def max_short_term_rise_lu_per_s(x: np.ndarray, sr: float) -> float:
     """The largest increase of short-term loudness within any 1 s, in LU per second.
 
@@ -259,9 +273,9 @@ def max_short_term_rise_lu_per_s(x: np.ndarray, sr: float) -> float:
     times, short = short_term_loudness(x, sr)
     if not len(short):
         return 0.0
-    rise = largest_rise(times, short, within_s=1.0)
+    rise = largest_rise(times, short, within_s=_RATE_OVER_S)
     rise = rise[short >= programme_floor_lufs(x, sr)]
-    return float(rise.max(initial=0.0)) / 1.0
+    return float(rise.max(initial=0.0)) / _RATE_OVER_S
 
 
 # -- true peak: ITU-R BS.1770-4 Annex 2 -------------------------------------------------------
@@ -269,7 +283,6 @@ def max_short_term_rise_lu_per_s(x: np.ndarray, sr: float) -> float:
 #: BS.1770-4 Annex 2: oversample 4 times through a polyphase FIR of 12 taps per phase.
 OVERSAMPLE = 4
 _TAPS_PER_PHASE = 12
-_CHUNK = 2 ** 20  # samples per chunk in whole-render loops
 
 
 def _oversampling_filter() -> np.ndarray:
@@ -277,7 +290,7 @@ def _oversampling_filter() -> np.ndarray:
 
     The Annex's 48 taps plus one: an odd length delays by a whole number of output samples, so
     the input samples stay on the oversampled grid (an even length would read every peak half an
-    output sample off). A Kaiser window (beta 5) keeps the passband within 0.01 dB up to a quarter
+    output sample off). A Kaiser window (beta 5) keeps the passband within 0.02 dB up to a quarter
     of the input rate and within 0.1 dB up to 0.375 of it (16.5 kHz at 44.1 kHz).
     """
     taps = OVERSAMPLE * _TAPS_PER_PHASE + 1
@@ -292,8 +305,7 @@ def true_peak_dbfs(x: np.ndarray, sr: float) -> float:
     for fixed-point arithmetic and is not needed in float). ``sr`` only names the rate: the
     filter is relative to it.
     """
-    if sr <= 0:
-        raise ValueError(f"sr must be a positive rate in Hz, got {sr!r}")
+    check_range("sr", sr, 0.0, np.inf, unit=" Hz", low_inclusive=False)
     h = _oversampling_filter()
     delay = (len(h) - 1) // 2  # output samples from an input sample to its place on the grid
     pad = _TAPS_PER_PHASE
@@ -342,6 +354,8 @@ def band_envelope(signal: np.ndarray, sr: float, carrier_hz: float,
     envelope : ndarray
         Peak amplitude of the band at each reading (full scale 1).
     """
+    check_range("halfwidth_hz", halfwidth_hz, 0.0, sr / 4, unit=" Hz", low_inclusive=False)
+    check_range("carrier_hz", carrier_hz, halfwidth_hz, sr / 2 - halfwidth_hz, unit=" Hz")
     sos = sg.butter(_BAND_ORDER, halfwidth_hz, fs=sr, output="sos")
     step = max(1, int(sr // (_ENVELOPE_RATE_PER_HZ * halfwidth_hz)))
     state = np.zeros((sos.shape[0], 2), complex)
@@ -365,7 +379,11 @@ def isochronic_depth(x: np.ndarray, sr: float, carrier_hz: float, rate_hz: float
     (:func:`band_envelope`); its envelope is folded on the pulse phase (time × ``rate_hz``,
     64 bins per cycle) and averaged per bin, which averages out the music while keeping the
     pulse. 1 is a gate that closes completely; music in the band fills the gaps and lowers it.
+    ``rate_hz`` must be under ``halfwidth_hz``: the pulse's first sidebands, ``rate_hz`` from the
+    carrier, must pass the band (a faster pulse needs a wider band).
     """
+    check_range("rate_hz", rate_hz, 0.0, halfwidth_hz, unit=" Hz (under halfwidth_hz)",
+                low_inclusive=False, high_inclusive=False)
     times, envelope = band_envelope(_mono(x), sr, carrier_hz, halfwidth_hz)
     bins = (np.floor(times * rate_hz % 1.0 * _PHASE_BINS)).astype(int)
     cycle = np.bincount(bins, envelope, _PHASE_BINS) / np.maximum(np.bincount(bins, minlength=_PHASE_BINS), 1)
@@ -386,6 +404,8 @@ def carrier_beating_db(x: np.ndarray, sr: float, carrier_hz: float, beat_hz: flo
     bin up to twice the half-width (the envelope's whole bandwidth). The louder ear is returned.
     A carrier alone gives an envelope spectrum with nothing at ``beat/2``: about 0 dB or less.
     """
+    check_range("beat_hz", beat_hz, 0.0, 2 * halfwidth_hz, unit=" Hz (under twice halfwidth_hz)",
+                low_inclusive=False, high_inclusive=False)
     target = beat_hz / 2.0
     levels = []
     for channel in x.T:
@@ -442,7 +462,9 @@ def partial_overlap_fraction(notes, carrier_hz, halfwidth_hz: float, start_s: fl
         The carrier in Hz, or a function of time (s) to Hz, vectorised (e.g. ``np.interp`` over
         the score's key changes), for a carrier that follows the key.
     halfwidth_hz : float
-        Half-width of the protected band, in Hz: the issue's ``beat + 2`` Hz.
+        Half-width of the protected band, in Hz: the issue's ``beat + 2`` Hz. A binaural pair
+        has a carrier per ear, ``beat / 2`` either side of its centre: check each ear's, or
+        the centre with ``beat / 2`` more.
     """
     grid = np.arange(start_s, stop_s, OVERLAP_STEP_S)
     carrier = carrier_hz(grid) if callable(carrier_hz) else np.full(len(grid), float(carrier_hz))
@@ -467,6 +489,8 @@ def band_occupied_fraction(x: np.ndarray, sr: float, carrier_hz, halfwidth_hz: f
     which the strongest bin within ± ``halfwidth_hz`` of the carrier is at most ``-floor_db`` dB
     under the frame's strongest bin: the music puts a partial in the carrier's band that is not
     negligible beside its own loudest partial. Frames of digital silence count as unoccupied.
+    A partial's main lobe spans 4 bins (5.4 Hz at 44.1 kHz) either side of it, so one that close
+    outside the band counts too.
 
     Parameters
     ----------
@@ -487,7 +511,7 @@ def band_occupied_fraction(x: np.ndarray, sr: float, carrier_hz, halfwidth_hz: f
         level = np.abs(np.fft.rfft(mono[start:start + _BAND_FRAME] * window))
         loudest = level.max()
         band = np.abs(freqs - hz) <= halfwidth_hz
-        occupied.append(loudest > 0 and 20 * np.log10(level[band].max() / loudest + 1e-300) >= floor_db)
+        occupied.append(loudest > 0 and level[band].max() >= loudest * 10 ** (floor_db / 20))
     return float(np.mean(occupied)) if occupied else 0.0
 
 
@@ -580,8 +604,9 @@ _FRAMES_PER_CHUNK = 8192
 
 def _band_magnitudes(mono: np.ndarray, sr: float, first: int, stop: int) -> np.ndarray:
     """STFT magnitudes (Hann, :data:`_ONSET_FFT`) of frames [first, stop) in the onset band."""
-    idx = np.arange(first, stop)[:, None] * _ONSET_HOP + np.arange(_ONSET_FFT)
-    spectrum = np.abs(np.fft.rfft(mono[idx] * sg.get_window("hann", _ONSET_FFT), axis=1))
+    frames = np.lib.stride_tricks.sliding_window_view(mono, _ONSET_FFT)[first * _ONSET_HOP:
+                                                                         stop * _ONSET_HOP:_ONSET_HOP]
+    spectrum = np.abs(np.fft.rfft(frames * sg.get_window("hann", _ONSET_FFT), axis=1))
     freqs = np.fft.rfftfreq(_ONSET_FFT, 1.0 / sr)
     return spectrum[:, (freqs > _ONSET_BAND_HZ[0]) & (freqs < _ONSET_BAND_HZ[1])]
 
@@ -606,7 +631,8 @@ def onset_envelope(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray]:
     if n_frames <= _ONSET_LAG:
         return np.empty(0), np.empty(0)
     chunks = [(k, min(k + _FRAMES_PER_CHUNK, n_frames)) for k in range(0, n_frames, _FRAMES_PER_CHUNK)]
-    floor = max(_band_magnitudes(mono, sr, a, b).max() for a, b in chunks) * 10 ** (_ONSET_FLOOR_DB / 20)
+    loudest = max(_band_magnitudes(mono, sr, a, b).max() for a, b in chunks)
+    floor = max(loudest * 10 ** (_ONSET_FLOOR_DB / 20), np.finfo(float).tiny)  # silence: no flux
     novelty = []
     for a, b in chunks:
         first = max(a - _ONSET_LAG, 0)
