@@ -8,6 +8,7 @@ import pyloudnorm
 import pytest
 import scipy.io.wavfile
 
+from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth import Engine, MusicState
 from neurofeed.synth.score import Change, Note, ScoreLog
 
@@ -170,6 +171,13 @@ def test_a_steady_partial_in_the_band_fills_the_pulse_gaps():
     partial = 0.5 * np.sin(2 * np.pi * 451 * t)
     masked = mk.isochronic_depth(stereo((gated + partial)[:, None]), SR, 440.0, 6.0)
     assert alone > 0.97 and masked < 0.5
+
+
+def test_a_pulse_faster_than_the_band_is_refused():
+    with pytest.raises(InvalidArgumentError, match="rate_hz must be in"):
+        mk.isochronic_depth(stereo(tone(440, 2)), SR, 440.0, 25.0)  # sidebands outside +-20 Hz
+    with pytest.raises(InvalidArgumentError, match="halfwidth_hz must be in"):
+        mk.band_envelope(tone(440, 2)[:, 0], SR, 440.0, 0.0)
 
 
 def binaural(centre: float, beat: float, seconds: float = 20.0) -> np.ndarray:
