@@ -4,6 +4,8 @@ Pure and deterministic. The engine calls :meth:`Sequencer.until` once per audio 
 returns the notes that start before the end of that block, with their onsets in whole samples.
 A tempo change takes effect on the next beat (the beat already due keeps its place), and
 moves at most ``max_tempo_rate_bpm_per_s`` per second; key and mode change on the next bar.
+Each bar logs its key, mode and chord, and the first bar of each phrase logs the phrase's
+running number (1, 2, 3, ...), from which phrase lengths and cadences can be read back.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ class Sequencer:
         notes : list of (int, Note)
             Onset sample and note, in onset order.
         changes : list of Change
-            ``beat_tempo_bpm``, ``bar_key``, ``bar_mode`` and ``chord`` where they took effect.
+            ``beat_tempo_bpm``, ``bar_key``, ``bar_mode``, ``chord`` and ``phrase`` (the
+            running phrase number, on a phrase's first bar) where they took effect.
         """
         changes: list[Change] = []
         while self._next_beat < end_sample:
@@ -96,6 +99,8 @@ class Sequencer:
             changes += [Change(time_s, "bar_key", self._composer.key),
                         Change(time_s, "bar_mode", self._composer.mode),
                         Change(time_s, "chord", chord_name(c))]
+            if self._composer.phrase_started:
+                changes.append(Change(time_s, "phrase", self._composer.phrase))
         period_s = 60.0 / self._tempo
         for n in self._composer.beat(beat_in_bar, period_s, intensity):
             onset = round(start + n.offset_s * self._sr)
