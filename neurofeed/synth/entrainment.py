@@ -14,17 +14,22 @@ note of the key: it is the centre of a gap between the tonality's *music partial
 fundamentals and harmonics 2 to :data:`HARMONICS` of every scale pitch in the voices' ranges
 (:func:`music_partials_hz`). Gaps are narrow (the partials of seven pitch classes and their
 harmonics leave about 5.3% of the frequency free at best, a little under the minor seventh of
-the key's parent major scale) and widen with frequency, so the carrier is the centre of the
-lowest gap above :data:`CARRIER_RANGE_HZ`'s floor that leaves :data:`CLEARANCE_TARGET_HZ` on
-either side: low, because binaural beats are most salient with carriers of a few hundred Hz
-(around 400-500 Hz), and clear, because the music masks what it comes near. Binaural carriers
-keep 20 Hz (a 12 Hz beat's ear carriers stay ``f + 2`` Hz from every partial): they lie at
-391-739 Hz. Isochronic depth as heard (the mix band-passed +-20 Hz around the carrier, a
-Butterworth of order 4) needs more, measured on 30 s renders at intensity 0.5 with a 10 Hz
-pulse at level 0.3: 0.68 at 20.8 Hz of clearance, 0.90 at 24.7 Hz, 0.93 at 26.2 Hz, 0.97 at
-27.8 Hz (0.93 at intensity 0.7); so isochronic carriers keep 27 Hz and lie at 522-986 Hz.
-Each kind keeps its own carrier, so switching kind crossfades without a glide; a change of
-mode changes the parent scale, so it glides both carriers to their new gaps.
+the key's parent major scale) and widen with frequency, so a carrier is the centre of the
+lowest gap in its kind's :data:`CARRIER_RANGE_HZ` that leaves :data:`CLEARANCE_TARGET_HZ` on
+either side, or else of the widest gap there.
+
+Binaural beats are most salient with carriers of a few hundred Hz (around 400-500 Hz), so
+binaural carriers stay within 300-600 Hz: 310-586 Hz, with 16.5-31.2 Hz of clearance, 20 Hz or
+more in 8 of the 12 parent scales. Every ear's carrier so stays ``f + 2`` Hz clear of the
+partials for beats up to 9.6 Hz (up to 12.5 Hz with 20 Hz of clearance);
+:func:`entrainment_warning` says when not. Isochronic tones need no particular carrier, but
+their depth as heard (the mix band-passed +-20 Hz around the carrier, a Butterworth of order
+4) needs more clearance. Measured with the music kit on 30 s renders (warm palette, 57 BPM,
+a 10 Hz pulse at level 0.3, intensity 0.5 and 0.7): 0.73-0.81 at 20.8 Hz of clearance,
+0.82 at 22.0 Hz, 0.86-0.87 at 23.4 Hz, 0.90-0.91 at 24.7 Hz, 0.95 at 26.2 Hz, 0.96-0.98 at
+27.8 Hz. So isochronic carriers keep 27 Hz and lie at 522-986 Hz. Each kind keeps its
+own carrier, so switching kind crossfades without a glide; a change of mode changes the
+parent scale, so it glides both carriers to their new gaps.
 """
 
 from __future__ import annotations
@@ -42,10 +47,10 @@ from neurofeed.synth.theory import key_pitch_class, normalise_key, normalise_mod
 
 #: The highest harmonic of a note counted as a music partial (the fundamental is the first).
 HARMONICS = 5
-#: Where carriers are searched for, Hz (lowest, highest).
-CARRIER_RANGE_HZ = (300.0, 1000.0)
+#: Per kind of entrainment, where its carrier is searched for, Hz (lowest, highest).
+CARRIER_RANGE_HZ = {"binaural": (300.0, 600.0), "isochronic": (300.0, 1000.0)}
 #: Per kind of entrainment, the clearance in Hz its carrier keeps from every music partial
-#: (measured, see the module's notes).
+#: where its range allows (measured, see the module's notes).
 CLEARANCE_TARGET_HZ = {"binaural": 20.0, "isochronic": 27.0}
 #: Quality factor of :meth:`EntrainmentVoice.notch`'s two band-stop stages: -3 dB at
 #: +-carrier/50 each. The nearest partial, at least 5.3% of the carrier away, loses 1.2 dB.
@@ -96,7 +101,7 @@ def _clearance(partials: tuple[float, ...], hz: float) -> float:
 def _carrier(key: str, mode: str, kind: str) -> tuple[float, float]:
     """(carrier, clearance) in Hz for a tonality and a kind of entrainment."""
     partials = music_partials_hz(key, mode)
-    low, high = CARRIER_RANGE_HZ
+    low, high = CARRIER_RANGE_HZ[kind]
     # Midway between neighbouring partials is as far from both as a point between them can be.
     gaps = [((a + b) / 2, (b - a) / 2) for a, b in itertools.pairwise(partials) if low <= (a + b) / 2 <= high]
     clear = [gap for gap in gaps if gap[1] >= CLEARANCE_TARGET_HZ[kind]]
@@ -111,8 +116,8 @@ def carrier_hz(key: str, mode: str, kind: str = "binaural") -> float:
     """The centre carrier for a tonality, in Hz.
 
     The centre of the lowest gap between the tonality's music partials
-    (:func:`music_partials_hz`) within :data:`CARRIER_RANGE_HZ` that leaves the kind's
-    :data:`CLEARANCE_TARGET_HZ` on either side (every tonality has one); deterministic.
+    (:func:`music_partials_hz`) within the kind's :data:`CARRIER_RANGE_HZ` that leaves its
+    :data:`CLEARANCE_TARGET_HZ` on either side, or else of the widest gap there; deterministic.
 
     Parameters
     ----------
@@ -121,7 +126,7 @@ def carrier_hz(key: str, mode: str, kind: str = "binaural") -> float:
     mode : str
         One of :data:`neurofeed.synth.theory.MODES`.
     kind : str
-        ``"binaural"`` (carriers 391-739 Hz over all tonalities) or ``"isochronic"``
+        ``"binaural"`` (carriers 310-586 Hz over all tonalities) or ``"isochronic"``
         (522-986 Hz).
 
     Returns
@@ -135,7 +140,7 @@ def carrier_hz(key: str, mode: str, kind: str = "binaural") -> float:
 def carrier_clearance_hz(key: str, mode: str, kind: str = "binaural") -> float:
     """Distance in Hz from :func:`carrier_hz` to the nearest music partial.
 
-    20.8-39.3 Hz for binaural carriers, 27.8-52.4 Hz for isochronic ones.
+    16.5-31.2 Hz for binaural carriers, 27.8-52.4 Hz for isochronic ones.
     """
     return _checked(key, mode, kind)[1]
 
@@ -233,7 +238,7 @@ class EntrainmentVoice:
         Two channels, left and right.
     """
 
-    def __init__(self, pyo, *, key: str, mode: str = "dorian", entrainment: Entrainment,
+    def __init__(self, pyo, *, key: str, mode: str, entrainment: Entrainment,
                  reference: float, glide_s: float):
         self._pyo = pyo
         self._keep = []  # pyo objects of notch() that its result reads
@@ -241,9 +246,9 @@ class EntrainmentVoice:
         self._reference = reference
         # The kind whose carrier `carrier` follows: the last one that was on.
         self._kind = "binaural" if entrainment.kind == "off" else entrainment.kind
-        self._carriers = {kind: pyo.SigTo(hz, time=glide_s, init=hz) for kind, hz in self._choices().items()}
-        start = self._choices()[self._kind]
-        self.carrier = pyo.SigTo(start, time=glide_s, init=start)
+        choices = self._choices()
+        self._carriers = {kind: pyo.SigTo(hz, time=glide_s, init=hz) for kind, hz in choices.items()}
+        self.carrier = pyo.SigTo(choices[self._kind], time=glide_s, init=choices[self._kind])
         self.beat = pyo.SigTo(entrainment.frequency_hz, time=glide_s, init=entrainment.frequency_hz)
         binaural, isochronic = self._levels(entrainment)
         self._on = pyo.SigTo(float(entrainment.kind != "off"), time=glide_s, init=0.0)
@@ -299,13 +304,16 @@ class EntrainmentVoice:
         """``signal`` with the carrier's band taken out while entrainment plays, so it cannot mask it.
 
         For the music bus and noise textures. Music partials leave a gap around the carrier,
-        but their reverb, attacks and skirts still reach into it. Measured on 30 s renders
-        with the music kit: in a deep-theta tonality (A Mixolydian, binaural 6 Hz at level 0.3,
-        intensity 0.4, two seeds) the carrier beating falls from 5.6 and 5.1 dB to -2.5 and
-        -1.5 dB over the background; isochronic depth (E Dorian, 10 Hz at level 0.3,
-        intensity 0.7) rises from 0.954 to 0.964. The nearest partial loses at most 1.2 dB.
-        Two band-stop biquads of Q :data:`NOTCH_Q` follow :attr:`carrier`; they fade in and
-        out with the entrainment, leaving ``signal`` untouched while it is off.
+        but their reverb, attacks and skirts still reach into it. Measured with the music kit
+        on 30 s renders (57 BPM, level 0.3; a carrier alone gives -7 dB of beating), without
+        and with the notch, in the warm, ambient and drone palettes: the beating of a deep-theta
+        tonality's carriers (A Mixolydian, binaural 6 Hz, intensity 0.4) -2.9/-13.6,
+        -12.2/-23.7 and -23.9/-31.4 dB; of the least clear binaural carriers (G Dorian,
+        intensity 0.7) -20.5/-21.3, -2.0/-3.1 and -16.6/-19.0 dB; the isochronic depth of the
+        least clear isochronic carrier (E Dorian, 10 Hz, intensity 0.7) 0.925/0.940,
+        0.938/0.946 and 0.943/0.951. The nearest partial loses at most 1.2 dB. Two band-stop
+        biquads of Q :data:`NOTCH_Q` follow :attr:`carrier`; they fade in and out with the
+        entrainment, leaving ``signal`` untouched while it is off.
 
         Parameters
         ----------
@@ -321,10 +329,6 @@ class EntrainmentVoice:
         removed = stopped - signal
         self._keep += [stopped, removed]
         return signal + removed * self._on
-
-    def set_key(self, key: str) -> None:
-        """Glide the carrier to ``key`` in the current mode (temporary: the engine's old call)."""
-        self.set_tonality(key, self._mode)
 
     def start_ear_check(self) -> None:
         """Start the headphone check now: chimes in the left ear, then the right, for :data:`EAR_CHECK_S`.
