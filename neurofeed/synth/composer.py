@@ -49,6 +49,7 @@ from neurofeed.synth.theory import (
     phrase_degrees,
     pivot_degree,
     scale,
+    usable_degrees,
     voice_chord,
 )
 
@@ -196,16 +197,16 @@ class _Theme:
     """What a period is made of, remembered so that it can come back.
 
     Motifs ``a`` and ``b`` and the variations a form calls ``a'``, ``a''`` and ``b'``; the
-    phrase length and form; the chord degrees of its phrases by mode (the last two bars are
-    each phrase's cadence); the cadences of its question and answer; and where each figure
-    started.
+    phrase length and form; the chord degrees of its phrases before the cadence's two bars
+    (one set for every mode that could not play the earlier ones); the cadences of its
+    question and answer; and where each figure started.
     """
 
     level: int
     n_bars: int
     form: tuple[str, ...]
     motifs: dict[str, Motif]
-    harmony: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    harmony: list[tuple[int, ...]] = field(default_factory=list)
     #: The cadence of its question (True) and of its answer (False).
     cadences: dict[bool, str] = field(default_factory=dict)
     #: Where each figure started, in the melody's pentatonic steps from its middle tonic, by
@@ -341,11 +342,15 @@ class Composer:
         cadence = self._choose_cadence(question, theme.cadences.get(question))
         theme.cadences[question] = cadence
         self._endings[_ENDING[cadence]] += 1
-        degrees = phrase_degrees(self.key, self.mode, n_bars, cadence, rng) \
-            if n_bars != theme.n_bars or self.mode not in theme.harmony else None
-        if n_bars == theme.n_bars:  # the theme's chords, with this phrase's cadence
-            opening = theme.harmony.setdefault(self.mode, degrees)[:-2]
+        if n_bars == theme.n_bars:  # the theme's chords (any this mode can play), with this cadence
+            usable = set(usable_degrees(self.key, self.mode))
+            opening = next((h for h in theme.harmony if set(h) <= usable), None)
+            if opening is None:
+                opening = phrase_degrees(self.key, self.mode, n_bars, cadence, rng)[:-2]
+                theme.harmony.append(opening)
             degrees = (*opening, *cadence_degrees(self.key, self.mode, cadence))
+        else:
+            degrees = phrase_degrees(self.key, self.mode, n_bars, cadence, rng)
         self._plan = _Phrase(degrees, form, cadence, question)
         self.phrase += 1
         self.phrase_started = True
