@@ -60,7 +60,7 @@ BASS_RANGE = (36, 47)
 PULSE_RANGE = (48, 59)
 BEATS_PER_BAR = 4
 _STRONG_BEATS = (0, 2)
-#: Phrase lengths in bars and how often a new pair of phrases takes each.
+#: Phrase lengths in bars and how often a new theme (or an answer in a new shape) takes each.
 PHRASE_BARS = {2: 0.08, 3: 0.1, 4: 0.5, 6: 0.14, 8: 0.18}
 
 # Bar labels of a phrase per length; "cad" is the cadence bar, primes are variations.
