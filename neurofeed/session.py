@@ -26,7 +26,7 @@ from neurofeed.finalise import finalise_session
 from neurofeed.folder import AUDIO_FILE, BASELINE_FILE
 from neurofeed.home import library_versions, make_home, session_folder, subject_dir
 from neurofeed.loop import ClosedLoop, LoopResult, lsl_channels
-from neurofeed.loop.calibrator import baseline_shortfall
+from neurofeed.loop.calibrator import baseline_means, baseline_shortfall
 from neurofeed.protocol import Preset, Protocol, preset_fields
 from neurofeed.recorder import SessionRecorder
 from neurofeed.registry import FEEDBACK, REGIONS
@@ -131,7 +131,7 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 audio: AudioChoice = AudioChoice("auto"), seed: int = 0, hop_s: float = 0.1,
                 baseline: Baseline | None = None, lsl_out: str | None = None, on_hop=None,
                 calibrate: bool = False, regions: dict[str, list[str]] | None = None,
-                baseline_file: Path | None = None) -> SessionOutcome:
+                baseline_file: Path | None = None, ear_check: bool = True) -> SessionOutcome:
     """Run one session and return where it went.
 
     Parameters
@@ -166,6 +166,9 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
         names do not choose them (see :func:`neurofeed.bands.features.resolve_region`).
     baseline_file : Path or None
         The stored baseline's file, named when it cannot serve.
+    ear_check : bool
+        Start a binaural preset's music with the left/right headphone check
+        (:data:`neurofeed.synth.entrainment.EAR_CHECK_S` seconds); other presets have none.
     """
     with source:
         extractor = FeatureExtractor.from_info(source.info, hop_s=hop_s, regions=regions)
@@ -194,9 +197,20 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 "estimator": extractor.settings}
         with recording(source, subject=subject, label=label, out=out, **meta) as recorder:
             folder = recorder.folder
+            protocol = Protocol(preset)
+            if baseline is not None:
+                protocol.calibrate(baseline_means(baseline))
+            binaural = preset.entrainment.kind == "binaural"
             with contextlib.ExitStack() as audio_stack:
-                engine, audio_used = _start_engine(audio_stack, audio, folder, seed,
-                                                   virtual=source.speed == "max")
+                # The first beat plays the first hop's music: no lurch from a default state.
+                engine, audio_used = _start_engine(
+                    audio_stack, audio, folder, virtual=source.speed == "max", seed=seed,
+                    state=protocol.first_state(), palette=preset.music.palette,
+                    loudness_lufs=preset.music.loudness_lufs)  # EAR_CHECK_PENDING ear_check=ear_check and binaural)
+                if engine is not None and binaural:
+                    logger.warning("preset %r plays binaural beats: they need headphones (stereo, "
+                                   "left and right the right way round), at a comfortable level",
+                                   preset.name)
                 recorder.update_metadata(audio=audio_used)
                 outlets = None
                 if lsl_out:
@@ -204,7 +218,7 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
 
                     outlets = audio_stack.enter_context(
                         SessionOutlets(lsl_out, lsl_channels(), 1.0 / hop_s))
-                loop = ClosedLoop(source, Protocol(preset), recorder, engine=engine,
+                loop = ClosedLoop(source, protocol, recorder, engine=engine,
                                   extractor=extractor, hop_s=hop_s, baseline=baseline, subject=subject,
                                   outlets=outlets, on_hop=on_hop)
                 result = loop.run()
@@ -330,9 +344,12 @@ def _mkdirs(path: Path) -> Path:
     return path
 
 
-def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path, seed: int, *,
-                  virtual: bool):
-    """Start the engine the choice asks for; return ``(engine or None, what was used)``."""
+def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path, *, virtual: bool,
+                  **settings):
+    """Start the engine the choice asks for; return ``(engine or None, what was used)``.
+
+    ``settings`` are :class:`neurofeed.synth.Engine`'s (seed, state, palette, ...).
+    """
     if audio.kind == "none":
         return None, "none"
     from neurofeed.synth import Engine
@@ -342,14 +359,14 @@ def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path,
                                    "speed renders to a WAV (--audio wav:PATH) or none")
     if audio.kind != "wav":
         try:
-            engine = stack.enter_context(Engine(audio.kind, seed=seed))
+            engine = stack.enter_context(Engine(audio.kind, **settings))
             return engine, engine.backend
         except AudioError as err:
             if audio.kind != "auto":
                 raise
             logger.warning("no audio device (%s); rendering the music to the session folder", err)
     wav = audio.path or folder / AUDIO_FILE
-    engine = stack.enter_context(Engine("manual", seed=seed, wav_path=wav))
+    engine = stack.enter_context(Engine("manual", wav_path=wav, **settings))
     # session.json stores paths by name only (docs/privacy.md): audio.wav in the folder,
     # else the file's name; the engine writes to the full path.
     return engine, f"wav:{_stored_name(wav, folder)}"

@@ -14,7 +14,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 SHARED_EEG = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "eeg"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_eeg() -> Path:
     """Path of ../shared/data/eeg; skips the test, saying why, where it is absent."""
     if not SHARED_EEG.is_dir():

@@ -13,7 +13,7 @@ from _scripted_source import MONTAGE, ScriptedSource, read_s001, run_scripted, s
 
 from neurofeed.bands import Baseline
 from neurofeed.folder import read_table
-from neurofeed.protocol import fit_phases, list_presets, load_preset
+from neurofeed.protocol import Protocol, fit_phases, list_presets, load_preset
 
 
 def matched_tempo(baseline: Baseline) -> float:
@@ -89,7 +89,11 @@ def test_every_preset_plays_its_starting_tempo_from_the_first_hop(tmp_path, name
     preset = fit_phases(load_preset(name), 12.0, 6.0)
     run_scripted(tmp_path / name, ScriptedSource(stationary_eeg(12.0), MONTAGE), preset)
     music = read_table(tmp_path / name / "music.tsv")
-    # The middle of the preset's tempo range (iso-lift: until a match is measured).
-    assert music["tempo_bpm"][0] == pytest.approx(np.mean(preset.music.tempo_bpm))
+    # A feedback preset's rest state (z = 0); iso-lift's range middle until a match is measured.
+    protocol = Protocol(preset)
+    assert music["tempo_bpm"][0] == pytest.approx(protocol.first_state().tempo_bpm)
+    expected = (np.mean(preset.music.tempo_bpm) if preset.iso is not None
+                else protocol.rest_values()["tempo_bpm"])
+    assert music["tempo_bpm"][0] == pytest.approx(expected)
     if preset.iso is None:  # and it stays there through the baseline phase
         assert (music["tempo_bpm"][music["time_s"] < 6.0] == music["tempo_bpm"][0]).all()

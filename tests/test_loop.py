@@ -17,6 +17,7 @@ import pytest
 from _cli import assert_one_line_error, run_cli
 
 from neurofeed.folder import read_table
+from neurofeed.synth.score import MUSIC_CHANGES
 
 SFREQ = 250.0
 CHANNELS = ["Fz", "F3", "F4", "Cz", "Pz", "O1", "Oz", "O2"]
@@ -141,7 +142,7 @@ def test_replay_is_deterministic(tmp_path):
     # A change is named as music.tsv names the field (one spelling: entrainment_hz), and
     # the MIDI text events carry the same names.
     music_fields = set(read_table(first / "music.tsv")) - {"time_s"}
-    assert set(changes["name"]) <= music_fields | {"beat_tempo_bpm", "bar_key", "bar_mode", "chord"}
+    assert set(changes["name"]) <= music_fields | set(MUSIC_CHANGES)
     hz = [float(v) for name, v in zip(changes["name"], changes["value"], strict=True)
           if name == "entrainment_hz"]
     assert hz and hz[0] == 6.0  # deep-theta's entrainment

@@ -233,8 +233,8 @@ def test_lsl_out_channels_are_the_registrys_and_carry_the_recorded_values(tmp_pa
     labels = [label for label, _ in channels]
     assert labels[:len(FEATURES)] == [f.column for f in FEATURES]
     assert labels[len(FEATURES):len(FEATURES) + len(FEEDBACK)] == [f.z_column for f in FEEDBACK.values()]
-    assert labels[-9:] == ["feedback_z", "score", "reward", "tempo_bpm", "intensity", "brightness",
-                           "entrainment_hz", "entrainment_level", "volume"]
+    assert labels[-10:] == ["feedback_z", "score", "reward", "music_score", "tempo_bpm", "intensity",
+                            "brightness", "entrainment_hz", "entrainment_level", "volume"]
     name = f"nf-unit-{uuid.uuid4().hex[:8]}"
     with SessionOutlets(name, channels, 10.0) as outlets:
         found = resolve_byprop("name", f"{name}-features", timeout=10.0)

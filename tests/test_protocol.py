@@ -111,31 +111,36 @@ def test_phases_and_markers_of_time():
         ["baseline", "baseline", "training", "training", "cooldown", "done"]
 
 
-def test_baseline_plays_neutral_music_without_reward():
+def test_baseline_plays_the_rest_music_without_reward():
     protocol = Protocol(load_preset("relax-alpha"))
     steps = _run(protocol, lambda t: 3.0, 0, 10)
     assert all(s.phase == "baseline" and not s.reward and s.feature_z is None for s in steps)
-    assert steps[-1].state.tempo_bpm == pytest.approx(65.0)
-    assert steps[-1].state.mode == "mixolydian"  # valence 0.4, the middle of [0, 0.8]
+    # The music of z = 0 (score 0.224 of score_z = [-1, 10] on the ln(1 + |z|) scale): where
+    # training starts.
+    rest = math.log(2) / (math.log(2) + math.log(11))
+    assert protocol.rest_score() == pytest.approx(rest)
+    assert steps[-1].state.tempo_bpm == pytest.approx(70.0 - 10.0 * rest)
+    assert steps[-1].state.mode == "mixolydian"  # valence 0.18
 
 
 def test_relax_alpha_step_response_and_reversal(tmp_path):
-    preset = load_preset(_short("relax-alpha", tmp_path, baseline_s=1, training_s=200))
+    preset = load_preset(_short("relax-alpha", tmp_path, baseline_s=1, training_s=1200))
     protocol = Protocol(preset)
-    low = _run(protocol, lambda t: -1.0, 0, 40)
+    # Below the bottom of score_z: the music settles at the slow, dark, dull end.
+    low = _run(protocol, lambda t: -3.0, 0, 200)
     assert not low[-1].reward
     assert low[-1].state.tempo_bpm == pytest.approx(70.0)
     assert low[-1].state.brightness == pytest.approx(0.3)
-    # Alpha steps up: reward within the smoothing time, brightness rises, tempo heads to 60 BPM
-    # (12 spreads is past the top of score_z).
-    high = _run(protocol, lambda t: 12.0, 40, 80)
+    # Alpha steps up: reward within the smoothing time, and the music follows the trend over
+    # its slower time constant: brightness rises, tempo heads to 60 BPM, the mode to Lydian.
+    high = _run(protocol, lambda t: 14.0, 200, 500)
     first_reward = next(s.time_s for s in high if s.reward)
-    assert first_reward - 40 <= 2 * preset.feedback.smoothing_s
+    assert first_reward - 200 <= 2 * preset.feedback.smoothing_s
     assert high[-1].state.tempo_bpm == pytest.approx(60.0)
     assert high[-1].state.brightness == pytest.approx(0.75)
     assert high[-1].state.mode == "lydian"
     # And back down.
-    down = _run(protocol, lambda t: -1.0, 80, 120)
+    down = _run(protocol, lambda t: -3.0, 500, 900)
     assert not down[-1].reward
     assert down[-1].state.tempo_bpm == pytest.approx(70.0)
     assert down[-1].state.mode == "dorian"
@@ -150,7 +155,7 @@ def test_reward_hysteresis_does_not_flicker(tmp_path):
     assert all(s.reward for s in steps)
 
 
-def test_no_estimate_holds_then_eases_to_neutral(tmp_path):
+def test_no_estimate_holds_then_eases_to_the_rest_state(tmp_path):
     preset = load_preset(_short("relax-alpha", tmp_path, baseline_s=0))
     protocol = Protocol(preset)
     before = _run(protocol, lambda t: 2.0, 0, 30)[-1]
@@ -163,8 +168,10 @@ def test_no_estimate_holds_then_eases_to_neutral(tmp_path):
     # ... until the estimates have been missing for longer than STALE_S.
     assert all(s.held and not s.reward for s in held)
     assert held[-1].state.tempo_bpm == pytest.approx(before.state.tempo_bpm)
-    eased = _run(protocol, lambda t: None, 32, 60)
-    assert eased[-1].state.tempo_bpm == pytest.approx(65.0)  # neutral
+    eased = _run(protocol, lambda t: None, 32, 332)
+    # At the rest state (z = 0) but for the music's dead band.
+    rest = protocol.rest_values()["tempo_bpm"]
+    assert eased[-1].state.tempo_bpm == pytest.approx(rest, abs=12.0 * preset.musical_time.deadband)
     resumed = _run(protocol, lambda t: 2.0, 60, 62)
     assert not resumed[-1].held and resumed[-1].feature_z is not None
 

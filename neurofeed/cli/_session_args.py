@@ -45,10 +45,22 @@ def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: b
                        help="channels of a region of interest, for montages without standard "
                             "10-20 names: posterior=... (alpha) or frontal_midline=... (theta); "
                             "repeat for both")
+    add_palette_argument(group, "the preset's palette")
+    group.add_argument("--no-ear-check", action="store_true",
+                       help="skip the left/right headphone check a binaural preset starts with")
     group.add_argument("--no-status", action="store_true", help="do not print the live status line")
     group.add_argument("--no-report", action="store_true",
                        help="do not build the HTML report at the end (build it later with "
                             "'neurofeed report DIR')")
+
+
+def add_palette_argument(group, default: str) -> None:
+    """Add ``--palette NAME``, its help listing every palette and what it sounds like."""
+    from neurofeed.synth.palettes import PALETTES
+
+    listed = "; ".join(f"{name}: {palette.description}" for name, palette in PALETTES.items())
+    group.add_argument("--palette", default=None, metavar="NAME",
+                       help=f"the instruments the music is played on (default {default}): {listed}")
 
 
 def parse_regions(texts: list[str]) -> dict[str, list[str]]:
@@ -77,7 +89,7 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
     from neurofeed.bands import Baseline
     from neurofeed.folder import check_output_folder
     from neurofeed.home import check_home, check_subject
-    from neurofeed.protocol import fit_phases, load_preset
+    from neurofeed.protocol import fit_phases, load_preset, with_palette
     from neurofeed.session import AudioChoice, check_stored_baseline, run_session, stored_baseline_path
 
     subject = check_subject(args.subject)
@@ -101,6 +113,8 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
         check_stored_baseline(baseline, preset, stored)
         baseline_s = 0.0
     preset = fit_phases(preset, duration_s, baseline_s)
+    if args.palette is not None:
+        preset = with_palette(preset, args.palette)
     source = make_source()
     if calibrate and source.speed == "max" and audio.kind not in ("wav", "none"):
         audio = AudioChoice("none")
@@ -114,7 +128,8 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
         outcome = run_session(source, preset, subject=subject, out=args.out, audio=audio,
                               seed=args.seed, baseline=baseline,
                               lsl_out=args.lsl_out, on_hop=printer, calibrate=calibrate,
-                              regions=regions, baseline_file=stored if baseline is not None else None)
+                              regions=regions, baseline_file=stored if baseline is not None else None,
+                              ear_check=not args.no_ear_check)
         stopping.enter_context(signals.deferred())
     finally:
         if printer is not None:

@@ -16,7 +16,11 @@ _WAV_HEADER_BYTES = 44
 
 
 def register(subparsers) -> None:
+    from neurofeed.cli._session_args import add_palette_argument
+    from neurofeed.synth.engine import LOUDNESS_RANGE_LUFS
     from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
+    from neurofeed.synth.palettes import DEFAULT_PALETTE
+    from neurofeed.synth.patch import REFERENCE_LUFS
     from neurofeed.synth.state import RANGES
     from neurofeed.synth.theory import KEYS, MODES
 
@@ -31,7 +35,8 @@ def register(subparsers) -> None:
             "--duration 30",
             "neurofeed play --tempo 50 --mode aeolian --entrainment isochronic:5 --duration 60s "
             "--wav theta.wav",
-            "neurofeed play --duration 20 --wav calm.wav --midi calm.mid --seed 3"),
+            "neurofeed play --duration 20 --wav calm.wav --midi calm.mid --seed 3",
+            "neurofeed play --palette drone --duration 60"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     low, high, _ = RANGES["tempo_bpm"]
     parser.add_argument("--tempo", type=float, default=64.0, metavar="BPM",
@@ -61,6 +66,11 @@ def register(subparsers) -> None:
                         help="real-time output when not rendering (default auto: JACK, then PortAudio)")
     parser.add_argument("--device", type=int, metavar="N",
                         help="PortAudio output device (see 'neurofeed devices')")
+    add_palette_argument(parser, DEFAULT_PALETTE)
+    low, high = LOUDNESS_RANGE_LUFS
+    parser.add_argument("--loudness", type=float, default=REFERENCE_LUFS, metavar="LUFS",
+                        help=f"integrated loudness (ITU-R BS.1770) at intensity 0.5 and volume 1, "
+                             f"{low:g} to {high:g} (default {REFERENCE_LUFS:g})")
     parser.add_argument("--ceiling", type=float, default=-3.0, metavar="DBFS",
                         help=f"hard output ceiling in dBFS, {MIN_CEILING_DBFS:g} to {MAX_CEILING_DBFS:g} "
                              "(default -3)")
@@ -104,8 +114,9 @@ def _voices_from_args(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from neurofeed.synth.engine import Engine
+    from neurofeed.synth.engine import LOUDNESS_RANGE_LUFS, Engine
     from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
+    from neurofeed.synth.palettes import PALETTES
 
     duration_s = parse_duration(args.duration)
     state = _state_from_args(args)
@@ -115,8 +126,10 @@ def run(args: argparse.Namespace) -> int:
     if args.midi:
         check_writable_file("--midi", args.midi)
     backend = "offline" if wav else args.backend
+    palette = check_option("--palette", args.palette, tuple(PALETTES))
+    loudness = check_range("--loudness", args.loudness, *LOUDNESS_RANGE_LUFS, unit=" LUFS")
     engine = Engine(backend, state=state, seed=args.seed, wav_path=wav, voices=voices,
-                    device=args.device, ceiling_dbfs=ceiling)
+                    device=args.device, ceiling_dbfs=ceiling, palette=palette, loudness_lufs=loudness)
     interrupted = False
     music_s = 0.0
     with engine:
@@ -136,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     midi = f", score -> {args.midi}" if args.midi else ""
     stopped = " (interrupted)" if interrupted else ""
     print(f"played {music_s:.1f} s{stopped} + {engine.time_s - music_s:.1f} s fade-out, "
-          f"{len(engine.score.notes)} notes, {state.key} {state.mode} at {state.tempo_bpm:g} BPM{xruns} "
+          f"{len(engine.score.notes)} notes, {state.key} {state.mode} at {state.tempo_bpm:g} BPM on the "
+          f"{palette} palette{xruns} "
           f"-> {where}{midi}", file=sys.stdout)
     return signals.exit_status(130 if interrupted else 0)

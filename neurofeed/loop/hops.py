@@ -61,7 +61,7 @@ _MUSIC_ROW = ("time_s", *(c.name for c in MUSIC_COLUMNS))
 _music_row = attrgetter(*(c.attribute for c in MUSIC_COLUMNS))
 _music_numbers = attrgetter(*(c.attribute for c in _MUSIC_NUMBERS))
 #: The protocol's numbers, after the features' z-scores: (column, unit).
-_STEP_COLUMNS = (("feedback_z", "z"), ("score", "1"), ("reward", "1"))
+_STEP_COLUMNS = (("feedback_z", "z"), ("score", "1"), ("reward", "1"), ("music_score", "1"))
 
 
 def lsl_channels() -> list[tuple[str, str]]:
@@ -69,7 +69,7 @@ def lsl_channels() -> list[tuple[str, str]]:
 
     Every feature's features.tsv column and unit (:data:`neurofeed.registry.FEATURES`),
     the z-scores of the features a preset can feed back, the protocol's feedback z-score,
-    score and reward, then the music's numbers (:data:`MUSIC_COLUMNS`).
+    score, reward and the score the music follows, then the music's numbers (:data:`MUSIC_COLUMNS`).
     """
     return ([(f.column, f.unit) for f in FEATURES]
             + [(f.z_column, "z") for f in FEEDBACK.values()]
@@ -147,7 +147,7 @@ class HopWriter:
         for f in FEEDBACK.values():
             row[f.z_column] = None if z_scores is None else z_scores.get(f.key)
         row.update({"feedback_z": step.feature_z, "score": step.score, "reward": int(step.reward),
-                    "held": int(step.held), "progress": step.progress,
+                    "music_score": step.music_score, "held": int(step.held), "progress": step.progress,
                     "n_bad_channels": int(bad.sum())})
         self.recorder.write_row("features", row)
         flags = frame.artifacts
@@ -195,7 +195,8 @@ class HopWriter:
                   for f in FEATURES]
         values += [math.nan if z_scores is None else _number(z_scores.get(f.key))
                    for f in FEEDBACK.values()]
-        values += [_number(step.feature_z), _number(step.score), float(step.reward)]
+        values += [_number(step.feature_z), _number(step.score), float(step.reward),
+                   step.music_score]
         values += [float(value) for value in _music_numbers(step.state)]
         self.outlets.push_values(values, timestamp)
 

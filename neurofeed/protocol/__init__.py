@@ -2,7 +2,14 @@
 
 from neurofeed.errors import PresetError
 from neurofeed.protocol.mapping import PHASES, Protocol, ProtocolStep
-from neurofeed.protocol.presets import Preset, fit_phases, list_presets, load_preset, preset_fields
+from neurofeed.protocol.presets import (
+    Preset,
+    fit_phases,
+    list_presets,
+    load_preset,
+    preset_fields,
+    with_palette,
+)
 
 __all__ = ["PHASES", "Preset", "PresetError", "Protocol", "ProtocolStep",
-           "fit_phases", "list_presets", "load_preset", "preset_fields"]
+           "fit_phases", "list_presets", "load_preset", "preset_fields", "with_palette"]

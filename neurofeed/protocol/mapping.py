@@ -1,8 +1,13 @@
 """The protocol: a pure mapping from features and session time to a MusicState.
 
-Its only state is small and explicit: the phase, an exponential smoother, the reward
-hysteresis, the slew limiter, and, for an iso preset, the glide's progress. Feed it
-the same features at the same times and it returns the same music.
+Two paths leave the feedback z-score. The reward follows it closely (the preset's
+``[feedback].smoothing_s``). The music follows its trend in musical time
+(``[musical_time]``): a slower smoothing, a dead band that noise cannot cross, slew
+limits on every parameter, and mode changes that need a sustained move, a hold and a
+dwell counted in bars. Its only state is small and explicit: the phase, the two
+smoothers, the reward hysteresis, the music's score, the slew limiter, the bars played
+and the mode's bookkeeping, and, for an iso preset, the glide's progress. Feed it the same
+features at the same times and it returns the same music.
 """
 
 from __future__ import annotations
@@ -13,20 +18,20 @@ from dataclasses import dataclass
 
 from neurofeed.bands.baseline import ExponentialSmoother
 from neurofeed.protocol.presets import Preset
-from neurofeed.synth.state import Entrainment, MusicState, mode_from_valence
+from neurofeed.synth.composer import BEATS_PER_BAR
+from neurofeed.synth.state import MODES, Entrainment, MusicState, mode_from_valence
 
 PHASES = ("baseline", "training", "cooldown", "done")
 #: How long after the last estimate the feedback still counts as current, in seconds:
 #: chunks from a device or network arrive unevenly, so a hop may bring no new window.
 STALE_S = 0.5
 #: How long the music holds its last good state when features stop, in seconds,
-#: before it eases toward neutral.
+#: before it eases toward its rest state (the music of an unchanged state, z = 0).
 HOLD_S = 2.0
-#: Valence margin a mode change must clear beyond the boundary, so that a feature
-#: hovering at a boundary does not flip the mode back and forth.
-MODE_HYSTERESIS = 0.08
 #: Entrainment level change limit, per second.
 ENTRAINMENT_LEVEL_PER_S = 0.05
+# Valence spanned by one mode: the seven modes share [-1, 1] equally (mode_from_valence).
+_MODE_WIDTH = 2.0 / len(MODES)
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,12 @@ class ProtocolStep:
         Whether the listener is being rewarded now (always False outside training).
     held : bool
         True while there is no estimate (or the window is an artifact window) and the
-        music holds or eases to neutral.
+        music holds or eases to its rest state.
     progress : float
         An iso preset's glide progress, 0 to 1 (0 for other kinds).
+    music_score : float
+        The score the music follows (0-1): the trend of the feedback, through the
+        ``[musical_time]`` smoothing and dead band (an iso preset: its glide progress).
     """
 
     time_s: float
@@ -64,6 +72,7 @@ class ProtocolStep:
     reward: bool
     held: bool
     progress: float
+    music_score: float
 
 
 def _lerp(pair: tuple[float, float], fraction: float) -> float:
@@ -87,6 +96,20 @@ def _unit(value: float, pair: tuple[float, float]) -> float:
     return min(max((value - pair[0]) / (pair[1] - pair[0]), 0.0), 1.0)
 
 
+def _follow(value: float, target: float, dt: float, tau_s: float) -> float:
+    """One step of exponential smoothing of ``target`` with time constant ``tau_s`` seconds."""
+    return target if tau_s <= 0 else value + (1.0 - math.exp(-dt / tau_s)) * (target - value)
+
+
+def mode_position(valence: float) -> float:
+    """Valence on the mode scale: mode ``i`` of :data:`MODES` covers ``[i, i + 1)``.
+
+    The inverse of :func:`neurofeed.synth.state.mode_from_valence` before it rounds down:
+    0 is the bright end (valence 1), 7 the dark end (valence -1).
+    """
+    return (1.0 - valence) / _MODE_WIDTH
+
+
 class Protocol:
     """Step a preset through its phases, turning feature z-scores into MusicStates.
 
@@ -100,11 +123,17 @@ class Protocol:
     ``step`` takes the feedback feature's z-score against the baseline (None during
     the baseline phase, or when a window gives no estimate), in spreads of the baseline's
     smoothed values (:mod:`neurofeed.loop.scale`). The music starts at
-    :meth:`start_values` (an iso preset calibrated before its first step starts matched)
-    and stays there until the first estimate. The music targets follow the score; every
+    :meth:`start_values`: for a feedback preset its rest state, the music of an
+    unchanged state (z = 0), so that training starts where the baseline phase played; an
+    iso preset calibrated before its first step starts matched. The music's score follows
+    the trend of the feedback (:class:`~neurofeed.protocol.presets.MusicalTime`); every
     continuous parameter then moves toward its target no faster than the preset's
-    ``[limits]``, and the mode changes only when the slew-limited valence is clearly
-    inside another mode's band. So the music never jumps.
+    ``[limits]``, and the mode moves one step at a time, in musical time. So the music
+    never jumps, and does not turn back and forth with the noise of the EEG.
+
+    The cool-down lowers tempo, intensity and brightness and keeps the mode, but never
+    ends darker than the mode the training spent the median of its time in: a session
+    ends no darker than where the listener was.
     """
 
     def __init__(self, preset: Preset):
@@ -115,10 +144,18 @@ class Protocol:
         self._smoothed: float | None = None
         self._reward = False
         self._last_estimate_time = -math.inf
-        self._last_score = 0.5
         self._progress = 0.0
         self._iso_start: tuple[float, float] | None = None
         self._artifact = False
+        # The music's path: its slower smoothing of z and the score it follows.
+        self._music_z = 0.0
+        self._followed = self._music_score = self.rest_score()
+        # Musical time: bars played, the bar of the last mode change, and a waiting change.
+        self._bars = 0.0
+        self._mode_changed_bar = 0.0
+        self._waiting: tuple[str, float] | None = None
+        # Hops spent in each mode during training (the cool-down's floor is their median).
+        self._training_modes = dict.fromkeys(MODES, 0)
         self._start()
 
     def _start(self) -> None:
@@ -139,23 +176,29 @@ class Protocol:
             return "cooldown"
         return "done"
 
-    def neutral_values(self) -> dict[str, float]:
-        """The middle of each preset range: a feedback preset's start and baseline phase,
-        and where the music eases to when estimates stop."""
-        music = self.preset.music
-        return {name: _lerp(getattr(music, name), 0.5)
-                for name in ("tempo_bpm", "valence", "intensity", "brightness")}
+    def rest_score(self) -> float:
+        """The score of an unchanged state (z = 0): where a feedback preset's music rests."""
+        return _unit(compress_z(0.0), self._score_range)
+
+    def rest_values(self) -> dict[str, float]:
+        """The music of an unchanged state (z = 0): a feedback preset's start and baseline
+        phase, and where the music eases to when estimates stop."""
+        return self._score_values(self.rest_score())
 
     def start_values(self) -> dict[str, float]:
         """The music of the first hop and of the baseline phase.
 
         An iso preset's matched start (:meth:`calibrate`; the middle of its tempo and
         valence ranges until then) with its first intensity and brightness; for other
-        presets, :meth:`neutral_values`.
+        presets, :meth:`rest_values`.
         """
         if self.preset.iso is None:
-            return self.neutral_values()
+            return self.rest_values()
         return self._iso_values(0.0)
+
+    def first_state(self) -> MusicState:
+        """The music of the first hop, for the engine to start in (its first beat plays it)."""
+        return self._state(self.preset.entrainment.kind, self.preset.entrainment.frequency_hz)
 
     def calibrate(self, baseline: Mapping[str, float]) -> None:
         """Give the protocol the baseline's mean raw features (an iso preset's start point).
@@ -203,10 +246,11 @@ class Protocol:
         self._artifact = artifact
         phase = self.phase_at(time_s)
         feedback = self.preset.feedback
+        fresh_z = None
         if (feature_z is not None and not artifact and math.isfinite(feature_z)
                 and phase != "baseline"):
-            z = feature_z if feedback.direction == "up" else -feature_z
-            self._smoothed = self._smoother.update({"z": z}, time_s)["z"]
+            fresh_z = feature_z if feedback.direction == "up" else -feature_z
+            self._smoothed = self._smoother.update({"z": fresh_z}, time_s)["z"]
             self._last_estimate_time = time_s
         held = phase in ("training", "cooldown") and (
             artifact or time_s - self._last_estimate_time > STALE_S)
@@ -217,56 +261,74 @@ class Protocol:
             self._reward = self._smoothed >= threshold
         else:
             self._reward = False
-        targets, entrainment = self._targets(phase, time_s, dt, score)
+        if phase == "training":
+            self._follow_trend(fresh_z, held, time_s, dt)
+        targets = self._targets(phase, dt)
         self._slew(targets, dt)
-        state = MusicState(
-            tempo_bpm=self._values["tempo_bpm"], key=self.preset.music.key, mode=self._update_mode(),
-            intensity=self._values["intensity"], brightness=self._values["brightness"],
-            entrainment=Entrainment(entrainment.kind, entrainment.frequency_hz,
-                                    self._values["entrainment_level"]) if entrainment.kind != "off"
-            else Entrainment("off", entrainment.frequency_hz, 0.0),
-            volume=self.preset.music.volume)
-        return ProtocolStep(time_s, phase, state, self._smoothed if fresh else None, score,
-                            self._reward and phase == "training", held, self._progress)
+        self._bars += dt * self._values["tempo_bpm"] / 60.0 / BEATS_PER_BAR
+        self._update_mode(phase)
+        spec = self.preset.entrainment
+        return ProtocolStep(time_s, phase, self._state(spec.kind, spec.frequency_hz),
+                            self._smoothed if fresh else None, score,
+                            self._reward and phase == "training", held, self._progress,
+                            self._progress if self.preset.iso is not None else self._music_score)
 
     # -- internals ---------------------------------------------------------------------
-    def _targets(self, phase: str, time_s: float, dt: float, score: float | None):
+    def _state(self, kind: str, frequency_hz: float) -> MusicState:
+        level = self._values["entrainment_level"] if kind != "off" else 0.0
+        return MusicState(
+            tempo_bpm=self._values["tempo_bpm"], key=self.preset.music.key, mode=self._mode,
+            intensity=self._values["intensity"], brightness=self._values["brightness"],
+            entrainment=Entrainment(kind, frequency_hz, level), volume=self.preset.music.volume)
+
+    def _follow_trend(self, z: float | None, held: bool, time_s: float, dt: float) -> None:
+        """Move the music's score with the trend of the feedback (training only).
+
+        A fresh estimate moves the slow smoothing; an artifact or a short gap holds it;
+        after :data:`HOLD_S` without estimates it eases toward z = 0 (the rest state).
+        The score then follows the smoothed value through the dead band.
+        """
+        timing = self.preset.musical_time
+        if z is not None:
+            self._music_z = _follow(self._music_z, z, dt, timing.smoothing_s)
+        elif held and not self._artifact and time_s - self._last_estimate_time > HOLD_S:
+            self._music_z = _follow(self._music_z, 0.0, dt, timing.smoothing_s)
+        else:
+            return
+        # The dead band works on the unclipped score, so that z beyond score_z still takes the
+        # music to the end of its ranges.
+        low, high = self._score_range
+        trend = (compress_z(self._music_z) - low) / (high - low)
+        gap = trend - self._followed
+        if abs(gap) > timing.deadband:
+            self._followed = trend - math.copysign(timing.deadband, gap)
+        self._music_score = min(max(self._followed, 0.0), 1.0)
+
+    def _targets(self, phase: str, dt: float) -> dict[str, float]:
         music, spec = self.preset.music, self.preset.entrainment
-        neutral = self.neutral_values()
         if phase == "baseline":
-            return dict(self.start_values(), entrainment_level=0.0), spec
+            return dict(self.start_values(), entrainment_level=0.0)
         if phase in ("cooldown", "done"):
-            calm = {"tempo_bpm": min(music.tempo_bpm), "valence": self._values["valence"],
+            floor = MODES[self._median_training_mode()]
+            valence = self._values["valence"]
+            if MODES.index(self._mode) > MODES.index(floor):
+                valence = max(valence, 1.0 - (MODES.index(floor) + 0.5) * _MODE_WIDTH)
+            return {"tempo_bpm": min(music.tempo_bpm), "valence": valence,
                     "intensity": min(music.intensity) * 0.6, "brightness": min(music.brightness),
                     "entrainment_level": 0.0}
-            return calm, spec
-        if score is None:
-            # Held: in an artifact, briefly after the last estimate, and before the first
-            # one (the start values stay until the feedback decides).
-            if (self._artifact or self._smoothed is None
-                    or time_s - self._last_estimate_time <= HOLD_S):
-                targets = dict(self._held_targets())
-            else:
-                targets = dict(neutral)
-            return dict(targets, entrainment_level=spec.level), spec
-        self._last_score = score
         if self.preset.iso is not None:
-            return dict(self._iso_targets(dt), entrainment_level=spec.level), spec
-        return dict(self._score_targets(score), entrainment_level=spec.level), spec
+            return dict(self._iso_targets(dt), entrainment_level=spec.level)
+        return dict(self._score_values(self._music_score), entrainment_level=spec.level)
 
-    def _score_targets(self, score: float) -> dict[str, float]:
+    def _score_values(self, score: float) -> dict[str, float]:
         music = self.preset.music
         return {name: _lerp(getattr(music, name), score)
                 for name in ("tempo_bpm", "valence", "intensity", "brightness")}
 
-    def _held_targets(self) -> dict[str, float]:
-        if self.preset.iso is not None:
-            return self._iso_targets(0.0)
-        return self._score_targets(self._last_score)
-
     def _iso_targets(self, dt: float) -> dict[str, float]:
         iso = self.preset.iso
-        if self._smoothed is not None and dt > 0:
+        if self._smoothed is not None and dt > 0 and not self._artifact \
+                and self._last_time - self._last_estimate_time <= STALE_S:
             # Full speed while following, stopped below pause_z, proportional in between.
             rate = _unit(self._smoothed, (iso.pause_z, iso.follow_z)) if iso.follow_z > iso.pause_z \
                 else float(self._smoothed >= iso.follow_z)
@@ -293,11 +355,47 @@ class Protocol:
             current = self._values[name]
             self._values[name] = current + min(max(target - current, -step), step)
 
-    def _update_mode(self) -> str:
-        valence = self._values["valence"]
-        candidate = mode_from_valence(valence)
-        above = mode_from_valence(min(valence + MODE_HYSTERESIS, 1.0))
-        below = mode_from_valence(max(valence - MODE_HYSTERESIS, -1.0))
-        if candidate != self._mode and above == candidate == below:
-            self._mode = candidate
-        return self._mode
+    def _median_training_mode(self) -> int:
+        """Index in :data:`MODES` of the mode the training spent the median hop in."""
+        counts = [self._training_modes[m] for m in MODES]
+        total = sum(counts)
+        if not total:
+            return MODES.index(self._mode)
+        running = 0
+        for index, count in enumerate(counts):
+            running += count
+            if running * 2 >= total:
+                return index
+        return len(MODES) - 1
+
+    def _update_mode(self, phase: str) -> None:
+        """Move the mode one step when the valence has settled in the next one, in musical time.
+
+        The valence must lie ``hysteresis_modes`` of a mode's width inside the neighbouring
+        mode, stay there for ``hold_bars``, and ``dwell_bars`` must have passed since the
+        last change. The baseline phase's music (an iso preset's running match) waits for
+        neither; the cool-down's changes are planned, not noise, so they need no hold, and
+        only brighten.
+        """
+        timing = self.preset.musical_time
+        hold, dwell = {"baseline": (0.0, 0.0), "training": (timing.hold_bars, timing.dwell_bars)
+                       }.get(phase, (0.0, timing.dwell_bars))
+        position = mode_position(self._values["valence"])
+        current = MODES.index(self._mode)
+        if position < current - timing.hysteresis_modes:
+            wanted = current - 1
+        elif position > current + 1 + timing.hysteresis_modes and phase in ("baseline", "training"):
+            wanted = current + 1
+        else:
+            wanted = current
+        if wanted == current:
+            self._waiting = None
+        else:
+            if self._waiting is None or self._waiting[0] != MODES[wanted]:
+                self._waiting = (MODES[wanted], self._bars)
+            if (self._bars - self._waiting[1] >= hold
+                    and self._bars - self._mode_changed_bar >= dwell):
+                self._mode, self._waiting = MODES[wanted], None
+                self._mode_changed_bar = self._bars
+        if phase == "training":
+            self._training_modes[self._mode] += 1

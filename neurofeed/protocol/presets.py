@@ -1,7 +1,9 @@
 """Protocol presets: TOML files validated on load, before anything starts.
 
 A preset has the tables ``[phases]``, ``[feedback]``, ``[music]``, ``[entrainment]``,
-``[limits]``, and, for ``kind = "iso"``, ``[iso]``. The built-in presets are the TOML
+``[limits]``, ``[musical_time]`` (optional: its defaults are :data:`MUSICAL_TIME_DEFAULTS`),
+and, for ``kind = "iso"``, ``[iso]``. Keys with a default (:data:`_DEFAULTS`) may be left
+out. The built-in presets are the TOML
 files in ``neurofeed/protocol/builtin``, package data read with :mod:`importlib.resources`
 (so an installed wheel has them); any file with the same schema is a custom preset.
 
@@ -21,6 +23,9 @@ from neurofeed.errors import PresetError
 from neurofeed.limits import MAX_SESSION_S
 from neurofeed.protocol._toml import read_toml
 from neurofeed.registry import FEEDBACK
+from neurofeed.synth.engine import LOUDNESS_RANGE_LUFS
+from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES
+from neurofeed.synth.patch import REFERENCE_LUFS
 
 #: The built-in presets' folder, inside the package.
 BUILTIN = files("neurofeed.protocol") / "builtin"
@@ -72,7 +77,12 @@ class Feedback:
 @dataclass(frozen=True)
 class MusicRanges:
     """Music at score 0 (first value) and score 1 (second value): tempo in BPM, valence
-    in [-1, 1] (dark to bright mode), intensity and brightness 0-1; fixed key and volume 0-1."""
+    in [-1, 1] (dark to bright mode), intensity and brightness 0-1; fixed key and volume 0-1.
+
+    ``palette`` names the sound (:data:`neurofeed.synth.palettes.PALETTES`);
+    ``loudness_lufs`` is the integrated loudness (ITU-R BS.1770, LUFS) of the music at
+    intensity 0.5 and volume 1; ``volume`` scales it down from there.
+    """
 
     key: str
     tempo_bpm: tuple[float, float]
@@ -80,6 +90,8 @@ class MusicRanges:
     intensity: tuple[float, float]
     brightness: tuple[float, float]
     volume: float
+    palette: str
+    loudness_lufs: float
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,32 @@ class Limits:
     valence_per_s: float
     intensity_per_s: float
     brightness_per_s: float
+
+
+@dataclass(frozen=True)
+class MusicalTime:
+    """How the music follows the feedback: in musical time, by its trend, not its noise.
+
+    The reward follows the feature at ``[feedback].smoothing_s``; the music follows a
+    slower exponential smoothing of the same z-score, ``smoothing_s`` seconds, through a
+    dead band: its score moves only once the smoothed score has moved more than
+    ``deadband`` (on the 0-1 score scale) away from it, so that noise around a level does
+    not turn the tempo back and forth. A change of mode needs the slew-limited valence to
+    lie ``hysteresis_modes`` of a mode's width (2/7 of valence) inside the next mode,
+    to stay there for ``hold_bars`` bars, and at least ``dwell_bars`` bars to have passed
+    since the last change; the mode then moves one step.
+    """
+
+    smoothing_s: float
+    deadband: float
+    dwell_bars: float
+    hold_bars: float
+    hysteresis_modes: float
+
+
+#: The ``[musical_time]`` of a preset that leaves it out.
+MUSICAL_TIME_DEFAULTS = MusicalTime(smoothing_s=30.0, deadband=0.05, dwell_bars=12.0, hold_bars=6.0,
+                                    hysteresis_modes=0.3)
 
 
 @dataclass(frozen=True)
@@ -132,6 +170,7 @@ class Preset:
     music: MusicRanges
     entrainment: EntrainmentSpec
     limits: Limits
+    musical_time: MusicalTime
     iso: Iso | None
     #: The file it was read from: a :class:`pathlib.Path`, or, for a built-in, a
     #: :class:`importlib.resources.abc.Traversable` (a Path in an ordinary install).
@@ -150,17 +189,28 @@ _SCHEMA = {
                  "hysteresis_z": ("number", (0, 5)), "smoothing_s": ("number", (0, 60)),
                  "reward_rate": ("number", (0.01, 0.99)), "reward_rate_tolerance": ("number", (0, 0.5))},
     "music": {"key": ("key", None), "tempo_bpm": ("pair", (40, 120)), "valence": ("pair", (-1, 1)),
-              "intensity": ("pair", (0, 1)), "brightness": ("pair", (0, 1)), "volume": ("number", (0, 1))},
+              "intensity": ("pair", (0, 1)), "brightness": ("pair", (0, 1)), "volume": ("number", (0, 1)),
+              "palette": ("choice", tuple(PALETTES)),
+              "loudness_lufs": ("number", LOUDNESS_RANGE_LUFS)},
     "entrainment": {"kind": ("choice", ("off", "binaural", "isochronic")),
                     "frequency_hz": ("number", (0.5, 40)), "level": ("number", (0, 1))},
     "limits": {"tempo_bpm_per_s": ("number", (0.01, 20)), "valence_per_s": ("number", (0.001, 2)),
                "intensity_per_s": ("number", (0.001, 2)), "brightness_per_s": ("number", (0.001, 2))},
+    # The dwell is at least 8 bars: a mode change is never undone within 8 bars.
+    "musical_time": {"smoothing_s": ("number", (0, 600)), "deadband": ("number", (0, 0.5)),
+                     "dwell_bars": ("number", (8, 256)), "hold_bars": ("number", (0, 64)),
+                     "hysteresis_modes": ("number", (0, 1))},
     "iso": {"arousal_ratio": ("span", (0.01, 100)), "valence_asymmetry": ("span", (-5, 5)),
             "target_tempo_bpm": ("number", (40, 120)), "target_valence": ("number", (-1, 1)),
             "follow_z": ("number", (-10, 10)), "pause_z": ("number", (-10, 10))},
 }
 _SECTIONS = {"phases": Phases, "feedback": Feedback, "music": MusicRanges,
-             "entrainment": EntrainmentSpec, "limits": Limits, "iso": Iso}
+             "entrainment": EntrainmentSpec, "limits": Limits, "musical_time": MusicalTime, "iso": Iso}
+#: Values of keys a preset may leave out, by table; a table whose every key has one may be
+#: left out whole.
+_DEFAULTS = {"music": {"palette": DEFAULT_PALETTE, "loudness_lufs": REFERENCE_LUFS},
+             "musical_time": {f.name: getattr(MUSICAL_TIME_DEFAULTS, f.name)
+                              for f in fields(MusicalTime)}}
 
 
 def list_presets() -> dict[str, Path]:
@@ -206,9 +256,9 @@ def load_preset(name_or_path: str | Path) -> Preset:
             raise PresetError(f"{where}: unknown table [{_shown(table, str)}] for kind {kind!r}; "
                               f"accepted: {', '.join(f'[{t}]' for t in required)}")
     for table in required:
-        if table not in tables:
+        if table not in tables and set(_DEFAULTS.get(table, ())) != set(_SCHEMA[table]):
             raise PresetError(f"{where}: missing table [{table}]")
-        values[table] = _validate(where, table, tables[table])
+        values[table] = _validate(where, table, tables.get(table, {}))
     sections = {t: _SECTIONS[t](**values[t]) for t in required}
     if sections["phases"].total_s > MAX_SESSION_S:
         raise PresetError(f"{where}: [phases] add up to {sections['phases'].total_s:g} s; accepted: "
@@ -253,10 +303,14 @@ def _validate(where: str, table: str, given: dict) -> dict:
             raise PresetError(f"{where}: unknown key {label}{_shown(key, str)}{hint}; "
                               f"accepted: {', '.join(schema)}")
     out = {}
+    defaults = _DEFAULTS.get(table, {})
     for key, (kind, spec) in schema.items():
-        if key not in given:
+        if key in given:
+            out[key] = _value(f"{where}: {label}{key}", given[key], kind, spec)
+        elif key in defaults:
+            out[key] = defaults[key]
+        else:
             raise PresetError(f"{where}: missing key {label}{key}")
-        out[key] = _value(f"{where}: {label}{key}", given[key], kind, spec)
     return out
 
 
@@ -356,3 +410,19 @@ def fit_phases(preset: Preset, duration_s: float | None = None,
     rest = total - baseline_s
     share = phases.training_s / (phases.training_s + phases.cooldown_s)
     return replace(preset, phases=Phases(baseline_s, rest * share, rest * (1 - share)))
+
+
+def with_palette(preset: Preset, palette: str) -> Preset:
+    """Return ``preset`` played on another palette (``--palette``; session.json records it).
+
+    Raises
+    ------
+    InvalidArgumentError
+        Naming ``--palette`` and the accepted palettes.
+    """
+    from dataclasses import replace
+
+    from neurofeed._check import check_option
+
+    check_option("--palette", palette, tuple(PALETTES))
+    return replace(preset, music=replace(preset.music, palette=palette))

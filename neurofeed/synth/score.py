@@ -23,6 +23,11 @@ MIDI_VOICES: dict[str, tuple[int, int]] = {
     "pulse": (3, 12),    # Marimba
 }
 
+#: Names of the changes the music makes by itself (beside a MusicState's fields): the tempo of
+#: each beat, the key and mode of each bar, the chord, and the number of each phrase at its
+#: first bar.
+MUSIC_CHANGES: tuple[str, ...] = ("beat_tempo_bpm", "bar_key", "bar_mode", "chord", "phrase")
+
 # Continuous parameters also written as controllers (0-1 scaled to 0-127), for DAWs.
 _CONTROLLERS = {"volume": 7, "intensity": 11, "brightness": 74}
 # Semitones from each mode's tonic to the tonic of the major key with the same signature.
@@ -61,8 +66,8 @@ class Change:
     """A change that became audible: ``name`` took ``value`` at ``time_s`` (seconds of audio time).
 
     Names are the fields of :meth:`MusicState.to_dict` (when the engine took a new state) and
-    ``beat_tempo_bpm``, ``bar_key``, ``bar_mode`` and ``chord`` (when the music itself moved:
-    tempo on a beat, key and mode on a bar line).
+    :data:`MUSIC_CHANGES` (when the music itself moved: tempo on a beat, key, mode and chord
+    on a bar line, a new phrase on its first bar).
     """
 
     time_s: float
@@ -139,6 +144,8 @@ class ScoreLog:
                 continue
             elif change.name == "chord":
                 conductor.append((t, 2, mido.MetaMessage("marker", text=str(change.value))))
+            elif change.name == "phrase":
+                conductor.append((t, 2, mido.MetaMessage("cue_marker", text=f"phrase {change.value}")))
             else:
                 text = f"{change.name}={change.value:g}" if isinstance(change.value, float) else \
                     f"{change.name}={change.value}"
