@@ -233,15 +233,29 @@ def programme_floor_lufs(x: np.ndarray, sr: float) -> float:
     return max(ABSOLUTE_GATE_LUFS, integrated_loudness(x, sr) + LRA_RELATIVE_GATE_LU)
 
 
+def _rise_starts(times: np.ndarray, momentary: np.ndarray, floor: float) -> np.ndarray:
+    """Which meter readings (every 100 ms, times = window ends) may start a rise.
+
+    Those whose short-term window, the 3 s ending with them, is all programme: no momentary
+    reading inside it under ``floor``. So silence, a fade-in from silence and the first 3 s
+    (the window not yet full) start no rise: that is the music starting, not a note jumping out.
+    """
+    inside = round((SHORT_TERM_S - MOMENTARY_S) / METER_HOP_S) + 1  # momentary windows in one
+    if len(momentary) < inside:
+        return np.zeros(len(momentary), bool)
+    lowest = np.full(len(momentary), -np.inf)
+    lowest[inside - 1:] = np.lib.stride_tricks.sliding_window_view(momentary, inside).min(axis=1)
+    return lowest >= floor
+
+
 def rise_events_per_minute(x: np.ndarray, sr: float, threshold_lu: float = 6.0,
                            within_s: float = 1.0) -> float:
     """Momentary-loudness rises of more than ``threshold_lu`` within ``within_s``, per minute.
 
-    A rise counts from a momentary reading (400 ms window) whose level, and the level of the
-    short-term window (3 s) ending with it, are at least :func:`programme_floor_lufs`. So a rise
-    out of silence or out of a fade-in (whose short-term window is quiet, or not yet full in the
-    first 3 s) is not counted: it is the music starting, not a note jumping out. Readings that
-    rise and lie at most ``within_s`` apart are one event (a single bloom lasts several readings).
+    A rise (:func:`largest_rise`) counts from readings whose last 3 s are all programme (no
+    momentary reading under :func:`programme_floor_lufs`), so that silence and a fade-in from
+    silence do not count. Rising readings at most ``within_s`` apart are one event (a single
+    bloom lasts several readings).
 
     Returns
     -------
@@ -249,13 +263,8 @@ def rise_events_per_minute(x: np.ndarray, sr: float, threshold_lu: float = 6.0,
         Events per minute of ``x``.
     """
     times, momentary = momentary_loudness(x, sr)
-    short_times, short = short_term_loudness(x, sr)
-    floor = programme_floor_lufs(x, sr)
-    # Readings share the hop grid, so each short-term reading ends where a momentary one does.
-    short_at = np.full(len(times), -np.inf)
-    short_at[np.searchsorted(times, short_times - 1e-9)] = short
-    counted = (momentary >= floor) & (short_at >= floor)
-    rising = times[counted & (largest_rise(times, momentary, within_s) > threshold_lu)]
+    starts = _rise_starts(times, momentary, programme_floor_lufs(x, sr))
+    rising = times[starts & (largest_rise(times, momentary, within_s) > threshold_lu)]
     events = 0 if not len(rising) else 1 + int((np.diff(rising) > within_s + 1e-9).sum())
     return events / (len(x) / sr / 60.0)
 
@@ -267,14 +276,17 @@ _RATE_OVER_S = 1.0
 def max_short_term_rise_lu_per_s(x: np.ndarray, sr: float) -> float:
     """The largest increase of short-term loudness within any 1 s, in LU per second.
 
-    Short-term readings under :func:`programme_floor_lufs` do not count as starting points
-    (silence and fade-ins would give arbitrary rises); 0 if nothing rises.
+    Rises start only from readings whose 3 s window is all programme, as in
+    :func:`rise_events_per_minute` (a fade-in from silence would read as a steep rise); 0 if
+    nothing rises.
     """
-    times, short = short_term_loudness(x, sr)
+    times, momentary = momentary_loudness(x, sr)
+    short_times, short = short_term_loudness(x, sr)
     if not len(short):
         return 0.0
-    rise = largest_rise(times, short, within_s=_RATE_OVER_S)
-    rise = rise[short >= programme_floor_lufs(x, sr)]
+    # Readings share the hop grid: the short-term ones are the momentary ones from 3 s on.
+    starts = _rise_starts(times, momentary, programme_floor_lufs(x, sr))[-len(short):]
+    rise = largest_rise(short_times, short, within_s=_RATE_OVER_S)[starts]
     return float(rise.max(initial=0.0)) / _RATE_OVER_S
 
 

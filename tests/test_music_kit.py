@@ -126,6 +126,11 @@ def test_rise_events_count_blooms_but_not_a_fade_in_from_silence():
 def test_short_term_rise_rate():
     steady = blooms(20, [])
     assert mk.max_short_term_rise_lu_per_s(steady, SR) < 0.2
+    # A second of silence, then a 3 s linear fade-in: the short-term window ending 2 s into the
+    # fade rises 5.3 LU in the next second, but rises start only from windows without momentary
+    # readings under the floor (20 LU under the programme), from where the fade still rises 2.7.
+    faded = np.vstack([np.zeros((SR, 2)), blooms(20, [], fade_in_s=3.0)])
+    assert 2.0 < mk.max_short_term_rise_lu_per_s(faded, SR) < 3.0
     step = steady * np.where(np.arange(len(steady)) < 10 * SR, 1.0, 4.0)[:, None]  # +12 dB at 10 s
     # The short-term window takes 3 s to pass the step: at most 1/3 of it in any second,
     # more where its power rises fastest (at first) in dB.
