@@ -711,8 +711,10 @@ _TEMPO_STEP_BPM = 0.01
 _TEMPI_PER_PRODUCT = 512
 #: The half tempo is the beat when the onsets' periodicity at half the candidate is at least this
 #: fraction of the candidate's: the candidate's beats then alternate strong and weak. Measured on
-#: engine renders at 50-120 BPM: 0.7-0.9 where the candidate was the eighth note, 0.2-0.3 where
-#: it was the beat.
+#: 30 s renders of the warm palette at 45-120 BPM (3 seeds each): 0.71-1.06 where the candidate
+#: was the eighth note, 0.11-0.28 where it was the beat. The ambient palette has no pulse and its
+#: melody often moves every other beat (0.6-1.9 and 0.57-1.01): from 80 BPM up its audio can
+#: read at half the tempo, which a ``low`` above the half rules out.
 HALF_TEMPO_RATIO = 0.5
 
 
