@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import scipy.io.wavfile
 import scipy.signal as sg
-from _audio import peak_hz
 from _cli import assert_one_line_error, run_cli
+from musickit import peak_hz
 
 from neurofeed.synth import Engine
 from neurofeed.synth.entrainment import carrier_hz
