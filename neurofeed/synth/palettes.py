@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from neurofeed.synth.instruments import Shape
 
 #: The sounds a voice can have: ``"saw"`` a band-limited saw; ``"epiano"`` a soft electric
-#: piano (phase modulation whose index follows the envelope and the brightness); ``"wave"``
-#: a static mix of harmonic partials; ``"bell"`` harmonic partials whose upper ones fade
+#: piano (phase modulation whose index follows the envelope and the brightness);
+#: ``"triangle"`` a soft triangle, rounder as ``sharp`` falls (its high harmonics, though
+#: faint, are what makes a mallet's onset heard through the pad); ``"wave"`` a static mix of
+#: harmonic partials; ``"bell"`` harmonic partials whose upper ones fade
 #: faster than the fundamental (bells and bowls, kept harmonic so that no partial falls
 #: between the music's notes, where the entrainment carriers are).
-SOUND_KINDS: tuple[str, ...] = ("saw", "epiano", "wave", "bell")
+SOUND_KINDS: tuple[str, ...] = ("saw", "epiano", "triangle", "wave", "bell")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Sound:
     partials : tuple of float
         Amplitudes of harmonics 1, 2, ... (``"wave"``; for ``"bell"`` the first two are the
         body, the rest fade with the square of the envelope).
+    sharp : float
+        ``"triangle"`` only: 0 a sine-like rounded triangle, 1 a straight one.
     detune_hz : float
         ``"wave"`` only: two oscillators this far apart (Hz) instead of one, a slow chorus.
     filtered : bool
@@ -60,6 +64,7 @@ class Sound:
     pan: float = 0.5
     spread: float = 0.2
     partials: tuple[float, ...] = (1.0,)
+    sharp: float = 0.5
     detune_hz: float = 0.0
     filtered: bool = False
     keep: float = 1.0
@@ -102,23 +107,22 @@ PALETTES: dict[str, Palette] = {
             "pad": Sound("saw", 12, Shape(attack_s=1.2, sustain=1.0, release_s=2.2), 0.35, 0.5, 0.6,
                          filtered=True),
             "melody": Sound("epiano", 8, Shape(attack_s=0.006, sustain=0.3, release_s=0.6), 0.85, 0.58),
-            "bass": Sound("wave", 3, Shape(attack_s=0.02, sustain=0.8, release_s=0.4), 0.48,
-                          partials=(1.0, 0.0, 0.09, 0.0, 0.025)),
-            "pulse": Sound("wave", 2, Shape(attack_s=0.003, sustain=0.0, release_s=0.15), 1.3, 0.44,
-                           partials=(1.0, 0.0, 0.11, 0.0, 0.04, 0.0, 0.02)),
+            "bass": Sound("triangle", 3, Shape(attack_s=0.02, sustain=0.8, release_s=0.4), 0.40, sharp=0.2),
+            "pulse": Sound("triangle", 2, Shape(attack_s=0.003, sustain=0.0, release_s=0.15), 1.3, 0.44,
+                           sharp=0.45),
         },
-        cutoff_hz=(900.0, 12000.0), reverb_wet=0.3, texture=0.0, makeup_db=-4.34),
+        cutoff_hz=(700.0, 10000.0), reverb_wet=0.3, texture=0.0, makeup_db=-4.24),
     "ambient": Palette(
         description="ambient: slow, wide pads with soft bells and a sustained bass, no pulse",
         sounds={
             "pad": Sound("wave", 12, Shape(attack_s=2.5, sustain=1.0, release_s=3.5), 0.3, 0.5, 0.8,
                          partials=(1.0, 0.45, 0.2, 0.1, 0.05), detune_hz=1.2, filtered=True),
-            "melody": Sound("bell", 8, Shape(attack_s=0.03, sustain=0.3, release_s=1.6), 0.55, 0.6,
-                            partials=(1.0, 0.25, 0.5, 0.3, 0.2, 0.2, 0.0, 0.12), keep=0.75),
+            "melody": Sound("bell", 8, Shape(attack_s=0.05, sustain=0.3, release_s=1.6), 0.45, 0.6,
+                            partials=(1.0, 0.25, 0.5, 0.3, 0.2, 0.2, 0.0, 0.12), keep=0.3),
             "bass": Sound("wave", 3, Shape(attack_s=0.4, sustain=0.9, release_s=1.5), 0.4,
                           partials=(1.0, 0.1)),
         },
-        cutoff_hz=(500.0, 6000.0), reverb_wet=0.4, texture=0.0, makeup_db=-2.57),
+        cutoff_hz=(500.0, 6000.0), reverb_wet=0.4, texture=0.0, makeup_db=-1.93),
     "drone": Palette(
         description="drone: a sparse, slowly breathing drone with singing bowls and soft wind",
         sounds={
@@ -129,7 +133,7 @@ PALETTES: dict[str, Palette] = {
             "bass": Sound("wave", 4, Shape(attack_s=3.0, sustain=1.0, release_s=4.0), 0.45,
                           partials=(1.0, 0.25, 0.1)),
         },
-        cutoff_hz=(400.0, 4000.0), reverb_wet=0.4, texture=1.0, makeup_db=-4.52),
+        cutoff_hz=(400.0, 4000.0), reverb_wet=0.4, texture=1.0, makeup_db=-4.67),
 }
 #: The palette used when none is chosen.
 DEFAULT_PALETTE = "warm"

@@ -21,14 +21,17 @@ Freeverb, size 0.7-0.9, damp 0.3-0.7                 6.4-6.8 LU
 WGVerb, feedback 0.7-0.8                             7.7-9.4 LU
 CvlVerb, pyo's IRMediumHallStereo.wav                11.0 LU
 CvlVerb, synthetic 2.4 s hall (below), wet -10.5 dB  6.1-9.0 LU (seeds 1-7)
-the same, fed 2 / 4 / 7 Hz higher (FreqShift)        2.1 / 2.6 / 2.7 LU
+the same at a third of the wet level (-20 dB)        2.7 LU (seed 7; 3.0-5.7 over seeds 1-10)
+the same, fed 1 / 1.4 / 2 / 4 / 7 Hz higher          2.9 / 1.6 / 2.1 / 2.6 / 2.7 LU
 ==================================================  ========
 
 Every long reverb colours a sustained tone: while the note sounds, its tail adds to the note
 or cancels it, by the phase of the hall's response at that exact pitch, which swings widely
-from pitch to pitch. Fed a copy shifted 2 Hz up, the tail beats slowly against the note
-instead (a gentle chorus), so over a second it adds its energy whatever the pitch. The
-synthetic response (independent noise per ear, decaying faster in the treble) has none of the
+from pitch to pitch. Fed a copy shifted 1.4 Hz up (FreqShift), the tail drifts slowly through
+every phase against the note instead, so over a second it adds its energy whatever the pitch.
+Sustained tones then swell gently, about once a second, as in a room where the players move
+(a 2 Hz shift beat faster, and the analysis kit heard the beating as onsets). The synthetic
+response (independent noise per ear, decaying faster in the treble) has none of the
 few strong modes of comb networks and measured rooms.
 
 Every method here runs in the audio thread's block callback (or before the server starts).
@@ -64,7 +67,7 @@ _HALL_BANDS_HZ = (0.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
 # Partition of the convolution (samples): it also delays the hall by this much, a pre-delay.
 _HALL_PARTITION = 1024
 # The hall hears the music this much higher (Hz): see the module's docstring.
-_HALL_SHIFT_HZ = 2.0
+_HALL_SHIFT_HZ = 1.4
 # CvlVerb scales the response it reads by 1/20.5 (measured: a unit-energy response in a float
 # WAV file gave an impulse response of energy 0.00238), so the file carries it 20.5 times.
 _CVLVERB_SCALE = 20.5
@@ -259,6 +262,8 @@ class Patch:
             return self._saw_voice(pyo)
         if sound.kind == "epiano":
             return self._epiano_voice(pyo, sound.gain)
+        if sound.kind == "triangle":
+            return self._wave_voice(pyo, self._triangle_table(pyo, sound.sharp), 0.0)
         table = pyo.HarmTable(list(sound.partials[:2] if sound.kind == "bell" else sound.partials),
                               size=_WAVE_POINTS)
         self._keep.append(table)
@@ -267,6 +272,15 @@ class Patch:
             self._keep.append(upper)
             return self._bell_voice(pyo, table, upper, sound.gain)
         return self._wave_voice(pyo, table, sound.detune_hz)
+
+    def _triangle_table(self, pyo, sharp: float):
+        """pyo's LFO triangle (type 3) at ``sharp``, as a table."""
+        phase = np.arange(_WAVE_POINTS) / _WAVE_POINTS
+        rounded = np.tan(np.sin(2 * np.pi * phase)) / (np.pi / 2)
+        straight = 4.0 * (0.5 - np.abs((phase + 0.25) % 1.0 - 0.5)) - 1.0
+        table = pyo.DataTable(_WAVE_POINTS, init=(rounded * (1 - sharp) + straight * sharp).tolist())
+        self._keep.append(table)
+        return table
 
     def _saw_voice(self, pyo):
         quarter_sr = self._sample_rate / 4.0
