@@ -21,6 +21,7 @@ from musickit import (
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth.composer import MELODY_RANGE
+from neurofeed.synth.entrainment import EAR_CHECK_S
 from neurofeed.synth.palettes import PALETTES
 from neurofeed.synth.patch import REFERENCE_LUFS
 
@@ -127,3 +128,20 @@ def test_play_note_checks_its_arguments():
             engine.play_note(60, voice="lead")
         with pytest.raises(InvalidArgumentError, match="pitch must be in"):
             engine.play_note(128)
+
+
+def test_the_music_waits_for_the_headphone_check(tmp_path):
+    path = tmp_path / "ear.wav"
+    state = MusicState(entrainment=Entrainment("binaural", 6.0, 0.3), volume=1.0)
+    with Engine("offline", wav_path=path, seed=1, ear_check=True, state=state) as engine:
+        engine.advance(EAR_CHECK_S + 1.0)
+    first_beat = min(n.time_s for n in engine.score.notes)
+    assert EAR_CHECK_S <= first_beat < EAR_CHECK_S + engine.buffer_size / engine.sample_rate + 0.01
+    sr, x = read_wav(path)
+
+    def level(start_s, stop_s):
+        return (x[round(start_s * sr):round(stop_s * sr)] ** 2).mean(axis=0)
+
+    # The left ear's chimes, then the right's: each at least 40 dB over the other ear.
+    left, right = level(0.0, EAR_CHECK_S / 2 - 0.2), level(EAR_CHECK_S / 2 + 0.2, EAR_CHECK_S)
+    assert left[0] > 1e4 * left[1] and right[1] > 1e4 * right[0], (left, right)

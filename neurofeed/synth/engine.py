@@ -22,6 +22,7 @@ from neurofeed._check import check_option, check_range, check_writable_file
 from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.synth._pyo import load_pyo
 from neurofeed.synth.backends import REALTIME, boot_server, resolve_backend
+from neurofeed.synth.entrainment import EAR_CHECK_S
 from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES
 from neurofeed.synth.patch import REFERENCE_LUFS, VOICES, Patch
 from neurofeed.synth.score import Note, ScoreLog
@@ -70,6 +71,10 @@ class Engine:
         LUFS, -30 to -14; ``volume`` is the live level below it.
     palette : str
         How the music sounds: one of :data:`neurofeed.synth.palettes.PALETTES`.
+    ear_check : bool
+        Start with the headphone check (chimes in the left ear, then the right; see
+        :meth:`neurofeed.synth.entrainment.EntrainmentVoice.start_ear_check`); the music's
+        first beat and fade-in come :data:`neurofeed.synth.entrainment.EAR_CHECK_S` seconds later.
     glide_s : float
         Seconds over which continuous parameters glide to a new value (at least 0.25).
     fade_in_s, fade_out_s : float
@@ -92,7 +97,7 @@ class Engine:
 
     def __init__(self, backend: str = "auto", *, sample_rate: int = 44100, buffer_size: int = 256,
                  seed: int = 0, ceiling_dbfs: float = -3.0, loudness_lufs: float = REFERENCE_LUFS,
-                 palette: str = DEFAULT_PALETTE, glide_s: float = 1.0,
+                 palette: str = DEFAULT_PALETTE, ear_check: bool = False, glide_s: float = 1.0,
                  fade_in_s: float = 3.0, fade_out_s: float = 3.0, max_volume_rate_per_s: float = 0.5,
                  max_tempo_rate_bpm_per_s: float = 5.0, wav_path: str | Path | None = None,
                  state: MusicState | None = None, voices: Iterable[str] = VOICES,
@@ -108,6 +113,8 @@ class Engine:
         self._ceiling_dbfs = ceiling_dbfs
         self._loudness_lufs = check_range("loudness_lufs", loudness_lufs, *LOUDNESS_RANGE_LUFS, unit=" LUFS")
         self.palette = str(check_option("palette", palette, PALETTES))
+        self.ear_check = bool(check_option("ear_check", ear_check, (False, True)))
+        self._music_start = 0  # sample of the music's first beat (after the headphone check)
         self._glide_s = check_range("glide_s", glide_s, MIN_GLIDE_S, 60.0, unit=" s")
         self._fade_in_s = check_range("fade_in_s", fade_in_s, 0.0, 60.0, unit=" s")
         self._fade_out_s = check_range("fade_out_s", fade_out_s, 0.0, 60.0, unit=" s")
@@ -161,8 +168,10 @@ class Engine:
         self._server = boot_server(pyo, self.backend, sample_rate=self._sr, buffer_size=self.buffer_size,
                                    seed=self._seed, device=self._device, client_name=self._client_name)
         self._sr = int(self._server.getSamplingRate())
+        self._music_start = round(EAR_CHECK_S * self._sr) if self.ear_check else 0
         self._patch = Patch(pyo, self._initial, sample_rate=self._sr, palette=PALETTES[self.palette],
                             loudness_lufs=self._loudness_lufs, texture=bool(self.voices),
+                            music_on=not self.ear_check,
                             ceiling_dbfs=self._ceiling_dbfs,
                             glide_s=self._glide_s,
                             max_volume_rate_per_s=self._max_volume_rate)
@@ -350,6 +359,21 @@ class Engine:
             log.error("%s", self._fault)
         self._block += 1
 
+    def _compose(self, start: int) -> tuple[list, list]:
+        """The sequencer's notes and changes for the block from sample ``start``, on the engine's clock.
+
+        The sequencer's clock starts at the music's first beat, :attr:`_music_start`.
+        """
+        end = start + self.buffer_size
+        if end <= self._music_start:
+            return [], []
+        if start <= self._music_start and self.ear_check:
+            self._patch.fade_in_music(self._fade_in_s)
+        notes, changes = self._sequencer.until(end - self._music_start, self._patch.intensity)
+        shift_s = self._music_start / self._sr
+        return ([(onset + self._music_start, note) for onset, note in notes],
+                [replace(c, time_s=c.time_s + shift_s) for c in changes])
+
     def _prepare_block(self) -> None:
         start = self._block * self.buffer_size
         latency = self._patch.master.latency_samples
@@ -359,14 +383,19 @@ class Engine:
         if self._block == 0:
             # Started here rather than before the server starts: JACK may run the graph for a
             # few cycles before the first block we count, and the fade must not start in them.
-            self._patch.master.fade(1.0, self._fade_in_s)
+            if self.ear_check:
+                # The chimes sound at once; the music, silent until its first beat, fades in then.
+                self._patch.entrainment.start_ear_check()
+                self._patch.master.fade(1.0, 0.0)
+            else:
+                self._patch.master.fade(1.0, self._fade_in_s)
         state = self._pending
         if state is not self._taken:
             self._taken = state
             self._patch.take(state)
             self._sequencer.request(state)
             self.score.add_state(time_s, state)
-        notes, changes = self._sequencer.until(start + self.buffer_size, self._patch.intensity)
+        notes, changes = self._compose(start)
         for change in changes:
             self.score.add_change(change.time_s + latency / self._sr, change.name, change.value)
         tonality = dict(self._tonality)

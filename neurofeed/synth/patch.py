@@ -145,13 +145,15 @@ class Patch:
     texture : bool
         Play the palette's texture, if it has one (the engine leaves it out when the music
         plays no voice, so that an auditioned note sounds alone).
+    music_on : bool
+        False holds the music silent until :meth:`fade_in_music` (through a headphone check).
     ceiling_dbfs, glide_s, max_volume_rate_per_s
         See :class:`neurofeed.synth.master.Master`.
     """
 
     def __init__(self, pyo, state: MusicState, *, sample_rate: float, palette: Palette,
-                 loudness_lufs: float, texture: bool, ceiling_dbfs: float, glide_s: float,
-                 max_volume_rate_per_s: float):
+                 loudness_lufs: float, texture: bool, music_on: bool, ceiling_dbfs: float,
+                 glide_s: float, max_volume_rate_per_s: float):
         self._palette = palette
         self._sample_rate = float(sample_rate)
         self._keep = []
@@ -189,10 +191,13 @@ class Patch:
         self._keep += panned
         self._dry = pyo.DCBlock(pyo.Mix(panned, voices=2))
         self._hall = self._build_hall(pyo, pyo.Mix(self._dry, voices=1, mul=palette.reverb_wet))
+        self._music_fade = pyo.SigTo(float(music_on), time=0.0, init=float(music_on))
         self._music = pyo.Mix([self._dry, self._hall], voices=2,
-                              mul=self._music_gain * db_to_amp(palette.makeup_db + loudness_lufs
-                                                               - REFERENCE_LUFS))
-        self._mix = self._music + self.entrainment.output
+                              mul=self._music_gain * self._music_fade
+                              * db_to_amp(palette.makeup_db + loudness_lufs - REFERENCE_LUFS))
+        # The carrier's band is taken out of the music while entrainment plays, so it is heard.
+        self._notched = self.entrainment.notch(self._music)
+        self._mix = self._notched + self.entrainment.output
         self.master = Master(pyo, self._mix, sample_rate=sample_rate, ceiling_dbfs=ceiling_dbfs,
                              volume=state.volume,
                              glide_s=glide_s, max_volume_rate_per_s=max_volume_rate_per_s)
@@ -210,6 +215,11 @@ class Patch:
         self._brightness.value = state.brightness
         self.entrainment.set(state.entrainment)
         self.master.set_volume(state.volume)
+
+    def fade_in_music(self, seconds: float) -> None:
+        """Ramp the music (not the entrainment) up from silence over ``seconds``."""
+        self._music_fade.time = seconds
+        self._music_fade.value = 1.0
 
     def play(self, note: Note, onset: int, block_start: int, *, thin: bool = True) -> bool:
         """Start ``note`` at sample ``onset`` on its voice's instrument; False if not played.
