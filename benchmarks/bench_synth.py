@@ -1,12 +1,13 @@
-"""Synth benchmark: the cost of the full music patch per audio block, and render speed.
+"""Synth benchmark: the cost of the full music patch per audio block, and render speed, per palette.
 
-Run: ``.venv/bin/python benchmarks/bench_synth.py`` (about a minute; ``--seconds`` and
+Run: ``.venv/bin/python benchmarks/bench_synth.py`` (a few minutes; ``--seconds`` and
 ``--rounds`` change how much audio each measurement renders and how many turns are taken).
 
-The full patch: all four voices (pad, melody, bass, pulse) at intensity 1 (the densest
-notes), the reverb, the master limiter and ceiling, with binaural entrainment on (one row)
-or isochronic entrainment on (the other), at 44100 Hz in 256-sample blocks. The real-time
-budget of one block is 256 / 44100 s = 5.805 ms. For each row:
+The full patch of each palette (:data:`neurofeed.synth.palettes.PALETTES`): every voice it
+plays at intensity 1 (the densest notes), its hall and texture, the master limiter and
+ceiling, with binaural entrainment on (one row) or isochronic entrainment on (the other),
+at 44100 Hz in 256-sample blocks. The real-time budget of one block is 256 / 44100 s =
+5.805 ms. For each row:
 
 - block CPU: ``Engine('manual')``, ``process_blocks(1)`` timed block by block with the
   thread's CPU clock (``time.thread_time_ns``; in manual mode pyo computes in the calling
@@ -22,7 +23,7 @@ budget of one block is 256 / 44100 s = 5.805 ms. For each row:
   importing pyo, once per process, in the footnote.
 
 Anchor, measured in the same run with the same clocks: a bare pyo ``Server`` (manual audio,
-same rate and block size, same global seed) running the same sound written directly in
+same rate and block size, same global seed) running the first warm sound written directly in
 pyo with its stock objects, as the engine's patch first did: 12 band-limited saw ``LFO`` pad
 voices through a ``MoogLP`` whose
 cutoff is computed from a ``SigTo``, 8 ``FM`` melody voices with an envelope-driven index,
@@ -31,13 +32,13 @@ envelope with its own frequency ``Sig``, four ``Pan``, ``DCBlock``, the same ste
 ``STRev`` (two instances, one per input channel), binaural ``Sine`` pair and isochronic
 ``Osc`` gate and ``Sine``, then gain, ``Compress`` with look-ahead and ``Clip``. Every voice
 sounds all the time and nothing runs in Python between blocks: this is the patch as one
-would write it in plain pyo, what the same sound costs with no engine around it. The
+would write it in plain pyo, what that sound costs with no engine around it. The
 ratio columns are engine / anchor (below 1 means the engine is cheaper: it stops idle
-voices, reads its saw and triangle waves from tables instead of computing ``LFO``'s
-formula per sample, and runs one reverb on the mono sum where the plain patch runs two). The anchor's
-offline render records to WAV the same way the engine does.
+voices and reads its saw and triangle waves from tables instead of computing ``LFO``'s
+formula per sample; its convolution hall costs about what the anchor's two STRev do). The
+anchor's offline render records to WAV the same way the engine does.
 
-The rounds take turns (engine binaural, engine isochronic, anchor) so that load from
+The rounds take turns (each palette binaural, then isochronic, then the anchor) so that load from
 other processes falls on all of them; render speeds are medians over rounds, block
 percentiles are over all timed blocks. This machine is a shared 2-core nested VM: compare
 the rows as ratios.
@@ -59,6 +60,7 @@ import numpy as np
 
 from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth._pyo import load_pyo
+from neurofeed.synth.palettes import PALETTES
 
 SR, BLOCK, SEED = 44100, 256, 1
 BUDGET_MS = BLOCK / SR * 1000.0
@@ -87,16 +89,16 @@ def timed_blocks(step, n: int) -> np.ndarray:
 
 # -- ours ------------------------------------------------------------------------------------
 
-def engine_round(state: MusicState, seconds: float, tmp: Path) -> dict:
+def engine_round(palette: str, state: MusicState, seconds: float, tmp: Path) -> dict:
     """Block CPU (ms per block), manual and offline x real time, offline start-up (s)."""
-    with Engine("manual", state=state, seed=SEED) as engine:
+    with Engine("manual", state=state, seed=SEED, palette=palette) as engine:
         engine.advance(WARMUP_S)
         cpu = timed_blocks(lambda: engine.process_blocks(1), blocks_in(seconds))
         t0 = time.perf_counter()
         engine.advance(seconds)
         manual = seconds / (time.perf_counter() - t0)
     t0 = time.perf_counter()
-    with Engine("offline", state=state, seed=SEED, wav_path=tmp / "engine.wav") as engine:
+    with Engine("offline", state=state, seed=SEED, palette=palette, wav_path=tmp / "engine.wav") as engine:
         startup = time.perf_counter() - t0
         t0 = time.perf_counter()
         engine.advance(seconds)
@@ -213,14 +215,16 @@ def main() -> None:
     t0 = time.perf_counter()
     load_pyo()
     import_s = time.perf_counter() - t0
-    rows = {f"engine, {kind}": [] for kind in STATES}
-    rows["anchor: plain pyo, stock objects, all voices on"] = []
+    rows = {(palette, kind): [] for palette in PALETTES for kind in STATES}
+    anchor_row = ("anchor: plain pyo, stock objects, all voices on", "")
+    rows[anchor_row] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for _ in range(args.rounds):
-            for kind, state in STATES.items():
-                rows[f"engine, {kind}"].append(engine_round(state, args.seconds, tmp))
-            rows["anchor: plain pyo, stock objects, all voices on"].append(anchor_round(args.seconds, tmp))
+            for palette, kind in rows:
+                if kind:
+                    rows[palette, kind].append(engine_round(palette, STATES[kind], args.seconds, tmp))
+            rows[anchor_row].append(anchor_round(args.seconds, tmp))
 
     summary = {}
     for name, rounds in rows.items():
@@ -229,30 +233,33 @@ def main() -> None:
                          "n": cpu.size,
                          **{key: statistics.median(r[key] for r in rounds)
                             for key in ("manual", "offline", "startup")}}
-    anchor = summary["anchor: plain pyo, stock objects, all voices on"]
+    anchor = summary[anchor_row]
 
-    print(f"\nSynth, full patch (pad, melody, bass, pulse; reverb; limiter), intensity 1, {SR} Hz, "
+    print(f"\nSynth, full patch per palette (its voices, hall, texture; limiter), intensity 1, {SR} Hz, "
           f"{BLOCK}-sample blocks (budget {BUDGET_MS:.3f} ms); {args.rounds} rounds of {args.seconds:g} s")
     print(f"{'configuration':<46}{'cpu/block mean':>15}{'p50':>7}{'p99':>7}{'% budget':>10}"
           f"{'manual x rt':>13}{'offline x rt':>14}{'start ms':>10}{'cpu ratio':>11}{'speed ratio':>13}")
     anchor_speed = min(anchor["manual"], anchor["offline"])
-    for name, s in summary.items():
+    for (palette, kind), s in summary.items():
+        name = f"engine, {palette}, {kind}" if kind else palette
         cpu_ratio, speed_ratio = s["mean"] / anchor["mean"], min(s["manual"], s["offline"]) / anchor_speed
         print(f"{name:<46}{s['mean']:>12.3f} ms{s['p50']:>7.3f}{s['p99']:>7.3f}"
               f"{100 * s['mean'] / BUDGET_MS:>9.1f}%"
               f"{s['manual']:>13.1f}{s['offline']:>14.1f}{1000 * s['startup']:>10.1f}{cpu_ratio:>11.2f}"
               f"{speed_ratio:>13.2f}")
     print(f"\nblock cpu: this thread's CPU time per process_blocks(1), "
-          f"{summary['engine, binaural']['n']} blocks "
+          f"{anchor['n']} blocks "
           f"per row; % budget = mean / {BUDGET_MS:.3f} ms (share of one core in real time; target <= 10%)")
     print(f"render: wall clock of advance(seconds); offline writes a 24-bit WAV (target >= 30x); start: boot "
           f"and graph (importing pyo, once per process: {import_s:.2f} s)")
     print("ratios: engine / anchor (cpu: lower is cheaper; "
           "speed: the slower of the two renders, higher is faster)")
-    ours = [s for name, s in summary.items() if name.startswith("engine")]
-    worst_cpu = max(100 * s["mean"] / BUDGET_MS for s in ours)
-    slowest = min(min(s["manual"], s["offline"]) for s in ours)
-    print(f"\nsynth: block cpu {worst_cpu:.1f}% of budget, render {slowest:.0f}x real time")
+    ours = {row: s for row, s in summary.items() if row[1]}
+    worst = max(ours, key=lambda row: ours[row]["mean"])
+    slowest = min(min(s["manual"], s["offline"]) for s in ours.values())
+    worst_pct = 100 * ours[worst]["mean"] / BUDGET_MS
+    print(f"\nsynth: max block cpu {worst_pct:.1f}% of budget (palette {worst[0]}, {worst[1]}), "
+          f"min render {slowest:.0f}x real time")
 
 
 if __name__ == "__main__":
