@@ -13,6 +13,7 @@ from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth.composer import BASS_RANGE, MELODY_RANGE, PAD_RANGE, PULSE_RANGE
 from neurofeed.synth.entrainment import (
     CLEARANCE_TARGET_HZ,
+    EAR_CHECK_S,
     carrier_clearance_hz,
     carrier_hz,
     entrainment_warning,
@@ -131,3 +132,28 @@ def test_isochronic_pulses_keep_their_depth_under_music(isochronic):
     sr, x, _ = isochronic
     carrier = carrier_hz("E", "dorian", "isochronic")
     assert mk.isochronic_depth(x, sr, carrier, ISOCHRONIC.entrainment.frequency_hz) >= 0.9
+
+
+def test_the_ear_check_plays_left_then_right_before_the_music(tmp_path):
+    path = tmp_path / "ear-check.wav"
+    with Engine("offline", wav_path=path, state=BINAURAL, seed=11, ear_check=True) as engine:
+        engine.advance(EAR_CHECK_S + 12.0)
+    sr, x = mk.read_wav(path)
+    half, whole = int(EAR_CHECK_S / 2 * sr), int(EAR_CHECK_S * sr)
+    left_first, right_next = x[:half], x[half:whole]
+    # Each ear alone in its half: the other (the music and the entrainment too) is silent.
+    assert np.abs(left_first[:, 0]).max() > 0.01 and np.abs(left_first[:, 1]).max() < 1e-4
+    assert np.abs(right_next[:, 1]).max() > 0.01 and np.abs(right_next[:, 0]).max() < 1e-4
+    # No louder than the music that follows; no clicks: no step beyond what a sine at the
+    # check's top partial (twice a fifth above G#5, 2.5 kHz) and its peak could make.
+    peak = np.abs(x[:whole]).max()
+    _, check = mk.momentary_loudness(x[:whole], sr)
+    _, music = mk.momentary_loudness(x[whole + 2 * sr:], sr)
+    assert check.max() <= np.median(music)
+    assert mk.largest_step(x, 0, whole) <= 2 * np.pi * 2500 / sr * peak
+    # The binaural beat fades in after the check, exact.
+    steady = x[-2 ** 18:]
+    centre, beat = carrier_hz("G", "dorian"), BINAURAL.entrainment.frequency_hz
+    left = mk.peak_hz(steady[:, 0], sr, centre - beat / 2 - 5, centre - beat / 2 + 5)
+    right = mk.peak_hz(steady[:, 1], sr, centre + beat / 2 - 5, centre + beat / 2 + 5)
+    assert right - left == pytest.approx(beat, abs=0.01)
