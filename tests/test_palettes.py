@@ -6,10 +6,12 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.signal as sg
 from musickit import attack_s, high_band_fraction, onset_rate_per_s, read_wav, spectral_centroid_hz
 
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth import Engine, Entrainment, MusicState
+from neurofeed.synth.entrainment import carrier_hz
 from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES
 
 STATE = MusicState(tempo_bpm=64, key="D", mode="dorian", intensity=0.5, brightness=0.5, volume=1.0,
@@ -70,3 +72,22 @@ def test_an_unknown_palette_is_refused_naming_the_accepted():
         Engine("manual", palette="warmer")
     assert "palette='warmer' is not accepted" in str(err.value)
     assert "accepted: " + ", ".join(PALETTES) in str(err.value)
+
+
+def test_the_drone_wind_leaves_the_carriers_band_clear(tmp_path):
+    # The wind alone: the drone plays no pulse, so with only that voice asked for, the voices are
+    # silent and the texture sounds. The entrainment is on (its band-reject follows it), barely audible.
+    beat = 6.0
+    state = MusicState(key="A", mode="mixolydian", volume=1.0,
+                       entrainment=Entrainment("binaural", beat, 1e-4))
+    path = tmp_path / "wind.wav"
+    with Engine("offline", wav_path=path, palette="drone", voices=("pulse",), seed=2, fade_in_s=0.1,
+                state=state) as engine:
+        engine.advance(20.0)
+    sr, x = read_wav(path)
+    freqs, power = sg.welch(x[2 * sr:].mean(axis=1), sr, nperseg=2 ** 16)
+    carrier = carrier_hz("A", "mixolydian", "binaural")
+    keep_clear = beat / 2 + beat + 2  # either ear's carrier -+ (beat + 2) Hz
+    inside = power[np.abs(freqs - carrier) < keep_clear]
+    beside = power[(np.abs(freqs - carrier) > 60) & (np.abs(freqs - carrier) < 120)]
+    assert 10 * np.log10(inside.max() / beside.mean()) <= -20.0  # measured -23.7 dB

@@ -1,5 +1,5 @@
 """The music: what to play (:mod:`state`, :mod:`theory`, :mod:`composer`, :mod:`sequencer`),
-how it sounds (the pyo :mod:`engine`), and what was played (:mod:`score`).
+how it sounds (the pyo :mod:`engine` and its :mod:`palettes`), and what was played (:mod:`score`).
 
 Importing this package does not import pyo; :class:`Engine` is loaded on first use.
 """
