@@ -30,6 +30,12 @@ a 10 Hz pulse at level 0.3, intensity 0.5 and 0.7): 0.73-0.81 at 20.8 Hz of clea
 27.8 Hz. So isochronic carriers keep 27 Hz and lie at 522-986 Hz. Each kind keeps its
 own carrier, so switching kind crossfades without a glide; a change of mode changes the
 parent scale, so it glides both carriers to their new gaps.
+
+The headphone check (:meth:`EntrainmentVoice.start_ear_check`), for binaural presets: in
+:data:`EAR_CHECK_S` seconds, two soft chimes (the key's tonic, then its fifth, a sine with a
+quiet octave) in the left ear alone, then the same in the right ear alone, each rising and
+falling along raised cosines, so nothing clicks. The entrainment is silent meanwhile and
+fades in over :data:`EAR_CHECK_FADE_S` after it.
 """
 
 from __future__ import annotations
