@@ -206,7 +206,7 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 engine, audio_used = _start_engine(
                     audio_stack, audio, folder, virtual=source.speed == "max", seed=seed,
                     state=protocol.first_state(), palette=preset.music.palette,
-                    loudness_lufs=preset.music.loudness_lufs)  # EAR_CHECK_PENDING ear_check=ear_check and binaural)
+                    loudness_lufs=preset.music.loudness_lufs, ear_check=ear_check and binaural)
                 if engine is not None and binaural:
                     logger.warning("preset %r plays binaural beats: they need headphones (stereo, "
                                    "left and right the right way round), at a comfortable level",

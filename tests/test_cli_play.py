@@ -29,7 +29,8 @@ from neurofeed.synth.theory import KEYS, scale
 DURATION_S = 8.0
 CEILING_DBFS = -3.0  # play's default --ceiling
 SUMMARY = re.compile(r"^played (?P<music>\d+\.\d) s \+ (?P<fade>\d+\.\d) s fade-out, (?P<notes>\d+) notes, "
-                     r"(?P<key>\w+) (?P<mode>\w+) at (?P<bpm>[\d.]+) BPM -> (?P<wav>\S+), "
+                     r"(?P<key>\w+) (?P<mode>\w+) at (?P<bpm>[\d.]+) BPM on the (?P<palette>\w+) palette "
+                     r"-> (?P<wav>\S+), "
                      r"score -> (?P<midi>\S+)$")
 
 
@@ -128,8 +129,9 @@ def test_play_isochronic_envelope_pulses_at_5_hz(tmp_path):
     assert result.returncode == 0, result.stderr
     sr, x = read_wav(tmp_path / "iso.wav")
     mono = x[int(3.5 * sr):int(duration * sr)].mean(axis=1)  # after the 3 s fade-in, before the fade-out
-    # Under the music: isolate the carrier (the key's tonic) with its first sidebands, take its envelope.
-    carrier = carrier_hz("G")
+    # Under the music: isolate the carrier (in a gap between the music's partials of G Dorian,
+    # play's default mode) with its first sidebands, take its envelope.
+    carrier = carrier_hz("G", "dorian", "isochronic")
     sos = sg.butter(4, [carrier - 8, carrier + 8], btype="bandpass", fs=sr, output="sos")
     envelope = np.abs(sg.hilbert(sg.sosfiltfilt(sos, mono)))
     assert abs(peak_hz(envelope - envelope.mean(), sr, 2, 40) - f) <= 0.05
@@ -149,6 +151,8 @@ BAD_INPUT = [
     (["--duration", "0"], ["--duration", "up to 4h"]),
     (["--ceiling", "0"], ["--ceiling", "[-60, -1] dBFS"]),
     (["--voices", "pad,kazoo"], ["--voices", "'kazoo'", "pad, melody, bass, pulse"]),
+    (["--palette", "organ"], ["--palette='organ'", "accepted: warm, ambient, drone"]),
+    (["--loudness", "-5"], ["--loudness", "[-30, -14] LUFS"]),
 ]
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from musickit import CLICK_STEP, chroma, fit_beat_grid, largest_step, onset_times, peak_hz
 
 from neurofeed.synth import Engine, Entrainment, MusicState
+from neurofeed.synth.entrainment import carrier_hz
 from neurofeed.synth.state import ENTRAINMENT_KINDS
 from neurofeed.synth.theory import KEYS, MODES, scale
 
@@ -160,8 +161,9 @@ def test_isochronic_under_music_still_pulses_at_the_frequency(tmp_path):
     state = MusicState(tempo_bpm=60, key="G", entrainment=Entrainment("isochronic", f, 0.6))
     sr, x, _ = render(tmp_path / "im.wav", 32, state)
     mono = x[int(2 * sr):int(31 * sr)].mean(axis=1)
-    # The carrier is G3 (196 Hz): isolate it, then take its envelope.
-    sos = sg.butter(4, [190, 202], btype="bandpass", fs=sr, output="sos")
+    # Isolate the carrier (in a gap between the music's partials) with its first sidebands.
+    carrier = carrier_hz("G", state.mode, "isochronic")
+    sos = sg.butter(4, [carrier - f - 1, carrier + f + 1], btype="bandpass", fs=sr, output="sos")
     envelope = np.abs(sg.hilbert(sg.sosfiltfilt(sos, mono)))
     assert abs(peak_hz(envelope - envelope.mean(), sr, 2, 40) - f) <= 0.05
 

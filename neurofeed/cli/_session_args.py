@@ -45,7 +45,7 @@ def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: b
                        help="channels of a region of interest, for montages without standard "
                             "10-20 names: posterior=... (alpha) or frontal_midline=... (theta); "
                             "repeat for both")
-    add_palette_argument(group, "the preset's palette")
+    add_palette_argument(group)
     group.add_argument("--no-ear-check", action="store_true",
                        help="skip the left/right headphone check a binaural preset starts with")
     group.add_argument("--no-status", action="store_true", help="do not print the live status line")
@@ -54,13 +54,17 @@ def add_session_arguments(parser: argparse.ArgumentParser, *, preset_required: b
                             "'neurofeed report DIR')")
 
 
-def add_palette_argument(group, default: str) -> None:
-    """Add ``--palette NAME``, its help listing every palette and what it sounds like."""
+def add_palette_argument(group, default: str | None = None) -> None:
+    """Add ``--palette NAME``, its help listing every palette and what it sounds like.
+
+    Without ``default`` the option is None unless given (a session then plays its preset's).
+    """
     from neurofeed.synth.palettes import PALETTES
 
     listed = "; ".join(f"{name}: {palette.description}" for name, palette in PALETTES.items())
-    group.add_argument("--palette", default=None, metavar="NAME",
-                       help=f"the instruments the music is played on (default {default}): {listed}")
+    shown = default if default is not None else "the preset's"
+    group.add_argument("--palette", default=default, metavar="NAME",
+                       help=f"the instruments the music is played on (default {shown}): {listed}")
 
 
 def parse_regions(texts: list[str]) -> dict[str, list[str]]:
