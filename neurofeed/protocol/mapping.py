@@ -147,6 +147,7 @@ class Protocol:
         self._progress = 0.0
         self._iso_start: tuple[float, float] | None = None
         self._artifact = False
+        self._phase: str | None = None
         # The music's path: its slower smoothing of z and the score it follows.
         self._music_z = 0.0
         self._followed = self._music_score = self.rest_score()
@@ -245,6 +246,11 @@ class Protocol:
         self._last_time = time_s
         self._artifact = artifact
         phase = self.phase_at(time_s)
+        if phase == "training" and self._phase == "baseline" and self.preset.iso is not None:
+            # The glide starts from the music the listener hears: a short baseline phase may
+            # end before the music has reached the running match, and training must not lurch.
+            self._iso_start = (self._values["tempo_bpm"], self._values["valence"])
+        self._phase = phase
         feedback = self.preset.feedback
         fresh_z = None
         if (feature_z is not None and not artifact and math.isfinite(feature_z)
