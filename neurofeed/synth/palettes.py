@@ -104,25 +104,25 @@ PALETTES: dict[str, Palette] = {
         description="warm keys and strings: a filtered string pad, a soft electric piano, round bass "
                     "and a felt-mallet pulse",
         sounds={
-            "pad": Sound("saw", 12, Shape(attack_s=1.2, sustain=1.0, release_s=2.2), 0.35, 0.5, 0.6,
+            "pad": Sound("saw", 12, Shape(attack_s=0.6, sustain=1.0, release_s=2.2), 0.35, 0.5, 0.6,
                          filtered=True),
-            "melody": Sound("epiano", 8, Shape(attack_s=0.006, sustain=0.3, release_s=0.6), 0.85, 0.58),
+            "melody": Sound("epiano", 8, Shape(attack_s=0.006, sustain=0.35, release_s=1.0), 0.55, 0.58),
             "bass": Sound("triangle", 3, Shape(attack_s=0.02, sustain=0.8, release_s=0.4), 0.40, sharp=0.2),
             "pulse": Sound("triangle", 2, Shape(attack_s=0.003, sustain=0.0, release_s=0.15), 1.3, 0.44,
                            sharp=0.45),
         },
-        cutoff_hz=(700.0, 10000.0), reverb_wet=0.3, texture=0.0, makeup_db=-4.24),
+        cutoff_hz=(700.0, 10000.0), reverb_wet=0.3, texture=0.0, makeup_db=-3.37),
     "ambient": Palette(
         description="ambient: slow, wide pads with soft bells and a sustained bass, no pulse",
         sounds={
             "pad": Sound("wave", 12, Shape(attack_s=2.5, sustain=1.0, release_s=3.5), 0.3, 0.5, 0.8,
                          partials=(1.0, 0.45, 0.2, 0.1, 0.05), detune_hz=1.2, filtered=True),
-            "melody": Sound("bell", 8, Shape(attack_s=0.05, sustain=0.3, release_s=1.6), 0.45, 0.6,
+            "melody": Sound("bell", 8, Shape(attack_s=0.05, sustain=0.3, release_s=1.6), 0.35, 0.6,
                             partials=(1.0, 0.25, 0.5, 0.3, 0.2, 0.2, 0.0, 0.12), keep=0.3),
             "bass": Sound("wave", 3, Shape(attack_s=0.4, sustain=0.9, release_s=1.5), 0.4,
                           partials=(1.0, 0.1)),
         },
-        cutoff_hz=(500.0, 6000.0), reverb_wet=0.4, texture=0.0, makeup_db=-1.93),
+        cutoff_hz=(500.0, 6000.0), reverb_wet=0.4, texture=0.0, makeup_db=-1.76),
     "drone": Palette(
         description="drone: a sparse, slowly breathing drone with singing bowls and soft wind",
         sounds={
