@@ -135,7 +135,7 @@ class MusicalTime:
 
 
 #: The ``[musical_time]`` of a preset that leaves it out.
-MUSICAL_TIME_DEFAULTS = MusicalTime(smoothing_s=30.0, deadband=0.05, dwell_bars=12.0, hold_bars=6.0,
+MUSICAL_TIME_DEFAULTS = MusicalTime(smoothing_s=30.0, deadband=0.08, dwell_bars=12.0, hold_bars=6.0,
                                     hysteresis_modes=0.3)
 
 
