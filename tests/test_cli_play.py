@@ -128,7 +128,7 @@ def test_play_isochronic_envelope_pulses_at_5_hz(tmp_path):
                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     sr, x = read_wav(tmp_path / "iso.wav")
-    mono = x[int(3.5 * sr):int(duration * sr)].mean(axis=1)  # after the 3 s fade-in, before the fade-out
+    mono = x[int(3.5 * sr):int(duration * sr)].mean(axis=1)  # into the fade-in, before the fade-out
     # Under the music: isolate the carrier (in a gap between the music's partials of G Dorian,
     # play's default mode) with its first sidebands, take its envelope.
     carrier = carrier_hz("G", "dorian", "isochronic")

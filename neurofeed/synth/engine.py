@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 #: Shortest glide accepted (seconds): anything faster is a jump, heard as a click or a lurch.
 MIN_GLIDE_S = 0.25
+#: Default fade-in (seconds): long enough that the music's loudness, once above the quietest
+#: part of the programme, rises at under 3 LU/s even after the headphone check's chimes
+#: (a 3 s fade rose at 5-6 LU/s there).
+FADE_IN_S = 8.0
 #: Accepted ``loudness_lufs`` (LUFS): from quiet background to the loudest streaming reference.
 LOUDNESS_RANGE_LUFS = (-30.0, -14.0)
 # pyo allows one server per process.
@@ -98,7 +102,7 @@ class Engine:
     def __init__(self, backend: str = "auto", *, sample_rate: int = 44100, buffer_size: int = 256,
                  seed: int = 0, ceiling_dbfs: float = -3.0, loudness_lufs: float = REFERENCE_LUFS,
                  palette: str = DEFAULT_PALETTE, ear_check: bool = False, glide_s: float = 1.0,
-                 fade_in_s: float = 3.0, fade_out_s: float = 3.0, max_volume_rate_per_s: float = 0.5,
+                 fade_in_s: float = FADE_IN_S, fade_out_s: float = 3.0, max_volume_rate_per_s: float = 0.5,
                  max_tempo_rate_bpm_per_s: float = 5.0, wav_path: str | Path | None = None,
                  state: MusicState | None = None, voices: Iterable[str] = VOICES,
                  device: int | None = None, client_name: str = "neurofeed"):
