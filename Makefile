@@ -8,11 +8,11 @@ STAMP := $(VENV)/.installed-stamp
 export OPENBLAS_NUM_THREADS := 1
 export PYO_GUI_WX := 0
 
-.PHONY: run test setup system-deps bench clean verify
+.PHONY: run test setup system-deps bench clean verify verify-faults verify-music
 
 # Inside the repository the data home is its recordings/ folder; the installed tool keeps
 # sessions in a per-user data folder instead (neurofeed/home.py).
-run test: export NEUROFEED_HOME := $(CURDIR)/recordings
+run test verify-music: export NEUROFEED_HOME := $(CURDIR)/recordings
 
 # A 60 s relax-alpha session on BrainFlow's synthetic board: music to the sound card (or JACK)
 # where there is one, else rendered to a WAV in the session folder; then the report.
@@ -26,11 +26,19 @@ run: setup
 test: setup system-deps
 	$(PY) -m pytest
 
+# The long acceptance checks; CI does not run them.
+verify: verify-faults verify-music
+
 # The fault matrix (scripts/fault_matrix): about 560 bad inputs, damaged folders, faults and stop
-# signals against the CLI, one after the other (about half an hour); CI does not run it.
+# signals against the CLI, one after the other (about half an hour).
 # FAULTS=stop,lsl (classes or case ids) runs a part of it.
-verify: setup
+verify-faults: setup
 	$(PY) scripts/fault_matrix $(FAULTS)
+
+# 20-minute renders of every preset and palette, judged on their audio and score by the
+# analysis kit in tests/ (scripts/music_verify.py; about 15 minutes).
+verify-music: setup
+	$(PY) scripts/music_verify.py
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
