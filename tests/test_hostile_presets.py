@@ -35,7 +35,7 @@ CASES = {
                        ["[phases].cooldown_s = -1 is out of range", "from 0 to 3600"]),
     "nan phase": (_edited("baseline_s = 120", "baseline_s = nan"),
                   ["[phases].baseline_s = nan is out of range", "from 0 to 3600"]),
-    "inf level": (_edited("volume = 0.5", "volume = inf"), ["[music].volume = inf is out of range"]),
+    "inf level": (_edited("volume = 1.0", "volume = inf"), ["[music].volume = inf is out of range"]),
     "nan as text": (_edited("reward_z = 0.6", 'reward_z = "NaN"'),
                     ["[feedback].reward_z = 'NaN' is out of range", "a number from -10 to 10"]),
     "5000-digit integer": (_edited("training_s = 900", "training_s = " + "9" * 5000), ["is not valid TOML"]),

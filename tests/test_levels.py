@@ -22,8 +22,7 @@ from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth.composer import MELODY_RANGE
 from neurofeed.synth.entrainment import EAR_CHECK_S
-from neurofeed.synth.palettes import PALETTES
-from neurofeed.synth.patch import REFERENCE_LUFS
+from neurofeed.synth.palettes import PALETTES, REFERENCE_LUFS
 
 PITCHES = range(MELODY_RANGE[0], MELODY_RANGE[1] + 1)
 NOTE_VELOCITY = 80

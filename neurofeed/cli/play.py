@@ -17,10 +17,8 @@ _WAV_HEADER_BYTES = 44
 
 def register(subparsers) -> None:
     from neurofeed.cli._session_args import add_palette_argument
-    from neurofeed.synth.engine import LOUDNESS_RANGE_LUFS
     from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
-    from neurofeed.synth.palettes import DEFAULT_PALETTE
-    from neurofeed.synth.patch import REFERENCE_LUFS
+    from neurofeed.synth.palettes import DEFAULT_PALETTE, LOUDNESS_RANGE_LUFS, REFERENCE_LUFS
     from neurofeed.synth.state import RANGES
     from neurofeed.synth.theory import KEYS, MODES
 
@@ -114,9 +112,9 @@ def _voices_from_args(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from neurofeed.synth.engine import LOUDNESS_RANGE_LUFS, Engine
+    from neurofeed.synth.engine import Engine
     from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
-    from neurofeed.synth.palettes import PALETTES
+    from neurofeed.synth.palettes import LOUDNESS_RANGE_LUFS, PALETTES
 
     duration_s = parse_duration(args.duration)
     state = _state_from_args(args)

@@ -23,9 +23,7 @@ from neurofeed.errors import PresetError
 from neurofeed.limits import MAX_SESSION_S
 from neurofeed.protocol._toml import read_toml
 from neurofeed.registry import FEEDBACK
-from neurofeed.synth.engine import LOUDNESS_RANGE_LUFS
-from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES
-from neurofeed.synth.patch import REFERENCE_LUFS
+from neurofeed.synth.palettes import DEFAULT_PALETTE, LOUDNESS_RANGE_LUFS, PALETTES, REFERENCE_LUFS
 
 #: The built-in presets' folder, inside the package.
 BUILTIN = files("neurofeed.protocol") / "builtin"

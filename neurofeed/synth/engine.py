@@ -23,8 +23,8 @@ from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.synth._pyo import load_pyo
 from neurofeed.synth.backends import REALTIME, boot_server, resolve_backend
 from neurofeed.synth.entrainment import EAR_CHECK_S
-from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES
-from neurofeed.synth.patch import REFERENCE_LUFS, VOICES, Patch
+from neurofeed.synth.palettes import DEFAULT_PALETTE, LOUDNESS_RANGE_LUFS, PALETTES, REFERENCE_LUFS
+from neurofeed.synth.patch import VOICES, Patch
 from neurofeed.synth.score import Note, ScoreLog
 from neurofeed.synth.sequencer import Sequencer
 from neurofeed.synth.state import MusicState
@@ -37,8 +37,6 @@ MIN_GLIDE_S = 0.25
 #: part of the programme, rises at under 3 LU/s even after the headphone check's chimes
 #: (a 3 s fade rose at 5-6 LU/s there).
 FADE_IN_S = 8.0
-#: Accepted ``loudness_lufs`` (LUFS): from quiet background to the loudest streaming reference.
-LOUDNESS_RANGE_LUFS = (-30.0, -14.0)
 # pyo allows one server per process.
 _ACTIVE = threading.Lock()
 # A real-time clock that has not moved for this long (seconds) means the audio server is gone.

@@ -137,3 +137,8 @@ PALETTES: dict[str, Palette] = {
 }
 #: The palette used when none is chosen.
 DEFAULT_PALETTE = "warm"
+#: The loudness (LUFS, BS.1770 integrated) at which the palettes' make-up gains were measured,
+#: and the default target.
+REFERENCE_LUFS = -20.0
+#: Accepted loudness targets (LUFS): from quiet background to the loudest streaming reference.
+LOUDNESS_RANGE_LUFS = (-30.0, -14.0)

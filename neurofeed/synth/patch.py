@@ -49,14 +49,12 @@ import scipy.io.wavfile
 from neurofeed.synth.entrainment import EntrainmentVoice
 from neurofeed.synth.instruments import Instrument
 from neurofeed.synth.master import Master, db_to_amp
-from neurofeed.synth.palettes import Palette, Sound
+from neurofeed.synth.palettes import REFERENCE_LUFS, Palette, Sound
 from neurofeed.synth.score import Note
 from neurofeed.synth.state import MusicState
 
 #: The voices the composer writes, in mixing order.
 VOICES: tuple[str, ...] = ("pad", "melody", "bass", "pulse")
-#: The loudness (LUFS, BS.1770 integrated) at which the palettes' make-up gains were measured.
-REFERENCE_LUFS = -20.0
 #: Seed of the hall's impulse response.
 HALL_SEED = 7
 # The hall: reverberation time (s) at low frequencies, falling to _HALL_HF_T60_S at 8 kHz.
