@@ -207,10 +207,8 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                     audio_stack, audio, folder, virtual=source.speed == "max", seed=seed,
                     state=protocol.first_state(), palette=preset.music.palette,
                     loudness_lufs=preset.music.loudness_lufs, ear_check=ear_check and binaural)
-                if engine is not None and binaural:
-                    logger.warning("preset %r plays binaural beats: they need headphones (stereo, "
-                                   "left and right the right way round), at a comfortable level",
-                                   preset.name)
+                if engine is not None:
+                    _warn_about_entrainment(preset)
                 recorder.update_metadata(audio=audio_used)
                 outlets = None
                 if lsl_out:
@@ -337,6 +335,28 @@ def store_summary(folder: Path) -> None:
     meta = read_session_json(folder)
     meta["summary"] = session_summary(folder).to_dict()
     write_json(folder / SESSION_FILE, meta)
+
+
+def _warn_about_entrainment(preset: Preset) -> None:
+    """Say that binaural beats need headphones, and where the music may mask the entrainment
+    in a mode the preset can reach."""
+    from neurofeed.synth.entrainment import entrainment_warning
+    from neurofeed.synth.state import Entrainment
+    from neurofeed.synth.theory import MODES, mode_from_valence
+
+    spec = preset.entrainment
+    if spec.kind == "off":
+        return
+    if spec.kind == "binaural":
+        logger.warning("preset %r plays binaural beats: they need headphones (stereo, left and "
+                       "right the right way round), at a comfortable level", preset.name)
+    low, high = sorted(preset.music.valence)
+    modes = MODES[MODES.index(mode_from_valence(high)):MODES.index(mode_from_valence(low)) + 1]
+    entrainment = Entrainment(spec.kind, spec.frequency_hz, spec.level)
+    for warning in dict.fromkeys(entrainment_warning(preset.music.key, mode, entrainment)
+                                 for mode in modes):
+        if warning:
+            logger.warning("%s", warning)
 
 
 def _mkdirs(path: Path) -> Path:

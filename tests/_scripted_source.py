@@ -8,6 +8,7 @@ import numpy as np
 
 from neurofeed.acquire.base import Source
 from neurofeed.loop import ClosedLoop
+from neurofeed.loop.calibrator import baseline_means
 from neurofeed.protocol import Protocol
 from neurofeed.recorder import SessionRecorder
 
@@ -92,8 +93,10 @@ def run_scripted(folder, source, preset, *, baseline=None, flush_interval_s=0.25
     into ``folder``; return (result, loop)."""
     with source, SessionRecorder(folder, source.info, {"subject": "T01"},
                                  flush_interval_s=flush_interval_s) as recorder:
-        loop = ClosedLoop(source, Protocol(preset), recorder, baseline=baseline, subject="T01",
-                          **loop_kwargs)
+        protocol = Protocol(preset)
+        if baseline is not None:  # as the session does, before its engine starts
+            protocol.calibrate(baseline_means(baseline))
+        loop = ClosedLoop(source, protocol, recorder, baseline=baseline, subject="T01", **loop_kwargs)
         result = loop.run()
         loop.record_score()
     return result, loop

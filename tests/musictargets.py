@@ -170,7 +170,7 @@ def arc_checks(score, music_rows: dict, first_state) -> list[Check]:
     training = [m for m, p in zip(music_rows["mode"], phases) if p == "training"]
     if training and "cooldown" in phases:
         order = sorted(MODES.index(m) for m in training)
-        median = order[len(order) // 2]
+        median = order[(len(order) - 1) // 2]  # the lower median, as the protocol takes it
         _, modes = kit.series(score.changes, "bar_mode")
         end = MODES.index(modes[-1])
         checks.append(at_most("cool-down end darker than median (modes)", end - median, 0))

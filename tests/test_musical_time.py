@@ -145,15 +145,17 @@ def test_a_brief_excursion_does_not_change_the_mode():
     assert max(s.music_score for s in steps) > 0.5  # the valence did go there
 
 
-def test_cooldown_ends_no_darker_than_the_training_median():
-    preset = load_preset("mood-asymmetry")
-    protocol = Protocol(fit_phases(preset, SESSION_S, 0.0))
+@pytest.mark.parametrize("name, session_s", [("mood-asymmetry", SESSION_S), ("mood-asymmetry", 600.0),
+                                             ("mood-asymmetry", 300.0), ("relax-alpha", 600.0)])
+def test_cooldown_ends_no_darker_than_the_training_median(name, session_s):
+    protocol = Protocol(fit_phases(load_preset(name), session_s, 0.0))
     training_s = protocol.preset.phases.training_s
-    # Bright for most of the training, then dark in its last minutes.
-    steps = [protocol.step(i * HOP, 6.0 if i * HOP < training_s - 240 else -1.0)
-             for i in range(round(SESSION_S / HOP))]
+    # Bright for most of the training, then dark in its last stretch.
+    dark_s = min(240.0, training_s / 3)
+    steps = [protocol.step(i * HOP, 6.0 if i * HOP < training_s - dark_s else -4.0)
+             for i in range(round(session_s / HOP))]
     training = [MODES.index(s.state.mode) for s in steps if s.phase == "training"]
-    median_mode = sorted(training)[len(training) // 2]
+    median_mode = sorted(training)[(len(training) - 1) // 2]
     end = steps[-1]
     assert end.phase == "cooldown"
     assert MODES.index(steps[round((training_s - 1) / HOP)].state.mode) > median_mode  # it was darker
@@ -163,6 +165,41 @@ def test_cooldown_ends_no_darker_than_the_training_median():
     assert cooldown[-1].state.intensity < cooldown[0].state.intensity
     assert all(MODES.index(b.state.mode) <= MODES.index(a.state.mode)
                for a, b in itertools.pairwise(cooldown))  # the cool-down only brightens
+    bars, modes = _trace_bars(steps)
+    changes = [i for i in range(1, len(modes)) if modes[i] != modes[i - 1]]
+    undone = [(a, b) for a, b in itertools.pairwise(changes)
+              if modes[b] == modes[a - 1] and bars[b] - bars[a] < 8]
+    assert not undone
+
+
+def test_cooldown_after_an_iso_glide_never_speeds_up():
+    preset = fit_phases(load_preset("iso-lift"), 600.0, 0.0)
+    protocol = Protocol(preset)
+    protocol.calibrate({"beta_alpha_ratio": 2.0, "frontal_asymmetry": -0.2})  # 90 BPM, dark
+    steps = [protocol.step(i * HOP, 2.0) for i in range(round(600 / HOP))]
+    end_of_training = [s for s in steps if s.phase == "training"][-1].state
+    assert end_of_training.tempo_bpm == pytest.approx(preset.iso.target_tempo_bpm, abs=0.5)
+    assert max(s.state.tempo_bpm for s in steps if s.phase == "cooldown") <= end_of_training.tempo_bpm
+
+
+def test_iso_match_during_the_baseline_is_steady_and_fixed_once_training_starts():
+    preset = fit_phases(load_preset("iso-lift"), 600.0, 120.0)
+    rng = np.random.default_rng(3)
+    protocol = Protocol(preset)
+    steps = []
+    for i in range(round(300 / HOP)):
+        # Running means of a noisy baseline, recalculated at every hop (a late one too).
+        protocol.calibrate({"beta_alpha_ratio": 1.2 + 0.3 * rng.normal(),
+                            "frontal_asymmetry": 0.4 * rng.normal()})
+        steps.append(protocol.step(i * HOP, None if i * HOP < 120 else 0.5))
+    bars, modes = _trace_bars(steps)
+    changes = [i for i in range(1, len(modes)) if modes[i] != modes[i - 1]]
+    assert all(bars[b] - bars[a] >= 8 for a, b in itertools.pairwise(changes))
+    # Training glides from the music playing when it began, whatever calibrate says later.
+    first = next(s for s in steps if s.phase == "training")
+    assert first.state.tempo_bpm == pytest.approx(steps[round(120 / HOP) - 1].state.tempo_bpm, abs=0.1)
+    tempo = np.array([s.state.tempo_bpm for s in steps if s.phase == "training"])
+    assert np.all(np.diff(tempo) <= 1e-9) or np.all(np.diff(tempo) >= -1e-9)  # one way, to the target
 
 
 @settings(max_examples=25, deadline=None)
@@ -191,12 +228,14 @@ def test_no_tempo_rise_at_a_phase_change(name, level_before, level_after, seed):
 
 def test_musical_time_table_is_optional_and_checked(tmp_path):
     text = load_preset("relax-alpha").path.read_text()
-    start = text.index("[musical_time]")
-    bare = text[:start] + text[text.index("\n[", start + 1):] if "\n[" in text[start + 1:] else text[:start]
-    path = tmp_path / "bare.toml"
-    path.write_text(bare)
-    assert load_preset(path).musical_time == MUSICAL_TIME_DEFAULTS
-    path.write_text(text.replace("dwell_bars = ", "dwell_bars = 4 #", 1))
+    assert "[musical_time]" not in text  # the built-ins take the defaults
+    assert load_preset("relax-alpha").musical_time == MUSICAL_TIME_DEFAULTS
+    path = tmp_path / "slow.toml"
+    path.write_text(text + "\n[musical_time]\nsmoothing_s = 60\ndwell_bars = 16\n")
+    custom = load_preset(path).musical_time
+    assert (custom.smoothing_s, custom.dwell_bars) == (60.0, 16.0)
+    assert custom.deadband == MUSICAL_TIME_DEFAULTS.deadband
+    path.write_text(text + "\n[musical_time]\ndwell_bars = 4\n")
     with pytest.raises(PresetError, match=r"\[musical_time\].dwell_bars = 4 is out of range; accepted: a "
                                           r"number from 8"):
         load_preset(path)

@@ -61,6 +61,9 @@ class ClosedLoop:
     baseline : Baseline or None
         A stored baseline (calibrated with the extractor's settings): the session uses it
         and skips its own baseline phase. Without one, the baseline phase calibrates one.
+        The protocol must already be calibrated with it
+        (``protocol.calibrate(baseline_means(baseline))``), before the engine starts in
+        ``protocol.first_state()``.
     subject : str
         The subject, for the calibrated baseline.
     outlets : neurofeed.publish.SessionOutlets or None
@@ -104,10 +107,9 @@ class ClosedLoop:
         self._region_fallback = "; ".join(
             f"{REGIONS[region][0]}: {fallbacks[region]}"
             for region in FEEDBACK[preset_feedback.feature].regions if fallbacks.get(region)) or None
-        # Before the first step: an iso preset then starts matched from the first hop.
-        if baseline is not None:
-            protocol.calibrate(baseline_means(baseline))
-        # Without one, an iso preset's music follows the match of the windows so far.
+        # With a stored baseline the protocol's maker has calibrated it (an iso preset then
+        # starts matched from the first hop, and the engine starts in that music). Without
+        # one, an iso preset's music follows the match of the windows so far.
         self._follow_match = baseline is None and protocol.preset.iso is not None
         self.audio = "off" if engine is None else "on"
         # The manual and offline backends have no clock of their own: audio time follows

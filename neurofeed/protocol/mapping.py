@@ -20,6 +20,7 @@ from neurofeed.bands.baseline import ExponentialSmoother
 from neurofeed.protocol.presets import Preset
 from neurofeed.synth.composer import BEATS_PER_BAR
 from neurofeed.synth.state import MODES, Entrainment, MusicState, mode_from_valence
+from neurofeed.synth.theory import mode_position, mode_valence
 
 PHASES = ("baseline", "training", "cooldown", "done")
 #: How long after the last estimate the feedback still counts as current, in seconds:
@@ -30,8 +31,11 @@ STALE_S = 0.5
 HOLD_S = 2.0
 #: Entrainment level change limit, per second.
 ENTRAINMENT_LEVEL_PER_S = 0.05
-# Valence spanned by one mode: the seven modes share [-1, 1] equally (mode_from_valence).
-_MODE_WIDTH = 2.0 / len(MODES)
+#: The fewest bars between a darkening mode change and a brightening one (or the reverse):
+#: a change is never undone within them.
+UNDO_BARS = 8
+#: The fewest bars between two planned brightening steps of the cool-down.
+COOLDOWN_STEP_BARS = 2
 
 
 @dataclass(frozen=True)
@@ -101,15 +105,6 @@ def _follow(value: float, target: float, dt: float, tau_s: float) -> float:
     return target if tau_s <= 0 else value + (1.0 - math.exp(-dt / tau_s)) * (target - value)
 
 
-def mode_position(valence: float) -> float:
-    """Valence on the mode scale: mode ``i`` of :data:`MODES` covers ``[i, i + 1)``.
-
-    The inverse of :func:`neurofeed.synth.state.mode_from_valence` before it rounds down:
-    0 is the bright end (valence 1), 7 the dark end (valence -1).
-    """
-    return (1.0 - valence) / _MODE_WIDTH
-
-
 class Protocol:
     """Step a preset through its phases, turning feature z-scores into MusicStates.
 
@@ -155,6 +150,7 @@ class Protocol:
         self._bars = 0.0
         self._mode_changed_bar = 0.0
         self._waiting: tuple[str, float] | None = None
+        self._last_step = 0  # the last change: +1 darker, -1 brighter
         # Hops spent in each mode during training (the cool-down's floor is their median).
         self._training_modes = dict.fromkeys(MODES, 0)
         self._start()
@@ -217,8 +213,8 @@ class Protocol:
             takes the middle of its range.
         """
         iso = self.preset.iso
-        if iso is None:
-            return
+        if iso is None or self._phase not in (None, "baseline"):
+            return  # once training runs, its glide has started from the music playing
         arousal = baseline.get("beta_alpha_ratio", math.nan)
         valence = baseline.get("frontal_asymmetry", math.nan)
         arousal01 = _unit(arousal, iso.arousal_ratio) if math.isfinite(arousal) else 0.5
@@ -315,12 +311,16 @@ class Protocol:
         if phase == "baseline":
             return dict(self.start_values(), entrainment_level=0.0)
         if phase in ("cooldown", "done"):
+            # Slower, softer and duller than where training ended (an iso glide may end
+            # outside the ranges), and no darker than the training's median mode.
+            current = self._values
             floor = MODES[self._median_training_mode()]
-            valence = self._values["valence"]
+            valence = current["valence"]
             if MODES.index(self._mode) > MODES.index(floor):
-                valence = max(valence, 1.0 - (MODES.index(floor) + 0.5) * _MODE_WIDTH)
-            return {"tempo_bpm": min(music.tempo_bpm), "valence": valence,
-                    "intensity": min(music.intensity) * 0.6, "brightness": min(music.brightness),
+                valence = max(valence, mode_valence(floor))
+            return {"tempo_bpm": min(current["tempo_bpm"], min(music.tempo_bpm)), "valence": valence,
+                    "intensity": min(current["intensity"], min(music.intensity) * 0.6),
+                    "brightness": min(current["brightness"], min(music.brightness)),
                     "entrainment_level": 0.0}
         if self.preset.iso is not None:
             return dict(self._iso_targets(dt), entrainment_level=spec.level)
@@ -378,19 +378,19 @@ class Protocol:
         """Move the mode one step when the valence has settled in the next one, in musical time.
 
         The valence must lie ``hysteresis_modes`` of a mode's width inside the neighbouring
-        mode, stay there for ``hold_bars``, and ``dwell_bars`` must have passed since the
-        last change. The baseline phase's music (an iso preset's running match) waits for
-        neither; the cool-down's changes are planned, not noise, so they need no hold, and
-        only brighten.
+        mode and stay there for ``hold_bars``, and ``dwell_bars`` must have passed since the
+        last change: so in the baseline phase (an iso preset's running match) and in training.
+        The cool-down's changes are planned, not noise: they only brighten, need no hold, and
+        follow each other :data:`COOLDOWN_STEP_BARS` apart, or :data:`UNDO_BARS` after a
+        darkening change, so that no change is undone.
         """
         timing = self.preset.musical_time
-        hold, dwell = {"baseline": (0.0, 0.0), "training": (timing.hold_bars, timing.dwell_bars)
-                       }.get(phase, (0.0, timing.dwell_bars))
+        planned = phase in ("cooldown", "done")
         position = mode_position(self._values["valence"])
         current = MODES.index(self._mode)
         if position < current - timing.hysteresis_modes:
             wanted = current - 1
-        elif position > current + 1 + timing.hysteresis_modes and phase in ("baseline", "training"):
+        elif position > current + 1 + timing.hysteresis_modes and not planned:
             wanted = current + 1
         else:
             wanted = current
@@ -399,8 +399,13 @@ class Protocol:
         else:
             if self._waiting is None or self._waiting[0] != MODES[wanted]:
                 self._waiting = (MODES[wanted], self._bars)
+            if planned:
+                hold, dwell = 0.0, UNDO_BARS if self._last_step > 0 else COOLDOWN_STEP_BARS
+            else:
+                hold, dwell = timing.hold_bars, timing.dwell_bars
             if (self._bars - self._waiting[1] >= hold
                     and self._bars - self._mode_changed_bar >= dwell):
+                self._last_step = wanted - current
                 self._mode, self._waiting = MODES[wanted], None
                 self._mode_changed_bar = self._bars
         if phase == "training":

@@ -14,11 +14,12 @@ A preset file is untrusted input: its size and nesting are bounded before it is 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from importlib.resources import files
 from pathlib import Path
 from statistics import NormalDist
 
+from neurofeed._check import check_option
 from neurofeed.errors import PresetError
 from neurofeed.limits import MAX_SESSION_S
 from neurofeed.protocol._toml import read_toml
@@ -394,8 +395,6 @@ def fit_phases(preset: Preset, duration_s: float | None = None,
     preset : Preset
         Training and cool-down share what the baseline leaves in the preset's proportions.
     """
-    from dataclasses import replace
-
     phases = preset.phases
     total = phases.total_s if duration_s is None else float(duration_s)
     if not 0 < total <= MAX_SESSION_S:  # also refuses NaN
@@ -418,9 +417,5 @@ def with_palette(preset: Preset, palette: str) -> Preset:
     InvalidArgumentError
         Naming ``--palette`` and the accepted palettes.
     """
-    from dataclasses import replace
-
-    from neurofeed._check import check_option
-
     check_option("--palette", palette, tuple(PALETTES))
     return replace(preset, music=replace(preset.music, palette=palette))

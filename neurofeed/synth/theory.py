@@ -55,13 +55,36 @@ def normalise_mode(mode: str) -> str:
     return str(check_option("mode", str(mode).strip().lower(), MODES))
 
 
+def mode_position(valence: float) -> float:
+    """Valence on the scale of :data:`MODES`: mode ``i`` covers ``[i, i + 1)``.
+
+    Parameters
+    ----------
+    valence : float
+        From -1 (dark) to 1 (bright).
+
+    Returns
+    -------
+    float
+        From 0 (valence 1, the bright end of Lydian) to 7 (valence -1, the dark end of
+        Locrian): the seven modes share valence equally, 2/7 each.
+    """
+    v = check_range("valence", valence, -1.0, 1.0)
+    return (1.0 - v) / 2.0 * len(MODES)
+
+
+def mode_valence(mode: str) -> float:
+    """The valence at the middle of ``mode``'s share of [-1, 1] (Dorian: 0)."""
+    return 1.0 - (MODES.index(normalise_mode(mode)) + 0.5) * 2.0 / len(MODES)
+
+
 def mode_from_valence(valence: float) -> str:
     """Map a valence in [-1, 1] onto :data:`MODES`: +1 is Lydian, 0 Dorian, -1 Locrian.
 
-    The range is cut into seven equal bins, so each mode covers 2/7 of valence.
+    The range is cut into seven equal bins (:func:`mode_position`), so each mode covers 2/7
+    of valence.
     """
-    v = check_range("valence", valence, -1.0, 1.0)
-    return MODES[min(len(MODES) - 1, int((1.0 - v) / 2.0 * len(MODES)))]
+    return MODES[min(len(MODES) - 1, int(mode_position(valence)))]
 
 
 def scale(key: str, mode: str) -> tuple[int, ...]:
