@@ -75,11 +75,6 @@ _EAR_NOTES = ((0, 0.1, 0), (0, 1.0, 7), (1, 2.1, 0), (1, 3.0, 7))
 _NOTE_RISE_S = 0.04
 _NOTE_FALL_S = 0.8
 _STEP_LEAD_S = 0.03
-# Peak of the check's sound against the music's reference sine (as loud as the music at
-# intensity 0.5): level with it. The notes decay, so they stay under the music's loudness:
-# their momentary loudness peaks 4-5 LU under the music's median at intensity 0.3, and 1-3 LU
-# under it at intensity 0, in every palette (measured with the music kit).
-_EAR_CHECK_GAIN = 1.0
 # The lowest tonic of the check (MIDI 69, A4): tonic and fifth sit in the octave above, clear
 # of headphones' bass roll-off and easy to place in each ear.
 _EAR_CHECK_LOW = 69
@@ -345,7 +340,11 @@ class EntrainmentVoice:
         The entrainment is silent through the check and fades in over :data:`EAR_CHECK_FADE_S`
         after it. Call once, from the block callback of the first block, in the current key.
         """
-        amps, freqs = ear_check_points(self._key, self._reference * _EAR_CHECK_GAIN / (1 + _CHIME_OCTAVE))
+        # The check peaks level with the music's reference sine (as loud as the music at intensity
+        # 0.5), chime included. Its notes decay, so they stay under the music's loudness: their
+        # momentary loudness peaks 4-5 LU under the music's median at intensity 0.3, and 1-3 LU
+        # under it at intensity 0, in every palette (measured with the music kit).
+        amps, freqs = ear_check_points(self._key, self._reference / (1 + _CHIME_OCTAVE))
         for envelope, points in zip(self._check_amp + self._check_hz, amps + freqs, strict=True):
             envelope.setList(points)
             envelope.play()
