@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -12,7 +13,9 @@ from musickit import attack_s, high_band_fraction, onset_rate_per_s, read_wav, s
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth import Engine, Entrainment, MusicState
 from neurofeed.synth.entrainment import carrier_hz
-from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES
+from neurofeed.synth.instruments import Shape
+from neurofeed.synth.palettes import DEFAULT_PALETTE, PALETTES, Sound
+from neurofeed.synth.patch import hall_impulse
 
 STATE = MusicState(tempo_bpm=64, key="D", mode="dorian", intensity=0.5, brightness=0.5, volume=1.0,
                    entrainment=Entrainment("binaural", 6.0, 0.3))
@@ -91,3 +94,45 @@ def test_the_drone_wind_leaves_the_carriers_band_clear(tmp_path):
     inside = power[np.abs(freqs - carrier) < keep_clear]
     beside = power[(np.abs(freqs - carrier) > 60) & (np.abs(freqs - carrier) < 120)]
     assert 10 * np.log10(inside.max() / beside.mean()) <= -20.0  # measured -23.7 dB
+
+
+SOUND = Sound("wave", 4, Shape(attack_s=0.1, sustain=1.0, release_s=0.5), 0.4)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("kind", "sine", "kind='sine' is not accepted.*accepted: saw, epiano, triangle, wave, bell"),
+    ("count", 0, "count must be a whole number of voices, at least 1"),
+    ("count", 2.5, "count must be a whole number"),
+    ("shape", (0.1, 1.0, 0.5), "shape must be a Shape"),
+    ("gain", -0.1, r"gain must be in \[0, inf\]"),
+    ("pan", 1.5, r"pan must be in \[0, 1\]"),
+    ("partials", (0.0,), "partials must hold at least one amplitude above 0"),
+    ("partials", (1.0, -0.5), "partials must be in"),
+    ("sharp", float("nan"), "sharp must be in"),
+    ("detune_hz", -1.0, "detune_hz must be in"),
+    ("keep", 0.0, r"keep must be in \(0, 1\]"),
+])
+def test_a_bad_sound_is_refused_naming_the_field(field, value, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        dataclasses.replace(SOUND, **{field: value})
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("sounds", {"lead": SOUND}, "sounds='lead' is not accepted.*accepted: pad, melody, bass, pulse"),
+    ("sounds", {"pad": "saw"}, r"sounds\['pad'\] must be a Sound"),
+    ("sounds", {}, "sounds must name at least one of pad, melody, bass, pulse"),
+    ("cutoff_hz", (700.0, 500.0), r"cutoff_hz\[1\] must be in \[700, inf\] Hz"),
+    ("reverb_wet", -1.0, "reverb_wet must be in"),
+    ("makeup_db", float("inf"), "makeup_db must be in"),
+])
+def test_a_bad_palette_is_refused_naming_the_field(field, value, message):
+    with pytest.raises(InvalidArgumentError, match=message):
+        dataclasses.replace(PALETTES[DEFAULT_PALETTE], **{field: value})
+
+
+@pytest.mark.parametrize("sample_rate", [8000, 44100])
+def test_the_hall_has_unit_energy_in_each_ear_at_any_rate(sample_rate):
+    # Below 16 kHz the Nyquist frequency falls under the hall's top band edge (8 kHz).
+    response = hall_impulse(sample_rate)
+    assert response.shape == (3 * sample_rate, 2)
+    assert np.allclose((response.astype(float) ** 2).sum(axis=0), 1.0, atol=1e-4)

@@ -12,10 +12,15 @@ loudness (ITU-R BS.1770) of -20 LUFS. ``tests/test_levels.py`` measures it again
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+from neurofeed._check import check_option, check_range
+from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth.instruments import Shape
 
+#: The voices the composer writes, in mixing order.
+VOICES: tuple[str, ...] = ("pad", "melody", "bass", "pulse")
 #: The sounds a voice can have: ``"saw"`` a band-limited saw; ``"epiano"`` a soft electric
 #: piano (phase modulation whose index follows the envelope and the brightness);
 #: ``"triangle"`` a soft triangle, rounder as ``sharp`` falls (its high harmonics, though
@@ -69,6 +74,25 @@ class Sound:
     filtered: bool = False
     keep: float = 1.0
 
+    def __post_init__(self):
+        check_option("kind", self.kind, SOUND_KINDS)
+        if not isinstance(self.count, int) or isinstance(self.count, bool) or self.count < 1:
+            raise InvalidArgumentError(f"count must be a whole number of voices, at least 1, "
+                                       f"got {self.count!r}")
+        if not isinstance(self.shape, Shape):
+            raise InvalidArgumentError(f"shape must be a Shape, got {self.shape!r}")
+        check_range("gain", self.gain, 0.0, math.inf)
+        check_range("pan", self.pan, 0.0, 1.0)
+        check_range("spread", self.spread, 0.0, 1.0)
+        if not self.partials or max(self.partials) <= 0:
+            raise InvalidArgumentError(f"partials must hold at least one amplitude above 0, "
+                                       f"got {self.partials!r}")
+        for amplitude in self.partials:
+            check_range("partials", amplitude, 0.0, math.inf)
+        check_range("sharp", self.sharp, 0.0, 1.0)
+        check_range("detune_hz", self.detune_hz, 0.0, math.inf, unit=" Hz")
+        check_range("keep", self.keep, 0.0, 1.0, low_inclusive=False)
+
 
 @dataclass(frozen=True)
 class Palette:
@@ -97,6 +121,20 @@ class Palette:
     reverb_wet: float
     texture: float
     makeup_db: float
+
+    def __post_init__(self):
+        for voice, sound in self.sounds.items():
+            check_option("sounds", voice, VOICES)
+            if not isinstance(sound, Sound):
+                raise InvalidArgumentError(f"sounds[{voice!r}] must be a Sound, got {sound!r}")
+        if not self.sounds:
+            raise InvalidArgumentError(f"sounds must name at least one of {', '.join(VOICES)}")
+        low, high = self.cutoff_hz
+        check_range("cutoff_hz[0]", low, 0.0, math.inf, unit=" Hz", low_inclusive=False)
+        check_range("cutoff_hz[1]", high, low, math.inf, unit=" Hz")
+        check_range("reverb_wet", self.reverb_wet, 0.0, math.inf)
+        check_range("texture", self.texture, 0.0, math.inf)
+        check_range("makeup_db", self.makeup_db, -60.0, 60.0, unit=" dB")
 
 
 PALETTES: dict[str, Palette] = {

@@ -46,15 +46,14 @@ import tempfile
 import numpy as np
 import scipy.io.wavfile
 
+from neurofeed._check import check_range
 from neurofeed.synth.entrainment import EntrainmentVoice
 from neurofeed.synth.instruments import Instrument
 from neurofeed.synth.master import Master, db_to_amp
-from neurofeed.synth.palettes import REFERENCE_LUFS, Palette, Sound
+from neurofeed.synth.palettes import REFERENCE_LUFS, VOICES, Palette, Sound
 from neurofeed.synth.score import Note
 from neurofeed.synth.state import MusicState
 
-#: The voices the composer writes, in mixing order.
-VOICES: tuple[str, ...] = ("pad", "melody", "bass", "pulse")
 #: Seed of the hall's impulse response.
 HALL_SEED = 7
 # The hall: reverberation time (s) at low frequencies, falling to _HALL_HF_T60_S at 8 kHz.
@@ -83,8 +82,11 @@ _WIND_HZ, _WIND_SWAY_HZ, _WIND_RATES_HZ = 700.0, 300.0, (0.043, 0.017)
 _NOTCH_STAGES, _NOTCH_WIDTH = 4, 1.5
 
 
-def cutoff_hz(brightness: float, palette: Palette) -> float:
-    """Low-pass cutoff (Hz) of ``palette``'s filtered sounds at ``brightness`` (0-1), exponential."""
+def cutoff_hz(brightness, palette: Palette):
+    """Low-pass cutoff (Hz) of ``palette``'s filtered sounds at ``brightness`` (0-1), exponential.
+
+    ``brightness`` is a float or a pyo signal (then so is the cutoff, gliding evenly in pitch).
+    """
     low, high = palette.cutoff_hz
     return low * (high / low) ** brightness
 
@@ -104,12 +106,21 @@ def hall_impulse(sample_rate: float, seed: int = HALL_SEED) -> np.ndarray:
 
     Independent noise per ear, decaying in each band at its own rate (slower in the bass),
     with a 30 ms rise; deterministic for a seed and rate.
+
+    Parameters
+    ----------
+    sample_rate : float
+        Hz, at least 1000.
+    seed : int
+        Seeds the noise.
     """
+    check_range("sample_rate", sample_rate, 1000.0, np.inf, unit=" Hz")
     n = int(_HALL_LENGTH_S * sample_rate)
     t = np.arange(n) / sample_rate
     freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)
     rng = np.random.default_rng(seed)
-    edges = (*_HALL_BANDS_HZ, sample_rate / 2 + 1)
+    # The bands that start under the Nyquist frequency; the last one runs up to it.
+    edges = (*(edge for edge in _HALL_BANDS_HZ if edge < sample_rate / 2), sample_rate / 2 + 1)
     channels = []
     for _ in range(2):
         spectrum = np.fft.rfft(rng.standard_normal(n))
@@ -157,9 +168,8 @@ class Patch:
         self._keep = []
         self._brightness = pyo.SigTo(state.brightness, time=glide_s, init=state.brightness)
         self._intensity = pyo.SigTo(state.intensity, time=glide_s, init=state.intensity)
-        low, high = palette.cutoff_hz
-        # Computed from the gliding brightness, so the cutoff glides evenly in pitch, not in Hz.
-        self._cutoff = pyo.Pow(high / low, self._brightness, mul=low)
+        # From the gliding brightness, so the cutoff glides evenly in pitch, not in Hz.
+        self._cutoff = cutoff_hz(self._brightness, palette)
         self._music_gain = pyo.SigTo(music_gain(state.intensity), time=glide_s,
                                      init=music_gain(state.intensity))
         # The saw's n (sharp * 46 + 4, sharp = 0.25-0.75 with brightness) over the tanh table's span.
