@@ -13,6 +13,7 @@ import random
 from collections import defaultdict
 
 import musickit as kit
+import musictargets as targets
 import pytest
 
 from neurofeed.errors import InvalidArgumentError
@@ -52,15 +53,6 @@ BPM = 60.0
 MINUTES = 20
 SEEDS = (1, 2)
 KEY = "D"
-#: The issue's targets (tests/musictargets.py holds the same for rendered sessions).
-MAX_REPEATED_NOTES = 0.15
-MIN_TONIC_FIFTH_ON_STRONG_BEATS = 0.35
-MAX_PITCH_CLASS_ENTROPY_BITS = 2.6
-MAX_DISTINCT_4GRAMS = 0.5
-MAX_4BAR_RUN = 2
-MAX_4BAR_SHARE = 0.10
-MIN_CADENCE_CHORDS = 3
-MAX_CADENCE_SHARE = 0.6
 
 
 def slowly_moving(time_s: float) -> float:
@@ -105,26 +97,19 @@ def melody(score: ScoreLog) -> list:
 
 @pytest.mark.parametrize("intensity", list(INTENSITIES))
 @pytest.mark.parametrize("mode", MODES)
-def test_melody_has_motifs_a_tonal_centre_and_no_long_loops(scores, mode, intensity):
+def test_melody_and_form_meet_the_targets(scores, mode, intensity):
+    # Motifs, a tonal centre, no long loops, and varied cadences and phrase lengths.
     for seed in SEEDS:
-        stats = kit.melody_stats(scores[mode, intensity, seed])
-        shown = (seed, stats)
-        assert stats.repeated_note_fraction <= MAX_REPEATED_NOTES, shown
-        assert stats.strong_beat_tonic_fifth_fraction >= MIN_TONIC_FIFTH_ON_STRONG_BEATS, shown
-        assert stats.pitch_class_entropy_bits <= MAX_PITCH_CLASS_ENTROPY_BITS, shown
-        assert stats.distinct_4gram_fraction <= MAX_DISTINCT_4GRAMS, shown
-        assert stats.longest_run_of_a_4bar_melody <= MAX_4BAR_RUN, shown
-        assert stats.largest_share_of_a_4bar_melody <= MAX_4BAR_SHARE, shown
+        failing = [str(c) for c in targets.melody_checks(scores[mode, intensity, seed]) if not c.ok]
+        assert not failing, (seed, failing)
 
 
 @pytest.mark.parametrize("intensity", list(INTENSITIES))
 @pytest.mark.parametrize("mode", MODES)
-def test_phrases_vary_in_length_and_cadence(scores, mode, intensity):
+def test_phrases_take_every_kind_of_length(scores, mode, intensity):
     for seed in SEEDS:
-        lengths, cadences = kit.phrase_stats(scores[mode, intensity, seed])
-        shown = (seed, lengths, cadences)
-        assert len(cadences) >= MIN_CADENCE_CHORDS, shown
-        assert max(cadences.values()) <= MAX_CADENCE_SHARE * sum(cadences.values()), shown
+        lengths, _ = kit.phrase_stats(scores[mode, intensity, seed])
+        shown = (seed, lengths)
         assert set(lengths) <= set(PHRASE_BARS), shown
         assert len(set(lengths)) >= 2 and sum(n != 4 for n in lengths) >= 0.05 * len(lengths), shown
 
@@ -281,6 +266,17 @@ def test_motif_variations():
     assert augment(motif) == Motif((0.0, 2.0), (0, 2))
     assert change_last(motif, 1) == Motif((0.0, 1.0, 2.0), (0, 2, 2))
     assert ornament(motif) == Motif((0.0, 1.0, 1.5, 2.0), (0, 2, 0, 1))
+
+
+def test_motifs_and_variations_check_their_arguments():
+    with pytest.raises(InvalidArgumentError, match="onsets must increase from 0"):
+        Motif((0.0, 2.0, 1.0), (0, 1, 2))
+    with pytest.raises(InvalidArgumentError, match="steps must give one step per onset"):
+        Motif((0.0, 1.0), (0,))
+    with pytest.raises(InvalidArgumentError, match="augment needs a motif with two notes"):
+        augment(Motif((0.0, 3.0), (0, 1)))
+    with pytest.raises(InvalidArgumentError, match="ornament needs a motif whose last two notes"):
+        ornament(Motif((0.0, 0.5), (0, 1)))
 
 
 def test_composer_allows_minor_seconds_only_when_asked():

@@ -35,11 +35,13 @@ sample clock.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth.theory import (
     CADENCES,
     Chord,
@@ -143,6 +145,16 @@ class Motif:
     onsets: tuple[float, ...]
     steps: tuple[int, ...]
 
+    def __post_init__(self):
+        onsets = tuple(self.onsets)
+        if not onsets or onsets[0] != 0 or onsets[-1] >= BEATS_PER_BAR or any(
+                b <= a for a, b in itertools.pairwise(onsets)):
+            raise InvalidArgumentError(f"onsets must increase from 0 to under {BEATS_PER_BAR} beats, "
+                                       f"got {self.onsets!r}")
+        if len(self.steps) != len(onsets) or self.steps[0] != 0:
+            raise InvalidArgumentError(f"steps must give one step per onset, the first 0, got {self.steps!r} "
+                                       f"for {len(onsets)} onsets")
+
 
 def invert(motif: Motif) -> Motif:
     """The motif upside down: every step from the first note mirrored."""
@@ -151,17 +163,23 @@ def invert(motif: Motif) -> Motif:
 
 def augment(motif: Motif) -> Motif:
     """The motif at half speed, cut at the bar line (needs two notes in its first half bar)."""
+    if sum(2 * o < BEATS_PER_BAR for o in motif.onsets) < 2:
+        raise InvalidArgumentError(f"augment needs a motif with two notes in its first half bar, "
+                                   f"got onsets {motif.onsets!r}")
     kept = [(2 * o, s) for o, s in zip(motif.onsets, motif.steps) if 2 * o < BEATS_PER_BAR]
     return Motif(*map(tuple, zip(*kept)))
 
 
 def change_last(motif: Motif, by: int) -> Motif:
-    """The motif with its last note moved ``by`` scale steps (a new last interval)."""
+    """The motif with its last note moved ``by`` scale steps (a new last interval; needs two notes)."""
     return replace(motif, steps=(*motif.steps[:-1], motif.steps[-1] + by))
 
 
 def ornament(motif: Motif) -> Motif:
     """The motif with a neighbour note half a beat before its last note (needs a gap of a beat)."""
+    if len(motif.onsets) < 2 or motif.onsets[-1] - motif.onsets[-2] < 1:
+        raise InvalidArgumentError(f"ornament needs a motif whose last two notes are a beat or more apart, "
+                                   f"got onsets {motif.onsets!r}")
     *onsets, last = motif.onsets
     *steps, goal = motif.steps
     neighbour = goal + 1 if goal + 1 != steps[-1] else goal - 1
