@@ -15,8 +15,9 @@ Renders, each judged against issue 12's targets (tests/musictargets.py) with the
   opening, blinks and jaw clenches, looped): loudness rises and true peak;
 - every palette in a fixed ``play`` render (intensity 0.5, volume 1): integrated loudness
   against the target, rises, true peak, and the timbre (spectral centroid, attack, onset
-  rate); each melody pitch alone (the spread of note levels); isochronic depth and carrier
-  beating against the carrier alone.
+  rate); each melody pitch alone (the spread of note levels); the isochronic depth and pulse
+  rate in the mix, the binaural carriers' beating against the carriers alone, and the beat
+  between the ears.
 
 Prints one table per kind of render and ends with ``music: N of M renders pass every target``;
 the exit status is 1 when any fails.
@@ -42,7 +43,7 @@ from neurofeed.protocol import list_presets, load_preset  # noqa: E402
 from neurofeed.synth import Engine, Entrainment, MusicState  # noqa: E402
 from neurofeed.synth.composer import MELODY_RANGE  # noqa: E402
 from neurofeed.synth.entrainment import carrier_hz  # noqa: E402
-from neurofeed.synth.palettes import PALETTES  # noqa: E402
+from neurofeed.synth.palettes import PALETTES, REFERENCE_LUFS  # noqa: E402
 
 SHARED_EEG = ROOT.parent / "shared" / "data" / "eeg"
 RESTING = SHARED_EEG / "S001R01.edf"
@@ -125,7 +126,7 @@ def judge_palette(palette: str, minutes: float, folder: Path) -> tuple[list, dic
     checks = targets.level_checks(x, sr, CEILING_DBFS)
     body = x[int(10 * sr):int((minutes * 60 - 5) * sr)]
     checks.append(targets.at_most("loudness - target LU",
-                                  abs(kit.integrated_loudness(body, sr) - (-20.0)),
+                                  abs(kit.integrated_loudness(body, sr) - REFERENCE_LUFS),
                                   targets.LOUDNESS_TOLERANCE_LU))
     checks.append(targets.at_most("note level spread LU", note_level_spread(palette, folder),
                                   targets.NOTE_LEVEL_TOLERANCE_LU))
@@ -133,25 +134,41 @@ def judge_palette(palette: str, minutes: float, folder: Path) -> tuple[list, dic
     timbre = {"centroid_hz": kit.spectral_centroid_hz(body, sr), "attack_ms": 1000 * kit.attack_s(body, sr),
               "onsets_per_s": kit.onset_rate_per_s(body, sr),
               "above_4k": kit.high_band_fraction(body, sr, 4000.0)}
-    iso_s = min(minutes * 60.0, 60.0)
-    _, mix, _ = render_fixed(folder / f"iso-{palette}.wav", palette, iso_s / 60,
-                             entrainment=Entrainment("isochronic", 10.0, 0.3))
-    depth = kit.isochronic_depth(mix[int(5 * sr):], sr, carrier_hz("D", "dorian", "isochronic"), 10.0)
-    checks.append(targets.at_least("isochronic depth", depth, targets.MIN_ISOCHRONIC_DEPTH))
-    carrier = carrier_hz("D", "dorian", "binaural")
+    checks += entrainment_checks(palette, min(minutes, 1.0), folder)
+    return checks, timbre
+
+
+def entrainment_checks(palette: str, minutes: float, folder: Path) -> list:
+    """Isochronic depth and pulse rate in the mix; binaural beating over the carriers alone, and
+    the beat (right ear's carrier minus the left's) measured on the carriers alone."""
+    iso = Entrainment("isochronic", 10.0, 0.3)
+    sr, mix, _ = render_fixed(folder / f"iso-{palette}.wav", palette, minutes, entrainment=iso)
+    mix = mix[int(5 * sr):]
+    iso_carrier = carrier_hz("D", "dorian", "isochronic")
+    depth = kit.isochronic_depth(mix, sr, iso_carrier, iso.frequency_hz)
+    checks = [targets.at_least("isochronic depth", depth, targets.MIN_ISOCHRONIC_DEPTH)]
+    # The pulse rate: the strongest line of the envelope spectrum of the carrier's band.
+    times, envelope = kit.band_envelope(mix.mean(axis=1), sr, iso_carrier)
+    rate = kit.peak_hz(envelope - envelope.mean(), 1.0 / (times[1] - times[0]), 2.0, 19.0)
+    checks.append(targets.at_most("isochronic rate error Hz", abs(rate - iso.frequency_hz),
+                                  targets.BEAT_TOLERANCE_HZ))
     binaural = Entrainment("binaural", 6.0, 0.3)
-    _, both, _ = render_fixed(folder / f"bin-{palette}.wav", palette, iso_s / 60, entrainment=binaural)
-    _, alone, _ = render_fixed(folder / f"bin-alone-{palette}.wav", palette, iso_s / 60,
+    beat = binaural.frequency_hz
+    carrier = carrier_hz("D", "dorian", "binaural")
+    _, both, _ = render_fixed(folder / f"bin-{palette}.wav", palette, minutes, entrainment=binaural)
+    _, alone, _ = render_fixed(folder / f"bin-alone-{palette}.wav", palette, minutes,
                                entrainment=binaural, voices=())
-    for side, hz in ((0, carrier - 3.0), (1, carrier + 3.0)):
-        excess = (kit.carrier_beating_db(both[int(5 * sr):, side:side + 1], sr, hz, 6.0)
-                  - kit.carrier_beating_db(alone[int(5 * sr):, side:side + 1], sr, hz, 6.0))
+    both, alone = both[int(5 * sr):], alone[int(5 * sr):]
+    ears = []
+    for side, hz in ((0, carrier - beat / 2), (1, carrier + beat / 2)):
+        excess = (kit.carrier_beating_db(both[:, side:side + 1], sr, hz, beat)
+                  - kit.carrier_beating_db(alone[:, side:side + 1], sr, hz, beat))
         checks.append(targets.at_most(f"beating over carrier alone dB ({'LR'[side]})", excess,
                                       targets.MAX_BEATING_OVER_FLOOR_DB))
-        measured = kit.peak_hz(alone[int(5 * sr):, side], sr, hz - 2, hz + 2)
-        checks.append(targets.at_most(f"carrier error Hz ({'LR'[side]})", abs(measured - hz),
-                                      targets.BEAT_TOLERANCE_HZ))
-    return checks, timbre
+        ears.append(kit.peak_hz(alone[:, side], sr, hz - beat / 2, hz + beat / 2))
+    checks.append(targets.at_most("binaural beat error Hz", abs(ears[1] - ears[0] - beat),
+                                  targets.BEAT_TOLERANCE_HZ))
+    return checks
 
 
 def print_table(title: str, rows: dict[str, list]) -> int:
