@@ -61,7 +61,7 @@ class Engine:
         clock with :meth:`advance` or :meth:`process_blocks`) or ``"offline"`` (``manual``
         that must write ``wav_path``).
     sample_rate : int
-        Hz (JACK imposes its own).
+        Hz, 8000-192000 (JACK imposes its own); the ceiling holds at every rate.
     buffer_size : int
         Samples per block.
     seed : int
@@ -265,13 +265,23 @@ class Engine:
         duration_s : float
             Seconds from onset to the start of the release (at most 60 s).
         voice : str
-            One of ``"pad"``, ``"melody"``, ``"bass"``, ``"pulse"``, whether the music plays it or not.
+            One of the palette's voices (of ``"pad"``, ``"melody"``, ``"bass"``, ``"pulse"``),
+            whether the music plays it or not.
+
+        Raises
+        ------
+        InvalidArgumentError
+            If an argument is out of range, or the palette has no sound for ``voice``.
         """
         self._check_running()
+        sounds = PALETTES[self.palette].sounds
+        if check_option("voice", voice, VOICES) not in sounds:
+            raise InvalidArgumentError(f"voice={voice!r} is not in the {self.palette!r} palette; "
+                                       f"accepted: {', '.join(v for v in VOICES if v in sounds)}")
         note = Note(0.0, int(check_range("pitch", pitch, 0, 127)),
                     int(check_range("velocity", velocity, 1, 127)),
                     check_range("duration_s", duration_s, 0.0, 60.0, unit=" s", low_inclusive=False),
-                    str(check_option("voice", voice, VOICES)))
+                    str(voice))
         self._auditions.append(note)  # list.append is atomic: safe beside the audio thread
 
     @property
@@ -369,8 +379,6 @@ class Engine:
         end = start + self.buffer_size
         if end <= self._music_start:
             return [], []
-        if start <= self._music_start and self.ear_check:
-            self._patch.fade_in_music(self._fade_in_s)
         notes, changes = self._sequencer.until(end - self._music_start, self._patch.intensity)
         shift_s = self._music_start / self._sr
         return ([(onset + self._music_start, note) for onset, note in notes],
@@ -391,6 +399,8 @@ class Engine:
                 self._patch.master.fade(1.0, 0.0)
             else:
                 self._patch.master.fade(1.0, self._fade_in_s)
+        if self.ear_check and start <= self._music_start < start + self.buffer_size:
+            self._patch.fade_in_music(self._fade_in_s)  # from the block of the music's first beat
         state = self._pending
         if state is not self._taken:
             self._taken = state
