@@ -1,11 +1,17 @@
 """The master section: volume, fades, limiter and a true-peak ceiling.
 
-Order: volume (rate-capped glide) x fade -> look-ahead limiter under the ceiling -> a hard
-clip :data:`TRUE_PEAK_MARGIN_DB` under the ceiling. The limiter does the work without audible
+Order: volume (rate-capped glide) x fade -> look-ahead limiter under the clip -> a hard clip
+:data:`TRUE_PEAK_MARGIN_DB` under the ceiling. The limiter does the work without audible
 distortion; the clip is the guarantee that no sample exceeds the ceiling, whatever the
 limiter's overshoot, and its margin that no true peak does either: between samples, the
-waveform a converter rebuilds (BS.1770-4's 4x oversampled true peak) rises above a clipped
-sample (measured below).
+waveform a converter rebuilds (BS.1770-4's 4x oversampled true peak) rises above the samples.
+
+Measured on 15 s renders at the loudest settings (intensity 1, brightness 1, volume 1,
+loudness -14 LUFS, ceiling -3 dBFS, binaural 10 Hz or isochronic 40 Hz at level 1), every
+palette, at 8, 16, 22.05, 32, 44.1, 48 and 96 kHz: at most 0.0002% of the samples reach the
+clip (a 2 ms rise and a 0.3 knee let 1.2-2% reach it at 44.1 kHz), and the
+true peak is -3.43 to -4.25 dBFS, at most 0.07 dB over the clip and 0.29 dB over the highest
+sample (at 8 kHz, where true peaks rise most above the samples).
 """
 
 from __future__ import annotations
@@ -17,11 +23,17 @@ MAX_CEILING_DBFS = -1.0
 #: The ceiling may be set no lower than this (dBFS): below it the music is inaudible.
 MIN_CEILING_DBFS = -60.0
 #: The clip's level under the ceiling (dB). The true peak of the output rises above the clip
-#: level by at most 0.25 dB (measured: 4x oversampled, at intensity 1, brightness 1, volume 1,
-#: entrainment level 1, loudness -14 LUFS, every palette), so it stays under the ceiling.
+#: level by at most 0.07 dB (measured, see the module's notes), so it stays under the ceiling.
 TRUE_PEAK_MARGIN_DB = 0.5
-# The limiter starts this far below the ceiling, so the clip rarely has anything to do.
+# The limiter starts this far below the clip, so the clip rarely has anything to do.
 _LIMITER_HEADROOM_DB = 1.5
+# pyo's Compress follows each channel's peak with a one-pole rise of _LIMITER_RISE_S (falling
+# over 0.25 s) and brings it to 1/_LIMITER_RATIO of its excess over the threshold. A soft knee
+# would raise the threshold (by 3 dB x knee), so the knee is hard. The follower climbs only
+# while a sample exceeds it, a little at each: with a 2 ms rise it stays under a waveform's
+# peaks, which then reach the clip; with 0.1 ms it catches them within the look-ahead.
+_LIMITER_RISE_S = 0.0001
+_LIMITER_RATIO = 100
 # The limiter's look-ahead delays the whole output by this much (pyo truncates it to whole samples).
 _LOOKAHEAD_MS = 5.0
 
@@ -63,8 +75,10 @@ class Master:
         self._fade = pyo.SigTo(0.0, time=0.0, init=0.0)
         self._gain = self._volume * self._fade
         self._pre = source * self._gain
-        self._limiter = pyo.Compress(self._pre, thresh=ceiling_dbfs - _LIMITER_HEADROOM_DB, ratio=40,
-                                     risetime=0.002, falltime=0.25, lookahead=_LOOKAHEAD_MS, knee=0.3)
+        threshold_dbfs = ceiling_dbfs - TRUE_PEAK_MARGIN_DB - _LIMITER_HEADROOM_DB
+        self._limiter = pyo.Compress(self._pre, thresh=threshold_dbfs, ratio=_LIMITER_RATIO,
+                                     risetime=_LIMITER_RISE_S, falltime=0.25, lookahead=_LOOKAHEAD_MS,
+                                     knee=0.0)
         #: Samples by which the output lags the graph (the look-ahead).
         self.latency_samples = int(_LOOKAHEAD_MS * sample_rate / 1000.0)
         clip = self.ceiling * db_to_amp(-TRUE_PEAK_MARGIN_DB)
