@@ -100,7 +100,9 @@ def test_relax_alpha_follows_an_alpha_step_up_and_down(tmp_path):
         # Before the step the EEG is like the baseline: its feedback z (in spreads of the
         # smoothed baseline) is about 0, and reward comes by chance (about 30% of the time
         # on average, anywhere from 0 to 90% over 10 s after a 20 s baseline); after it,
-        # window (2 s) + hop (0.1 s) + smoothing and glide later, the response is complete.
+        # window (2 s) + hop (0.1 s) + smoothing later, the reward's response is complete; the
+        # music follows the trend (the presets' 30 s [musical_time] smoothing) and is within a
+        # few percent of its end 40 s after the step.
         before = (t > 30) & (t < 40)
         after = t > 50
         assert abs(np.nanmean(z[before])) < 2.0
@@ -110,12 +112,12 @@ def test_relax_alpha_follows_an_alpha_step_up_and_down(tmp_path):
             assert reward[after].mean() == 1.0 and np.nanmin(z[after]) > 4.0
             first = t[(t > 40) & (reward == 1)][0]
             assert first - 40 < 2.0 + 0.1 + 2 * 2.0  # window + hop + two smoothing constants
-            assert tempo[79.9] == pytest.approx(60.0) and tempo[39.9] > 64.0
-            assert brightness[79.9] == pytest.approx(0.75) and brightness[39.9] < 0.6
+            assert tempo[79.9] == pytest.approx(60.0, abs=0.5) and tempo[39.9] > 64.0
+            assert brightness[79.9] == pytest.approx(0.75, abs=0.03) and brightness[39.9] < 0.6
         else:
             assert reward[after].mean() == 0.0 and np.nanmax(z[after]) < -4.0
-            assert tempo[79.9] == pytest.approx(70.0) and tempo[39.9] < 68.0
-            assert brightness[79.9] == pytest.approx(0.3) and brightness[39.9] > 0.35
+            assert tempo[79.9] == pytest.approx(70.0, abs=0.5) and tempo[39.9] < 68.0
+            assert brightness[79.9] == pytest.approx(0.3, abs=0.03) and brightness[39.9] > 0.35
 
 
 def test_replay_is_deterministic(tmp_path):

@@ -20,6 +20,7 @@ from _cli import run_cli
 from _jack import jack_server  # noqa: F401
 
 from neurofeed.folder import read_table
+from neurofeed.synth.entrainment import EAR_CHECK_S
 
 
 def _folder(out):
@@ -60,14 +61,15 @@ def test_synthetic_board_through_jack_for_20_s(jack_server, tmp_path):  # noqa: 
     assert np.isfinite(handed).mean() > 0.95
     assert np.nanpercentile(handed, 50) < 0.005
 
-    # The music played in real time: the theta entrainment came on after the baseline, and
-    # the score covers the session.
+    # The music played in real time: after the 4 s headphone check a binaural preset starts
+    # with, the first beat; the theta entrainment came on after the baseline, and the score
+    # covers the session.
     music = read_table(folder / "music.tsv")
     assert set(music["entrainment_kind"]) == {"binaural"} and set(music["entrainment_hz"]) == {6.0}
     level = music["entrainment_level"]
     assert level[music["time_s"] < 6.0].max() == 0.0 and level[music["time_s"] > 12.0].min() > 0.0
     notes = read_table(folder / "score.tsv")
-    assert notes["time_s"].min() < 2.0 and notes["time_s"].max() > 18.0
+    assert EAR_CHECK_S <= notes["time_s"].min() < EAR_CHECK_S + 2.0 and notes["time_s"].max() > 18.0
     midi = mido.MidiFile(folder / "score.mid")
     assert sum(m.type == "note_on" for track in midi.tracks for m in track) == notes["pitch"].size
 
