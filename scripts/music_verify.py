@@ -101,22 +101,19 @@ def render_fixed(path: Path, palette: str, minutes: float, *, entrainment: Entra
 
 
 def note_level_spread(palette: str, folder: Path) -> float:
-    """Largest distance (LU) of a melody pitch's level from the median, each note alone."""
+    """Largest distance (LU) of a melody pitch's level from the median: each pitch in
+    MELODY_RANGE played alone (no composed notes) at velocity 80, its first second after
+    onset, reverb tail included."""
     path = folder / f"notes-{palette}.wav"
     spacing_s = 6.0
-    pitches = list(range(MELODY_RANGE[0], MELODY_RANGE[1] + 1))
-    state = MusicState(volume=1.0)
-    with Engine("offline", wav_path=path, state=state, seed=0, palette=palette, voices=("melody",),
-                fade_in_s=0.0) as engine:
+    with Engine("offline", wav_path=path, state=MusicState(volume=1.0), seed=0, palette=palette,
+                voices=(), fade_in_s=0.0) as engine:
         engine.advance(1.0)
-        onsets = []
-        for pitch in pitches:
-            onsets.append(engine.time_s)
+        for pitch in range(MELODY_RANGE[0], MELODY_RANGE[1] + 1):
             engine.play_note(pitch, velocity=80, duration_s=1.0, voice="melody")
             engine.advance(spacing_s)
     sr, x = kit.read_wav(path)
-    notes = [n for n in engine.score.notes if n.duration_s == 1.0 and n.velocity == 80]
-    levels = np.array([kit.segment_loudness(x, sr, n.time_s, 1.0) for n in notes[-len(pitches):]])
+    levels = np.array([kit.segment_loudness(x, sr, n.time_s, 1.0) for n in engine.score.notes])
     return float(np.abs(levels - np.median(levels)).max())
 
 

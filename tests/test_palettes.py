@@ -110,7 +110,6 @@ SOUND = Sound("wave", 4, Shape(attack_s=0.1, sustain=1.0, release_s=0.5), 0.4)
     ("partials", (1.0, -0.5), "partials must be in"),
     ("sharp", float("nan"), "sharp must be in"),
     ("detune_hz", -1.0, "detune_hz must be in"),
-    ("keep", 0.0, r"keep must be in \(0, 1\]"),
 ])
 def test_a_bad_sound_is_refused_naming_the_field(field, value, message):
     with pytest.raises(InvalidArgumentError, match=message):

@@ -61,7 +61,8 @@ MELODY_RANGE = (62, 81)
 BASS_RANGE = (36, 47)
 PULSE_RANGE = (48, 59)
 BEATS_PER_BAR = 4
-_STRONG_BEATS = (0, 2)
+#: The strong beats of a bar (0-based): the first and the third.
+STRONG_BEATS = (0, 2)
 #: Phrase lengths in bars and how often a new theme (or an answer in a new shape) takes each.
 PHRASE_BARS = {2: 0.08, 3: 0.1, 4: 0.5, 6: 0.14, 8: 0.18}
 
@@ -425,7 +426,7 @@ class Composer:
         notes = []
         for onset, length, pitch in self._bar_notes:
             if beat_in_bar <= onset < beat_in_bar + 1:
-                strong = onset in _STRONG_BEATS
+                strong = onset in STRONG_BEATS
                 notes.append(BeatNote((onset - beat_in_bar) * period_s, pitch,
                                       _velocity(52 + 8 * strong, 36, intensity), length * period_s, "melody"))
         return notes
@@ -539,7 +540,7 @@ class Composer:
         target = (1 - _CENTRE_PULL) * last + _CENTRE_PULL * sum(MELODY_RANGE) / 2
         fitting = range(low, high + 1)
         starts = [s for s in fitting if pitches[s] % 12 in chord_tones] or list(fitting)
-        strong = [step for onset, step in zip(motif.onsets, motif.steps) if onset in _STRONG_BEATS]
+        strong = [step for onset, step in zip(motif.onsets, motif.steps) if onset in STRONG_BEATS]
 
         def weight(s: int) -> float:
             return (_HOME_WEIGHT ** sum(pitches[s + step] % 12 in home for step in strong)

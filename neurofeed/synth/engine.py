@@ -33,10 +33,10 @@ log = logging.getLogger(__name__)
 
 #: Shortest glide accepted (seconds): anything faster is a jump, heard as a click or a lurch.
 MIN_GLIDE_S = 0.25
-#: Default fade-in (seconds): long enough that the music's loudness, once above the quietest
-#: part of the programme, rises at under 3 LU/s even after the headphone check's chimes
-#: (a 3 s fade rose at 5-6 LU/s there).
-FADE_IN_S = 8.0
+#: Default fade-in (seconds): the music's power rises linearly over it
+#: (:func:`neurofeed.synth.master.equal_power`), so its loudness rises under 3 LU/s from 3 s
+#: in; a 3 s fade was over by then (5-6 LU/s after the headphone check's chimes).
+FADE_IN_S = 10.0
 # pyo allows one server per process.
 _ACTIVE = threading.Lock()
 # A real-time clock that has not moved for this long (seconds) means the audio server is gone.
@@ -178,7 +178,8 @@ class Engine:
                             glide_s=self._glide_s,
                             max_volume_rate_per_s=self._max_volume_rate)
         self._sequencer = Sequencer(self._initial, sample_rate=self._sr, seed=self._seed,
-                                    max_tempo_rate_bpm_per_s=self._max_tempo_rate)
+                                    max_tempo_rate_bpm_per_s=self._max_tempo_rate,
+                                    sparse_melody=PALETTES[self.palette].sparse_melody)
         self._patch.output.out()
         self._pending = self._initial
         self._server.setCallback(self._on_block)
@@ -201,7 +202,7 @@ class Engine:
         if not self._running:
             return
         try:
-            self._patch.master.fade(0.0, self._fade_out_s)
+            self._patch.master.fade_out(self._fade_out_s)
             # The fade starts at the next block and reaches the output after the limiter's
             # look-ahead; two blocks more make the file end on at least one block of silence.
             tail = self._patch.master.latency_samples + 2 * self.buffer_size
@@ -367,7 +368,7 @@ class Engine:
             self._prepare_block()
         except Exception as err:  # any bug here must fade out, not kill the audio thread
             self._fault = AudioError(f"music engine fault at {self.time_s:.3f} s: {err!r}")
-            self._patch.master.fade(0.0, self._fade_out_s)
+            self._patch.master.fade_out(self._fade_out_s)
             log.error("%s", self._fault)
         self._block += 1
 
@@ -396,9 +397,9 @@ class Engine:
             if self.ear_check:
                 # The chimes sound at once; the music, silent until its first beat, fades in then.
                 self._patch.entrainment.start_ear_check()
-                self._patch.master.fade(1.0, 0.0)
+                self._patch.master.fade_in(0.0)
             else:
-                self._patch.master.fade(1.0, self._fade_in_s)
+                self._patch.master.fade_in(self._fade_in_s)
         if self.ear_check and start <= self._music_start < start + self.buffer_size:
             self._patch.fade_in_music(self._fade_in_s)  # from the block of the music's first beat
         state = self._pending
@@ -415,9 +416,9 @@ class Engine:
         if tonality != self._tonality:
             self._tonality = tonality
             self._patch.entrainment.set_tonality(tonality["bar_key"], tonality["bar_mode"])
-        notes = [(onset, note, True) for onset, note in notes if note.voice in self.voices]
+        notes = [(onset, note) for onset, note in notes if note.voice in self.voices]
         while self._auditions:
-            notes.append((start, self._auditions.pop(0), False))
-        for onset, note, composed in notes:
-            if self._patch.play(note, onset, start, thin=composed):
+            notes.append((start, self._auditions.pop(0)))
+        for onset, note in notes:
+            if self._patch.play(note, onset, start):
                 self.score.add_note(replace(note, time_s=(onset + latency) / self._sr))

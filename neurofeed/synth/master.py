@@ -38,6 +38,17 @@ _LIMITER_RATIO = 100
 _LOOKAHEAD_MS = 5.0
 
 
+def equal_power(pyo, progress):
+    """The gain of a fade whose power follows ``progress`` (a 0-1 pyo signal) linearly.
+
+    Its loudness then rises at 10 log10((t + 1) / t) LU in the second after t seconds of a
+    fade-in from silence, whatever the fade's length (2.5 LU/s once 3 s in, under the 3 LU/s a
+    fade may rise at): a linear gain rises twice as fast in dB and, with a note's onset on
+    top, went over 3 LU/s 4-5 s into a 12 s fade-in.
+    """
+    return pyo.Sqrt(progress)
+
+
 def db_to_amp(db: float) -> float:
     """Linear amplitude of a level in dB (0 dB = 1.0)."""
     return 10.0 ** (db / 20.0)
@@ -72,8 +83,11 @@ class Master:
         self._max_rate = check_range("max_volume_rate_per_s", max_volume_rate_per_s, 0.0, 1000.0,
                                      unit=" per s", low_inclusive=False)
         self._volume = pyo.SigTo(volume, time=glide_s, init=volume)
-        self._fade = pyo.SigTo(0.0, time=0.0, init=0.0)
-        self._gain = self._volume * self._fade
+        # A fade-in raises the power linearly (equal_power); a fade-out lowers the gain linearly,
+        # which falls faster at its end, so a stopped session ends promptly.
+        self._fade_in = pyo.SigTo(0.0, time=0.0, init=0.0)
+        self._fade_out = pyo.SigTo(1.0, time=0.0, init=1.0)
+        self._gain = self._volume * equal_power(pyo, self._fade_in) * self._fade_out
         self._pre = source * self._gain
         threshold_dbfs = ceiling_dbfs - TRUE_PEAK_MARGIN_DB - _LIMITER_HEADROOM_DB
         self._limiter = pyo.Compress(self._pre, thresh=threshold_dbfs, ratio=_LIMITER_RATIO,
@@ -90,7 +104,12 @@ class Master:
         self._volume.time = max(self._glide_s, step / self._max_rate)
         self._volume.value = volume
 
-    def fade(self, to: float, seconds: float) -> None:
-        """Ramp the fade gain linearly to ``to`` (0 or 1) over ``seconds``."""
-        self._fade.time = seconds
-        self._fade.value = to
+    def fade_in(self, seconds: float) -> None:
+        """Fade in from silence over ``seconds``, the power rising linearly in time."""
+        self._fade_in.time = seconds
+        self._fade_in.value = 1.0
+
+    def fade_out(self, seconds: float) -> None:
+        """Fade out to silence over ``seconds``, the gain falling linearly in time."""
+        self._fade_out.time = seconds
+        self._fade_out.value = 0.0

@@ -58,8 +58,6 @@ class Sound:
         ``"wave"`` only: two oscillators this far apart (Hz) instead of one, a slow chorus.
     filtered : bool
         Through a low-pass whose cutoff follows the brightness.
-    keep : float
-        Share of the composer's notes played (0-1], thinned evenly and deterministically.
     """
 
     kind: str
@@ -72,7 +70,6 @@ class Sound:
     sharp: float = 0.5
     detune_hz: float = 0.0
     filtered: bool = False
-    keep: float = 1.0
 
     def __post_init__(self):
         check_option("kind", self.kind, SOUND_KINDS)
@@ -91,7 +88,6 @@ class Sound:
             check_range("partials", amplitude, 0.0, math.inf)
         check_range("sharp", self.sharp, 0.0, 1.0)
         check_range("detune_hz", self.detune_hz, 0.0, math.inf, unit=" Hz")
-        check_range("keep", self.keep, 0.0, 1.0, low_inclusive=False)
 
 
 @dataclass(frozen=True)
@@ -113,6 +109,9 @@ class Palette:
         entrainment carriers' band.
     makeup_db : float
         Measured gain (dB) that brings this palette to the loudness target.
+    sparse_melody : bool
+        Play only the melody notes on strong beats
+        (:class:`~neurofeed.synth.sequencer.Sequencer`'s ``sparse_melody``).
     """
 
     description: str
@@ -121,6 +120,7 @@ class Palette:
     reverb_wet: float
     texture: float
     makeup_db: float
+    sparse_melody: bool = False
 
     def __post_init__(self):
         for voice, sound in self.sounds.items():
@@ -156,22 +156,24 @@ PALETTES: dict[str, Palette] = {
             "pad": Sound("wave", 12, Shape(attack_s=2.5, sustain=1.0, release_s=3.5), 0.3, 0.5, 0.8,
                          partials=(1.0, 0.45, 0.2, 0.1, 0.05), detune_hz=1.2, filtered=True),
             "melody": Sound("bell", 8, Shape(attack_s=0.05, sustain=0.3, release_s=1.6), 0.35, 0.6,
-                            partials=(1.0, 0.25, 0.5, 0.3, 0.2, 0.2, 0.0, 0.12), keep=0.3),
+                            partials=(1.0, 0.25, 0.5, 0.3, 0.2, 0.2, 0.0, 0.12)),
             "bass": Sound("wave", 3, Shape(attack_s=0.4, sustain=0.9, release_s=1.5), 0.4,
                           partials=(1.0, 0.1)),
         },
-        cutoff_hz=(500.0, 6000.0), reverb_wet=0.4, texture=0.0, makeup_db=-1.76),
+        cutoff_hz=(500.0, 6000.0), reverb_wet=0.4, texture=0.0, makeup_db=-2.16,
+        sparse_melody=True),
     "drone": Palette(
         description="drone: a sparse, slowly breathing drone with singing bowls and soft wind",
         sounds={
             "pad": Sound("wave", 16, Shape(attack_s=4.0, sustain=1.0, release_s=5.0), 0.3, 0.5, 0.7,
                          partials=(1.0, 0.5, 0.3, 0.2, 0.1, 0.06), detune_hz=0.6, filtered=True),
             "melody": Sound("bell", 6, Shape(attack_s=0.08, sustain=0.5, release_s=3.5), 0.5, 0.45,
-                            partials=(1.0, 0.3, 0.4, 0.0, 0.25, 0.15), keep=0.4),
+                            partials=(1.0, 0.3, 0.4, 0.0, 0.25, 0.15)),
             "bass": Sound("wave", 4, Shape(attack_s=3.0, sustain=1.0, release_s=4.0), 0.45,
                           partials=(1.0, 0.25, 0.1)),
         },
-        cutoff_hz=(400.0, 4000.0), reverb_wet=0.4, texture=1.0, makeup_db=-4.67),
+        cutoff_hz=(400.0, 4000.0), reverb_wet=0.4, texture=1.0, makeup_db=-5.22,
+        sparse_melody=True),
 }
 #: The palette used when none is chosen.
 DEFAULT_PALETTE = "warm"

@@ -49,7 +49,7 @@ import scipy.io.wavfile
 from neurofeed._check import check_range
 from neurofeed.synth.entrainment import EntrainmentVoice
 from neurofeed.synth.instruments import Instrument
-from neurofeed.synth.master import Master, db_to_amp
+from neurofeed.synth.master import Master, db_to_amp, equal_power
 from neurofeed.synth.palettes import REFERENCE_LUFS, VOICES, Palette, Sound
 from neurofeed.synth.score import Note
 from neurofeed.synth.state import MusicState
@@ -179,7 +179,6 @@ class Patch:
         self._sine = pyo.HarmTable([1.0], size=_WAVE_POINTS)
         self._fm_index = self._brightness * 2.5 + 0.6
         self.instruments: dict[str, Instrument] = {}
-        self._played = dict.fromkeys(palette.sounds, 0)
         panned = []
         for name in VOICES:
             sound = palette.sounds.get(name)
@@ -201,7 +200,7 @@ class Patch:
         self._hall = self._build_hall(pyo, pyo.Mix(self._dry, voices=1, mul=palette.reverb_wet))
         self._music_fade = pyo.SigTo(float(music_on), time=0.0, init=float(music_on))
         self._music = pyo.Mix([self._dry, self._hall], voices=2,
-                              mul=self._music_gain * self._music_fade
+                              mul=self._music_gain * equal_power(pyo, self._music_fade)
                               * db_to_amp(palette.makeup_db + loudness_lufs - REFERENCE_LUFS))
         # The carrier's band is taken out of the music while entrainment plays, so it is heard.
         self._notched = self.entrainment.notch(self._music)
@@ -229,20 +228,11 @@ class Patch:
         self._music_fade.time = seconds
         self._music_fade.value = 1.0
 
-    def play(self, note: Note, onset: int, block_start: int, *, thin: bool = True) -> bool:
-        """Start ``note`` at sample ``onset`` on its voice's instrument; False if not played.
-
-        With ``thin``, a sound that keeps a share of its notes plays them evenly spread
-        (the n-th note sounds when ``floor(n * keep)`` steps), the same on every run.
-        """
+    def play(self, note: Note, onset: int, block_start: int) -> bool:
+        """Start ``note`` at sample ``onset`` on its voice's instrument; False if not played."""
         instrument = self.instruments.get(note.voice)
         if instrument is None:
             return False
-        if thin:
-            n = self._played[note.voice] = self._played[note.voice] + 1
-            keep = self._palette.sounds[note.voice].keep
-            if int(n * keep) == int((n - 1) * keep):
-                return False
         return instrument.play(note, onset, block_start)
 
     def _build_hall(self, pyo, send):

@@ -15,7 +15,7 @@ import itertools
 import random
 
 from neurofeed._check import check_range
-from neurofeed.synth.composer import BEATS_PER_BAR, Composer
+from neurofeed.synth.composer import BEATS_PER_BAR, STRONG_BEATS, Composer
 from neurofeed.synth.score import Change, Note
 from neurofeed.synth.state import MusicState
 from neurofeed.synth.theory import chord_name
@@ -34,10 +34,16 @@ class Sequencer:
         Seed of the random generator that chooses chords and melody.
     max_tempo_rate_bpm_per_s : float
         The most the tempo may change per second of music (BPM/s).
+    sparse_melody : bool
+        Keep only the melody notes that start on a strong beat (the first or third of the
+        bar), as a sparse palette plays the melody. The motifs keep their shapes, so their
+        repetitions stay heard (keeping an even share of all notes instead broke them), and
+        the composer's choices are the same as without it.
     """
 
     def __init__(self, state: MusicState, *, sample_rate: float, seed: int,
-                 max_tempo_rate_bpm_per_s: float):
+                 max_tempo_rate_bpm_per_s: float, sparse_melody: bool = False):
+        self._sparse_melody = bool(sparse_melody)
         self._sr = float(sample_rate)
         self._max_rate = check_range("max_tempo_rate_bpm_per_s", max_tempo_rate_bpm_per_s, 0.0, 1000.0,
                                      unit=" BPM/s", low_inclusive=False)
@@ -102,7 +108,10 @@ class Sequencer:
             if self._composer.phrase_started:
                 changes.append(Change(time_s, "phrase", self._composer.phrase))
         period_s = 60.0 / self._tempo
+        strong = beat_in_bar in STRONG_BEATS
         for n in self._composer.beat(beat_in_bar, period_s, intensity):
+            if self._sparse_melody and n.voice == "melody" and not (strong and n.offset_s == 0.0):
+                continue
             onset = round(start + n.offset_s * self._sr)
             note = Note(onset / self._sr, n.pitch, n.velocity, n.duration_s, n.voice)
             heapq.heappush(self._queue, (onset, next(self._order), note))
