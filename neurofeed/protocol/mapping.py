@@ -145,6 +145,7 @@ class Protocol:
         self._phase: str | None = None
         # The music's path: its slower smoothing of z and the score it follows.
         self._music_z = 0.0
+        self._music_time: float | None = None
         self._followed = self._music_score = self.rest_score()
         # Musical time: bars played, the bar of the last mode change, and a waiting change.
         self._bars = 0.0
@@ -264,7 +265,7 @@ class Protocol:
         else:
             self._reward = False
         if phase == "training":
-            self._follow_trend(fresh_z, held, time_s, dt)
+            self._follow_trend(fresh_z, held, time_s)
         targets = self._targets(phase, dt)
         self._slew(targets, dt)
         self._bars += dt * self._values["tempo_bpm"] / 60.0 / BEATS_PER_BAR
@@ -283,7 +284,7 @@ class Protocol:
             intensity=self._values["intensity"], brightness=self._values["brightness"],
             entrainment=Entrainment(kind, frequency_hz, level), volume=self.preset.music.volume)
 
-    def _follow_trend(self, z: float | None, held: bool, time_s: float, dt: float) -> None:
+    def _follow_trend(self, z: float | None, held: bool, time_s: float) -> None:
         """Move the music's score with the trend of the feedback (training only).
 
         A fresh estimate moves the slow smoothing; an artifact or a short gap holds it;
@@ -291,12 +292,18 @@ class Protocol:
         The score then follows the smoothed value through the dead band.
         """
         timing = self.preset.musical_time
+        if self._music_time is None:
+            self._music_time = time_s  # the music's smoothing starts with training, at rest
         if z is not None:
-            self._music_z = _follow(self._music_z, z, dt, timing.smoothing_s)
+            target = z
         elif held and not self._artifact and time_s - self._last_estimate_time > HOLD_S:
-            self._music_z = _follow(self._music_z, 0.0, dt, timing.smoothing_s)
+            target = 0.0
         else:
             return
+        # Over the time since the last update, not the last hop: a hop without a new window
+        # (a late chunk) must not change how far the music moves.
+        self._music_z = _follow(self._music_z, target, time_s - self._music_time, timing.smoothing_s)
+        self._music_time = time_s
         # The dead band works on the unclipped score, so that z beyond score_z still takes the
         # music to the end of its ranges.
         low, high = self._score_range
