@@ -136,7 +136,8 @@ def test_isochronic_pulses_keep_their_depth_under_music(isochronic):
 
 def test_the_ear_check_plays_left_then_right_before_the_music(tmp_path):
     path = tmp_path / "ear-check.wav"
-    with Engine("offline", wav_path=path, state=BINAURAL, seed=11, ear_check=True) as engine:
+    # A 2 s fade-in, so that the music after the check is compared at its full level.
+    with Engine("offline", wav_path=path, state=BINAURAL, seed=11, ear_check=True, fade_in_s=2.0) as engine:
         engine.advance(EAR_CHECK_S + 12.0)
     sr, x = mk.read_wav(path)
     half, whole = int(EAR_CHECK_S / 2 * sr), int(EAR_CHECK_S * sr)

@@ -41,6 +41,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from neurofeed._check import check_range
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth.theory import (
     CADENCES,
@@ -92,6 +93,8 @@ _RHYTHMS = (
 # first beat.
 _LEVEL_FROM = (0.35, 0.65)
 _LEVELS = range(len(_LEVEL_FROM) + 1)
+#: The liveliest density level (:func:`density_level`).
+MAX_DENSITY = len(_LEVEL_FROM)
 _START_INTENSITY = 0.5
 # Contour moves in scale steps and their weights: mostly steps, some skips, few leaps, and no
 # repeated notes (a figure comes back so often that one would be heard everywhere).
@@ -271,7 +274,8 @@ def _in_range(pitch_class: int, low: int) -> int:
 
 
 def density_level(intensity: float) -> int:
-    """The melody's density level for ``intensity`` (0-1): 0 calm, 1 moderate, 2 lively."""
+    """The melody's density level for ``intensity`` (0-1): 0 calm, 1 moderate, 2 lively
+    (:data:`MAX_DENSITY`)."""
     return sum(intensity >= x for x in _LEVEL_FROM)
 
 
@@ -286,6 +290,9 @@ class Composer:
         The starting tonality.
     allow_minor_seconds : bool
         If True, pad voicings may put two notes a minor second (or ninth) apart.
+    max_density : int
+        The liveliest melody density level used (0 calm to :data:`MAX_DENSITY`), whatever
+        the intensity: a sparse palette composes at 0.
 
     Attributes
     ----------
@@ -295,14 +302,16 @@ class Composer:
         Whether the bar just started by :meth:`start_bar` opens a phrase.
     """
 
-    def __init__(self, rng: random.Random, key: str, mode: str, *, allow_minor_seconds: bool = False):
+    def __init__(self, rng: random.Random, key: str, mode: str, *, allow_minor_seconds: bool = False,
+                 max_density: int = MAX_DENSITY):
         self._rng = rng
         self._allow_minor_seconds = bool(allow_minor_seconds)
         self.key, self.mode = key, mode
         self.chord: Chord = chord(key, mode, 0)
         self.phrase, self.phrase_started = 0, False
         self._plan: _Phrase | None = None
-        self._level = density_level(_START_INTENSITY)  # the density of the last beat played
+        self._max_density = int(check_range("max_density", max_density, 0, MAX_DENSITY))
+        self._level = min(density_level(_START_INTENSITY), self._max_density)  # of the last beat
         self._theme: _Theme | None = None
         self._themes: list[_Theme] = []
         self._periods: Counter[int] = Counter()  # periods begun at each density level
@@ -420,7 +429,7 @@ class Composer:
     # -- the melody ------------------------------------------------------------------------
 
     def _melody(self, beat_in_bar: int, period_s: float, intensity: float) -> list[BeatNote]:
-        self._level = density_level(intensity)
+        self._level = min(density_level(intensity), self._max_density)
         if self._bar_notes is None:
             self._bar_notes = self._compose_bar(self._level)
         notes = []

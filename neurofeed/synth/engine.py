@@ -33,10 +33,10 @@ log = logging.getLogger(__name__)
 
 #: Shortest glide accepted (seconds): anything faster is a jump, heard as a click or a lurch.
 MIN_GLIDE_S = 0.25
-#: Default fade-in (seconds): the music's power rises linearly over it
-#: (:func:`neurofeed.synth.master.equal_power`), so its loudness rises under 3 LU/s from 3 s
-#: in; a 3 s fade was over by then (5-6 LU/s after the headphone check's chimes).
-FADE_IN_S = 10.0
+#: Default fade-in (seconds), shaped by :func:`neurofeed.synth.master.fade_in_gains`, so its
+#: loudness rises under 3 LU/s once audible; a 3 s fade rose at 5-6 LU/s after the headphone
+#: check's chimes.
+FADE_IN_S = 20.0
 # pyo allows one server per process.
 _ACTIVE = threading.Lock()
 # A real-time clock that has not moved for this long (seconds) means the audio server is gone.

@@ -153,9 +153,9 @@ PALETTES: dict[str, Palette] = {
     "ambient": Palette(
         description="ambient: slow, wide pads with soft bells and a sustained bass, no pulse",
         sounds={
-            "pad": Sound("wave", 12, Shape(attack_s=2.5, sustain=1.0, release_s=3.5), 0.3, 0.5, 0.8,
+            "pad": Sound("wave", 12, Shape(attack_s=1.2, sustain=1.0, release_s=3.5), 0.3, 0.5, 0.8,
                          partials=(1.0, 0.45, 0.2, 0.1, 0.05), detune_hz=1.2, filtered=True),
-            "melody": Sound("bell", 8, Shape(attack_s=0.05, sustain=0.3, release_s=1.6), 0.35, 0.6,
+            "melody": Sound("bell", 8, Shape(attack_s=0.05, sustain=0.4, release_s=3.5), 0.18, 0.6,
                             partials=(1.0, 0.25, 0.5, 0.3, 0.2, 0.2, 0.0, 0.12)),
             "bass": Sound("wave", 3, Shape(attack_s=0.4, sustain=0.9, release_s=1.5), 0.4,
                           partials=(1.0, 0.1)),

@@ -49,7 +49,7 @@ import scipy.io.wavfile
 from neurofeed._check import check_range
 from neurofeed.synth.entrainment import EntrainmentVoice
 from neurofeed.synth.instruments import Instrument
-from neurofeed.synth.master import Master, db_to_amp, equal_power
+from neurofeed.synth.master import FadeIn, Master, db_to_amp
 from neurofeed.synth.palettes import REFERENCE_LUFS, VOICES, Palette, Sound
 from neurofeed.synth.score import Note
 from neurofeed.synth.state import MusicState
@@ -198,9 +198,9 @@ class Patch:
         self._keep += panned
         self._dry = pyo.DCBlock(pyo.Mix(panned, voices=2))
         self._hall = self._build_hall(pyo, pyo.Mix(self._dry, voices=1, mul=palette.reverb_wet))
-        self._music_fade = pyo.SigTo(float(music_on), time=0.0, init=float(music_on))
+        self._music_fade = FadeIn(pyo, on=music_on)
         self._music = pyo.Mix([self._dry, self._hall], voices=2,
-                              mul=self._music_gain * equal_power(pyo, self._music_fade)
+                              mul=self._music_gain * self._music_fade.gain
                               * db_to_amp(palette.makeup_db + loudness_lufs - REFERENCE_LUFS))
         # The carrier's band is taken out of the music while entrainment plays, so it is heard.
         self._notched = self.entrainment.notch(self._music)
@@ -225,8 +225,7 @@ class Patch:
 
     def fade_in_music(self, seconds: float) -> None:
         """Ramp the music (not the entrainment) up from silence over ``seconds``."""
-        self._music_fade.time = seconds
-        self._music_fade.value = 1.0
+        self._music_fade.start(seconds)
 
     def play(self, note: Note, onset: int, block_start: int) -> bool:
         """Start ``note`` at sample ``onset`` on its voice's instrument; False if not played."""

@@ -15,7 +15,7 @@ import itertools
 import random
 
 from neurofeed._check import check_range
-from neurofeed.synth.composer import BEATS_PER_BAR, STRONG_BEATS, Composer
+from neurofeed.synth.composer import BEATS_PER_BAR, MAX_DENSITY, Composer
 from neurofeed.synth.score import Change, Note
 from neurofeed.synth.state import MusicState
 from neurofeed.synth.theory import chord_name
@@ -35,19 +35,18 @@ class Sequencer:
     max_tempo_rate_bpm_per_s : float
         The most the tempo may change per second of music (BPM/s).
     sparse_melody : bool
-        Keep only the melody notes that start on a strong beat (the first or third of the
-        bar), as a sparse palette plays the melody. The motifs keep their shapes, so their
-        repetitions stay heard (keeping an even share of all notes instead broke them), and
-        the composer's choices are the same as without it.
+        Compose the melody at its calmest density whatever the intensity (fewer, longer
+        notes), as a sparse palette plays it. The composer thins its own motifs, so they keep
+        their shapes and repetitions (dropping composed notes broke them).
     """
 
     def __init__(self, state: MusicState, *, sample_rate: float, seed: int,
                  max_tempo_rate_bpm_per_s: float, sparse_melody: bool = False):
-        self._sparse_melody = bool(sparse_melody)
         self._sr = float(sample_rate)
         self._max_rate = check_range("max_tempo_rate_bpm_per_s", max_tempo_rate_bpm_per_s, 0.0, 1000.0,
                                      unit=" BPM/s", low_inclusive=False)
-        self._composer = Composer(random.Random(seed), state.key, state.mode)
+        self._composer = Composer(random.Random(seed), state.key, state.mode,
+                                  max_density=0 if sparse_melody else MAX_DENSITY)
         self._target = state
         self._tempo = state.tempo_bpm
         self._next_beat = 0.0  # exact sample position of the next beat
@@ -108,10 +107,7 @@ class Sequencer:
             if self._composer.phrase_started:
                 changes.append(Change(time_s, "phrase", self._composer.phrase))
         period_s = 60.0 / self._tempo
-        strong = beat_in_bar in STRONG_BEATS
         for n in self._composer.beat(beat_in_bar, period_s, intensity):
-            if self._sparse_melody and n.voice == "melody" and not (strong and n.offset_s == 0.0):
-                continue
             onset = round(start + n.offset_s * self._sr)
             note = Note(onset / self._sr, n.pitch, n.velocity, n.duration_s, n.voice)
             heapq.heappush(self._queue, (onset, next(self._order), note))
