@@ -100,11 +100,6 @@ def _unit(value: float, pair: tuple[float, float]) -> float:
     return min(max((value - pair[0]) / (pair[1] - pair[0]), 0.0), 1.0)
 
 
-def _follow(value: float, target: float, dt: float, tau_s: float) -> float:
-    """One step of exponential smoothing of ``target`` with time constant ``tau_s`` seconds."""
-    return target if tau_s <= 0 else value + (1.0 - math.exp(-dt / tau_s)) * (target - value)
-
-
 class Protocol:
     """Step a preset through its phases, turning feature z-scores into MusicStates.
 
@@ -144,8 +139,8 @@ class Protocol:
         self._artifact = False
         self._phase: str | None = None
         # The music's path: its slower smoothing of z and the score it follows.
+        self._music_smoother = ExponentialSmoother(preset.musical_time.smoothing_s)
         self._music_z = 0.0
-        self._music_time: float | None = None
         self._followed = self._music_score = self.rest_score()
         # Musical time: bars played, the bar of the last mode change, and a waiting change.
         self._bars = 0.0
@@ -243,10 +238,13 @@ class Protocol:
         self._last_time = time_s
         self._artifact = artifact
         phase = self.phase_at(time_s)
-        if phase == "training" and self._phase == "baseline" and self.preset.iso is not None:
-            # The glide starts from the music the listener hears: a short baseline phase may
-            # end before the music has reached the running match, and training must not lurch.
-            self._iso_start = (self._values["tempo_bpm"], self._values["valence"])
+        if phase == "training" and self._phase != "training":
+            # The music's smoothing starts at rest (z = 0) as training begins.
+            self._music_smoother.update({"z": 0.0}, time_s)
+            if self._phase == "baseline" and self.preset.iso is not None:
+                # The glide starts from the music the listener hears: a short baseline phase may
+                # end before the music reached the running match, and training must not lurch.
+                self._iso_start = (self._values["tempo_bpm"], self._values["valence"])
         self._phase = phase
         feedback = self.preset.feedback
         fresh_z = None
@@ -292,18 +290,15 @@ class Protocol:
         The score then follows the smoothed value through the dead band.
         """
         timing = self.preset.musical_time
-        if self._music_time is None:
-            self._music_time = time_s  # the music's smoothing starts with training, at rest
         if z is not None:
             target = z
         elif held and not self._artifact and time_s - self._last_estimate_time > HOLD_S:
             target = 0.0
         else:
             return
-        # Over the time since the last update, not the last hop: a hop without a new window
-        # (a late chunk) must not change how far the music moves.
-        self._music_z = _follow(self._music_z, target, time_s - self._music_time, timing.smoothing_s)
-        self._music_time = time_s
+        # The smoother weighs the time since its last value, not the last hop: a hop without a
+        # new window (a late chunk) does not change how far the music moves.
+        self._music_z = self._music_smoother.update({"z": target}, time_s)["z"]
         # The dead band works on the unclipped score, so that z beyond score_z still takes the
         # music to the end of its ranges.
         low, high = self._score_range
