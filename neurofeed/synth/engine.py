@@ -411,11 +411,12 @@ class Engine:
         notes, changes = self._compose(start)
         for change in changes:
             self.score.add_change(change.time_s + latency / self._sr, change.name, change.value)
-        tonality = dict(self._tonality)
-        tonality.update((c.name, c.value) for c in changes if c.name in tonality)
-        if tonality != self._tonality:
-            self._tonality = tonality
-            self._patch.entrainment.set_tonality(tonality["bar_key"], tonality["bar_mode"])
+        if changes:  # most blocks start no beat: nothing to compare in the audio callback
+            tonality = dict(self._tonality)
+            tonality.update((c.name, c.value) for c in changes if c.name in tonality)
+            if tonality != self._tonality:
+                self._tonality = tonality
+                self._patch.entrainment.set_tonality(tonality["bar_key"], tonality["bar_mode"])
         notes = [(onset, note) for onset, note in notes if note.voice in self.voices]
         while self._auditions:
             notes.append((start, self._auditions.pop(0)))
