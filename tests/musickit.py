@@ -7,9 +7,9 @@ state.
 
 Audio arrays are float64 ``(n_samples, n_channels)`` in [-1, 1] (as :func:`read_wav` returns
 them); ``sr`` is the sampling rate in Hz. Loudness follows ITU-R BS.1770-4 (K-weighting, gating)
-and EBU Tech 3341 (momentary and short-term meters); the true peak follows BS.1770-4 Annex 2.
-Functions that walk through a whole render do so in chunks, so that 20-minute renders fit in
-memory.
+and EBU Tech 3341 (momentary and short-term meters); the true peak follows BS.1770-4 Annex 2;
+both are :mod:`neurofeed.synth.loudness`, re-exported here. Functions that walk through a whole
+render do so in chunks, so that 20-minute renders fit in memory.
 """
 
 from __future__ import annotations
@@ -24,13 +24,31 @@ import scipy.signal as sg
 
 from neurofeed._check import check_range
 from neurofeed.synth.composer import BEATS_PER_BAR
+
+# The loudness core lives in the package (the music library and the playlist player measure with
+# it); its names are re-exported here, so the kit stays one place to judge audio from.
+from neurofeed.synth.loudness import (
+    ABSOLUTE_GATE_LUFS,
+    LRA_RELATIVE_GATE_LU,
+    METER_HOP_S,
+    MOMENTARY_S,
+    SHORT_TERM_S,
+    integrated_loudness,
+    k_weighted,
+    momentary_loudness,
+    short_term_loudness,
+)
+from neurofeed.synth.loudness import CHUNK_SAMPLES as _CHUNK
+from neurofeed.synth.loudness import K_WEIGHTING_48K as _K_TABLE  # noqa: F401
+from neurofeed.synth.loudness import k_weighting_sos as k_weighting_sos
+from neurofeed.synth.loudness import loudness_range_lu as loudness_range_lu
+from neurofeed.synth.loudness import power_to_lufs as _lufs
+from neurofeed.synth.loudness import true_peak_dbfs as true_peak_dbfs
 from neurofeed.synth.score import Change, Note, ScoreLog
 from neurofeed.synth.theory import KEYS, key_pitch_class, scale
 
 # -- reading -------------------------------------------------------------------------------
 
-# Samples per chunk where a whole render is walked through.
-_CHUNK = 2 ** 20
 #: Full scale of each integer PCM sample type: 24-bit PCM is read left-aligned in int32.
 _FULL_SCALE = {np.dtype(np.int16): 2.0 ** 15, np.dtype(np.int32): 2.0 ** 31}
 
@@ -66,138 +84,7 @@ def _mono(x: np.ndarray) -> np.ndarray:
     return x.mean(axis=1) if x.ndim == 2 else x
 
 
-# -- loudness: ITU-R BS.1770-4, EBU Tech 3341 ------------------------------------------------
-
-#: BS.1770-4 Table 1 and 2: the K-weighting's two biquads at 48 kHz, (b0, b1, b2, 1, a1, a2).
-_K_TABLE_SR = 48000
-_K_TABLE = np.array([
-    [1.53512485958697, -2.69169618940638, 1.19839281085285, 1.0, -1.69065929318241, 0.73248077421585],
-    [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
-])
-#: BS.1770-4 eq. 2: loudness is -0.691 + 10 log10 of the weighted mean square (the -0.691
-#: makes the K-weighting's gain at 997 Hz, +0.691 dB, cancel).
-LOUDNESS_OFFSET_DB = -0.691
-#: BS.1770-4 gating: blocks under -70 LUFS are left out, then blocks 10 LU under the mean of the rest.
-ABSOLUTE_GATE_LUFS = -70.0
-RELATIVE_GATE_LU = -10.0
-#: EBU Tech 3342 (loudness range): short-term windows 20 LU under the programme are not programme.
-LRA_RELATIVE_GATE_LU = -20.0
-#: EBU Tech 3341 meters: window lengths and the hop between readings, in seconds.
-MOMENTARY_S = 0.4
-SHORT_TERM_S = 3.0
-METER_HOP_S = 0.1
-
-
-def k_weighting_sos(sr: float) -> np.ndarray:
-    """The BS.1770-4 K-weighting (pre-filter then RLB high-pass) as second-order sections at ``sr``.
-
-    BS.1770-4 tabulates the two biquads for 48 kHz only. Each is the bilinear transform at 48 kHz
-    of an analogue filter; undoing that transform gives the analogue filter, and transforming it
-    again at ``sr`` gives the biquad at ``sr``. At 48 kHz this returns the table itself; at other
-    rates the response differs from the 48 kHz one by the bilinear transform's frequency warping
-    only (under 0.01 dB at every frequency from 20 Hz to 20 kHz at 44.1 kHz).
-
-    Parameters
-    ----------
-    sr : float
-        Sampling rate in Hz.
-
-    Returns
-    -------
-    ndarray, shape (2, 6)
-        Second-order sections for :func:`scipy.signal.sosfilt`.
-    """
-    k = 2.0 * _K_TABLE_SR
-    sections = []
-    for b0, b1, b2, _, a1, a2 in _K_TABLE:
-        # z = (k + s) / (k - s), multiplied through by (k - s)^2, gives polynomials in s.
-        analogue_b = [b0 - b1 + b2, k * 2 * (b0 - b2), k * k * (b0 + b1 + b2)]
-        analogue_a = [1.0 - a1 + a2, k * 2 * (1.0 - a2), k * k * (1.0 + a1 + a2)]
-        b, a = sg.bilinear(analogue_b, analogue_a, fs=sr)
-        sections.append(np.concatenate([b / a[0], a / a[0]]))
-    return np.array(sections)
-
-
-def k_weighted(x: np.ndarray, sr: float) -> np.ndarray:
-    """``x`` through the BS.1770-4 K-weighting at ``sr`` Hz, each channel alike (zero initial state)."""
-    return sg.sosfilt(k_weighting_sos(sr), x, axis=0)
-
-
-def _lufs(mean_square) -> np.ndarray:
-    """Loudness in LUFS of K-weighted mean squares summed over channels (-inf for silence)."""
-    with np.errstate(divide="ignore"):
-        return LOUDNESS_OFFSET_DB + 10 * np.log10(mean_square)
-
-
-def _hop_energies(x: np.ndarray, sr: float) -> np.ndarray:
-    """K-weighted energy (sum of squares over samples and channels) per meter hop of 100 ms.
-
-    Channel weights are all 1, as BS.1770-4 gives them for left and right. A last partial hop
-    is left out. Filtered chunk by chunk, the filter state carried across.
-    """
-    hop = round(METER_HOP_S * sr)
-    n = len(x) // hop * hop
-    step = _CHUNK // hop * hop
-    sos = k_weighting_sos(sr)
-    state = np.zeros((len(sos), 2, x.shape[1]))
-    energies = []
-    for start in range(0, n, step):
-        y, state = sg.sosfilt(sos, x[start:min(start + step, n)], axis=0, zi=state)
-        energies.append((y ** 2).reshape(-1, hop, y.shape[1]).sum(axis=(1, 2)))
-    return np.concatenate(energies) if energies else np.empty(0)
-
-
-def _meter(x: np.ndarray, sr: float, window_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean-square power of sliding windows of ``window_s`` every 100 ms, and their end times."""
-    energies = _hop_energies(x, sr)
-    hops = round(window_s / METER_HOP_S)
-    if len(energies) < hops:
-        return np.empty(0), np.empty(0)
-    sums = np.convolve(energies, np.ones(hops), mode="valid")
-    hop = round(METER_HOP_S * sr)
-    ends = np.arange(hops, len(energies) + 1) * hop
-    return ends / sr, sums / (hops * hop)
-
-
-def momentary_loudness(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray]:
-    """EBU Tech 3341 momentary loudness: 400 ms windows, a reading every 100 ms.
-
-    Returns
-    -------
-    times_s : ndarray
-        The end of each window, in seconds from the start of ``x``.
-    lufs : ndarray
-        Ungated loudness of each window in LUFS (-inf for digital silence).
-    """
-    times, power = _meter(x, sr, MOMENTARY_S)
-    return times, _lufs(power)
-
-
-def short_term_loudness(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray]:
-    """EBU Tech 3341 short-term loudness: 3 s windows, a reading every 100 ms (times = window ends)."""
-    times, power = _meter(x, sr, SHORT_TERM_S)
-    return times, _lufs(power)
-
-
-def _gated_power(power: np.ndarray) -> float:
-    """The BS.1770-4 gated mean of 400 ms block powers (nan if no block passes the gates)."""
-    loud = power[_lufs(power) > ABSOLUTE_GATE_LUFS]
-    if not loud.size:
-        return np.nan
-    relative_gate = _lufs(loud.mean()) + RELATIVE_GATE_LU
-    return loud[_lufs(loud) > relative_gate].mean()
-
-
-def integrated_loudness(x: np.ndarray, sr: float) -> float:
-    """Gated integrated loudness in LUFS, per ITU-R BS.1770-4 (EBU Tech 3341 "I").
-
-    400 ms blocks overlapping by 75% (the momentary windows); blocks under -70 LUFS are left out,
-    then blocks more than 10 LU under the loudness of those left. -inf when no block passes.
-    """
-    _, power = _meter(x, sr, MOMENTARY_S)
-    gated = _gated_power(power)
-    return float(_lufs(gated)) if np.isfinite(gated) else -np.inf
-
+# -- loudness: ITU-R BS.1770-4, EBU Tech 3341 (neurofeed.synth.loudness) ---------------------
 
 def segment_loudness(x: np.ndarray, sr: float, start_s: float, duration_s: float = 1.0) -> float:
     """Ungated loudness in LUFS of ``duration_s`` seconds from ``start_s`` (e.g. a note and its tail).
@@ -288,51 +175,6 @@ def max_short_term_rise_lu_per_s(x: np.ndarray, sr: float) -> float:
     starts = _rise_starts(times, momentary, programme_floor_lufs(x, sr))[-len(short):]
     rise = largest_rise(short_times, short, within_s=_RATE_OVER_S)[starts]
     return float(rise.max(initial=0.0)) / _RATE_OVER_S
-
-
-# -- true peak: ITU-R BS.1770-4 Annex 2 -------------------------------------------------------
-
-#: BS.1770-4 Annex 2: oversample 4 times through a polyphase FIR of 12 taps per phase.
-OVERSAMPLE = 4
-_TAPS_PER_PHASE = 12
-
-
-def _oversampling_filter() -> np.ndarray:
-    """The interpolation low-pass: 49 taps, cut at the input's Nyquist, gain ``OVERSAMPLE``.
-
-    The Annex's 48 taps plus one: an odd length delays by a whole number of output samples, so
-    the input samples stay on the oversampled grid (an even length would read every peak half an
-    output sample off). A Kaiser window (beta 5) keeps the passband within 0.02 dB up to a quarter
-    of the input rate and within 0.1 dB up to 0.375 of it (16.5 kHz at 44.1 kHz).
-    """
-    taps = OVERSAMPLE * _TAPS_PER_PHASE + 1
-    return OVERSAMPLE * sg.firwin(taps, 1.0 / OVERSAMPLE, window=("kaiser", 5.0))
-
-
-def true_peak_dbfs(x: np.ndarray, sr: float) -> float:
-    """True peak in dBTP (dB relative to full scale) per ITU-R BS.1770-4 Annex 2.
-
-    Each channel is oversampled 4 times by a polyphase FIR (:func:`scipy.signal.upfirdn`) and
-    the largest absolute value of any channel is taken (the Annex's 12.04 dB pre-attenuation is
-    for fixed-point arithmetic and is not needed in float). ``sr`` only names the rate: the
-    filter is relative to it.
-    """
-    check_range("sr", sr, 0.0, np.inf, unit=" Hz", low_inclusive=False)
-    h = _oversampling_filter()
-    delay = (len(h) - 1) // 2  # output samples from an input sample to its place on the grid
-    pad = _TAPS_PER_PHASE
-    peak = 0.0
-    n = len(x)
-    for start in range(0, n, _CHUNK):
-        stop = min(start + _CHUNK, n)
-        lo, hi = max(start - pad, 0), min(stop + pad, n)
-        y = sg.upfirdn(h, x[lo:hi], up=OVERSAMPLE, axis=0)
-        # Keep what this chunk owns; at the signal's own ends, keep the filter's ramps too.
-        first = 0 if start == 0 else (start - lo) * OVERSAMPLE + delay
-        last = len(y) if stop == n else (stop - lo) * OVERSAMPLE + delay
-        peak = max(peak, float(np.abs(y[first:last]).max(initial=0.0)))
-    with np.errstate(divide="ignore"):
-        return float(20 * np.log10(peak))
 
 
 # -- entrainment as heard --------------------------------------------------------------------
