@@ -8,6 +8,10 @@ dwell counted in bars. Its only state is small and explicit: the phase, the two
 smoothers, the reward hysteresis, the music's score, the slew limiter, the bars played
 and the mode's bookkeeping, and, for an iso preset, the glide's progress. Feed it the same
 features at the same times and it returns the same music.
+
+A playlist preset plays the client's own tracks instead (:mod:`neurofeed.protocol.playlist`):
+the protocol then follows as an iso preset does, and its plan chooses the tracks; the
+state's tempo, key and mode are those of the track that leads.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from neurofeed.bands.baseline import ExponentialSmoother
+from neurofeed.protocol.playlist import Cue, PlaylistPlan, track_mode
 from neurofeed.protocol.presets import Preset
 from neurofeed.synth.composer import BEATS_PER_BAR
 from neurofeed.synth.state import MODES, Entrainment, MusicState, mode_from_valence
@@ -66,6 +71,8 @@ class ProtocolStep:
     music_score : float
         The score the music follows (0-1): the trend of the feedback, through the
         ``[musical_time]`` smoothing and dead band (an iso preset: its glide progress).
+    cue : Cue or None
+        A playlist preset's next track, at the hop it was chosen (None otherwise).
     """
 
     time_s: float
@@ -77,6 +84,7 @@ class ProtocolStep:
     held: bool
     progress: float
     music_score: float
+    cue: Cue | None = None
 
 
 def _lerp(pair: tuple[float, float], fraction: float) -> float:
@@ -107,6 +115,10 @@ class Protocol:
     ----------
     preset : Preset
         A validated preset (see :func:`neurofeed.protocol.load_preset`).
+    tracks : sequence of neurofeed.library.Track
+        A playlist preset's tracks (see :func:`neurofeed.library.session_tracks`).
+    fade_in_s : float
+        A playlist's first track fades in over this many seconds.
 
     Notes
     -----
@@ -126,8 +138,13 @@ class Protocol:
     ends no darker than where the listener was.
     """
 
-    def __init__(self, preset: Preset):
+    def __init__(self, preset: Preset, tracks=(), *, fade_in_s: float = 20.0):
         self.preset = preset
+        #: A playlist preset's plan (None for other kinds).
+        self.playlist = None if preset.playlist is None else PlaylistPlan(
+            tracks, preset.playlist, target_tempo_bpm=preset.iso.target_tempo_bpm,
+            target_valence=preset.iso.target_valence, fade_in_s=fade_in_s)
+        self._arousal = 0.5
         self._last_time: float | None = None
         self._smoother = ExponentialSmoother(preset.feedback.smoothing_s)
         self._score_range = tuple(compress_z(z) for z in preset.feedback.score_z)
@@ -217,6 +234,7 @@ class Protocol:
         valence01 = _unit(valence, iso.valence_asymmetry) if math.isfinite(valence) else 0.5
         music = self.preset.music
         self._iso_start = (_lerp(music.tempo_bpm, arousal01), _lerp(music.valence, valence01))
+        self._arousal = arousal01
         if self._last_time is None:
             self._start()
 
@@ -267,16 +285,39 @@ class Protocol:
         targets = self._targets(phase, dt)
         self._slew(targets, dt)
         self._bars += dt * self._values["tempo_bpm"] / 60.0 / BEATS_PER_BAR
-        self._update_mode(phase)
+        cue = None
+        if self.playlist is not None:
+            cue = self._plan(time_s, phase, dt)
+        else:
+            self._update_mode(phase)
         spec = self.preset.entrainment
         return ProtocolStep(time_s, phase, self._state(spec.kind, spec.frequency_hz),
                             self._smoothed if fresh else None, score,
                             self._reward and phase == "training", held, self._progress,
-                            self._progress if self.preset.iso is not None else self._music_score)
+                            self._progress if self.preset.iso is not None else self._music_score, cue)
 
     # -- internals ---------------------------------------------------------------------
+    def _plan(self, time_s: float, phase: str, dt: float) -> Cue | None:
+        """A playlist's next cue: the matched first track as training starts, then one
+        chosen :data:`~neurofeed.protocol.playlist.CUE_LEAD_S` before each handover."""
+        plan = self.playlist
+        if phase in ("baseline", "done"):
+            return None
+        if plan.current is None:
+            tempo, valence = self._iso_start if self._iso_start is not None else self._iso_values(0.0)
+            return plan.start(time_s, tempo, valence, self._arousal)
+        plan.follow(time_s, dt, self._follow_rate() or 0.0)
+        return plan.step(time_s)
+
     def _state(self, kind: str, frequency_hz: float) -> MusicState:
         level = self._values["entrainment_level"] if kind != "off" else 0.0
+        playing = None if self.playlist is None else self.playlist.playing_at(self._last_time or 0.0)
+        if playing is not None:  # the track's own tempo, key and mode
+            a = playing.track.analysis
+            return MusicState(tempo_bpm=a.tempo_bpm, key=a.key, mode=track_mode(playing.track),
+                              intensity=self._values["intensity"], brightness=self._values["brightness"],
+                              entrainment=Entrainment(kind, frequency_hz, level),
+                              volume=self.preset.music.volume)
         return MusicState(
             tempo_bpm=self._values["tempo_bpm"], key=self.preset.music.key, mode=self._mode,
             intensity=self._values["intensity"], brightness=self._values["brightness"],
@@ -333,13 +374,19 @@ class Protocol:
         return {name: _lerp(getattr(music, name), score)
                 for name in ("tempo_bpm", "valence", "intensity", "brightness")}
 
-    def _iso_targets(self, dt: float) -> dict[str, float]:
+    def _follow_rate(self) -> float | None:
+        """How well the listener follows now, 0-1 (None without a current estimate): 1 at or
+        above ``[iso].follow_z``, 0 below ``pause_z``, proportional in between."""
         iso = self.preset.iso
-        if self._smoothed is not None and dt > 0 and not self._artifact \
-                and self._last_time - self._last_estimate_time <= STALE_S:
-            # Full speed while following, stopped below pause_z, proportional in between.
-            rate = _unit(self._smoothed, (iso.pause_z, iso.follow_z)) if iso.follow_z > iso.pause_z \
-                else float(self._smoothed >= iso.follow_z)
+        if self._smoothed is None or self._artifact or self._last_time - self._last_estimate_time > STALE_S:
+            return None
+        if iso.follow_z > iso.pause_z:
+            return _unit(self._smoothed, (iso.pause_z, iso.follow_z))
+        return float(self._smoothed >= iso.follow_z)
+
+    def _iso_targets(self, dt: float) -> dict[str, float]:
+        rate = self._follow_rate()
+        if rate is not None and dt > 0:
             self._progress = min(1.0, self._progress + rate * dt / self.preset.phases.training_s)
         return self._iso_values(self._progress)
 

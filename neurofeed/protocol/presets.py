@@ -2,10 +2,12 @@
 
 A preset has the tables ``[phases]``, ``[feedback]``, ``[music]``, ``[entrainment]``,
 ``[limits]``, ``[musical_time]`` (optional: its defaults are :data:`MUSICAL_TIME_DEFAULTS`),
-and, for ``kind = "iso"``, ``[iso]``. Keys with a default (:data:`_DEFAULTS`) may be left
-out. The built-in presets are the TOML
-files in ``neurofeed/protocol/builtin``, package data read with :mod:`importlib.resources`
-(so an installed wheel has them); any file with the same schema is a custom preset.
+for ``kind = "iso"`` and ``kind = "playlist"``, ``[iso]``, and for ``kind = "playlist"``
+(the client's own music, :mod:`neurofeed.protocol.playlist`), ``[playlist]`` (optional:
+:data:`PLAYLIST_DEFAULTS`). Keys with a default (:data:`_DEFAULTS`) may be left out. The
+built-in presets are the TOML files in ``neurofeed/protocol/builtin``, package data read
+with :mod:`importlib.resources` (so an installed wheel has them); any file with the same
+schema is a custom preset.
 
 A preset file is untrusted input: its size and nesting are bounded before it is parsed
 (see :mod:`neurofeed.protocol._toml`), and every value is range-checked.
@@ -26,6 +28,11 @@ from neurofeed.protocol._toml import read_toml
 from neurofeed.registry import FEEDBACK
 from neurofeed.synth.palettes import DEFAULT_PALETTE, LOUDNESS_RANGE_LUFS, PALETTES, REFERENCE_LUFS
 
+#: Kinds of preset: generative music driven by the feedback, an iso glide of it, or an iso
+#: playlist of the client's own music.
+KINDS = ("feedback", "iso", "playlist")
+#: The tables each kind needs beside the common ones.
+_KIND_TABLES = {"feedback": (), "iso": ("iso",), "playlist": ("iso", "playlist")}
 #: The built-in presets' folder, inside the package.
 BUILTIN = files("neurofeed.protocol") / "builtin"
 #: The longest preset description, in characters (it is printed in one line by ``presets``).
@@ -158,6 +165,34 @@ class Iso:
 
 
 @dataclass(frozen=True)
+class Playlist:
+    """How an iso playlist walks the client's own music (``kind = "playlist"``).
+
+    The first track matches the baseline (``[iso]``'s arousal and valence); each next one
+    moves at most ``tempo_step_bpm`` and ``valence_step`` toward ``[iso]``'s target, and
+    only when the follow z-score was at or above ``[iso].follow_z`` for at least
+    ``follow_share`` of the last ``follow_window_s`` seconds before the choice; otherwise the
+    next track holds the tempo (within ``hold_tolerance_bpm``), or the same track plays again.
+    Tracks are joined by beat-aligned equal-power crossfades of about ``crossfade_s``
+    seconds (whole beats of the outgoing track); each plays at most ``max_track_s``
+    seconds (0: to its end).
+    """
+
+    tempo_step_bpm: float
+    valence_step: float
+    follow_window_s: float
+    follow_share: float
+    hold_tolerance_bpm: float
+    crossfade_s: float
+    max_track_s: float
+
+
+#: The ``[playlist]`` of a playlist preset that leaves it (or some of its keys) out.
+PLAYLIST_DEFAULTS = Playlist(tempo_step_bpm=6.0, valence_step=0.3, follow_window_s=10.0,
+                             follow_share=0.5, hold_tolerance_bpm=2.0, crossfade_s=8.0, max_track_s=0.0)
+
+
+@dataclass(frozen=True)
 class Preset:
     """A validated protocol preset. Load one with :func:`load_preset`."""
 
@@ -171,6 +206,7 @@ class Preset:
     limits: Limits
     musical_time: MusicalTime
     iso: Iso | None
+    playlist: Playlist | None
     #: The file it was read from: a :class:`pathlib.Path`, or, for a built-in, a
     #: :class:`importlib.resources.abc.Traversable` (a Path in an ordinary install).
     path: Path
@@ -180,7 +216,7 @@ class Preset:
 # with distinct ends: it is divided by), "choice" (values), "name" (a safe folder name: sessions
 # are filed under it), "text" (None), "key" (validated by MusicState).
 _SCHEMA = {
-    "": {"name": ("name", None), "description": ("text", None), "kind": ("choice", ("feedback", "iso"))},
+    "": {"name": ("name", None), "description": ("text", None), "kind": ("choice", KINDS)},
     "phases": {"baseline_s": ("number", (0, 3600)), "training_s": ("number", (1, MAX_SESSION_S)),
                "cooldown_s": ("number", (0, 3600))},
     "feedback": {"feature": ("choice", tuple(FEEDBACK)), "direction": ("choice", ("up", "down")),
@@ -202,14 +238,22 @@ _SCHEMA = {
     "iso": {"arousal_ratio": ("span", (0.01, 100)), "valence_asymmetry": ("span", (-5, 5)),
             "target_tempo_bpm": ("number", (40, 120)), "target_valence": ("number", (-1, 1)),
             "follow_z": ("number", (-10, 10)), "pause_z": ("number", (-10, 10))},
+    "playlist": {"tempo_step_bpm": ("number", (0.5, 30)), "valence_step": ("number", (0.05, 2)),
+                 "follow_window_s": ("number", (1, 120)), "follow_share": ("number", (0, 1)),
+                 "hold_tolerance_bpm": ("number", (0, 10)), "crossfade_s": ("number", (1, 30)),
+                 "max_track_s": ("number", (0, MAX_SESSION_S))},
 }
 _SECTIONS = {"phases": Phases, "feedback": Feedback, "music": MusicRanges,
-             "entrainment": EntrainmentSpec, "limits": Limits, "musical_time": MusicalTime, "iso": Iso}
+             "entrainment": EntrainmentSpec, "limits": Limits, "musical_time": MusicalTime, "iso": Iso,
+             "playlist": Playlist}
 #: Values of keys a preset may leave out, by table; a table whose every key has one may be
 #: left out whole.
 _DEFAULTS = {"music": {"palette": DEFAULT_PALETTE, "loudness_lufs": REFERENCE_LUFS},
              "musical_time": {f.name: getattr(MUSICAL_TIME_DEFAULTS, f.name)
-                              for f in fields(MusicalTime)}}
+                              for f in fields(MusicalTime)},
+             "playlist": {f.name: getattr(PLAYLIST_DEFAULTS, f.name) for f in fields(Playlist)}}
+#: The tables only some kinds have.
+_OPTIONAL_TABLES = ("iso", "playlist")
 
 
 def list_presets() -> dict[str, Path]:
@@ -249,7 +293,7 @@ def load_preset(name_or_path: str | Path) -> Preset:
     tables = {k: v for k, v in document.items() if isinstance(v, dict)}
     values = {"": _validate(where, "", top)}
     kind = values[""]["kind"]
-    required = [t for t in _SECTIONS if t != "iso" or kind == "iso"]
+    required = [t for t in _SECTIONS if t not in _OPTIONAL_TABLES or t in _KIND_TABLES[kind]]
     for table in tables:
         if table not in required:
             raise PresetError(f"{where}: unknown table [{_shown(table, str)}] for kind {kind!r}; "
@@ -262,8 +306,10 @@ def load_preset(name_or_path: str | Path) -> Preset:
     if sections["phases"].total_s > MAX_SESSION_S:
         raise PresetError(f"{where}: [phases] add up to {sections['phases'].total_s:g} s; accepted: "
                           f"a session up to {MAX_SESSION_S:g} s ({MAX_SESSION_S / 3600:g} h)")
-    preset = Preset(**values[""], iso=sections.pop("iso", None), path=path, **sections)
+    preset = Preset(**values[""], iso=sections.pop("iso", None), playlist=sections.pop("playlist", None),
+                    path=path, **sections)
     _check_music_key(where, preset.music)
+    _check_playlist(where, preset.playlist)
     _check_reward_rate(where, preset.feedback)
     return preset
 
@@ -354,6 +400,13 @@ def _shown(value, show=repr) -> str:
     """``show(value)``, cut to 60 characters: a hostile value must not flood the one-line error."""
     text = show(value)
     return text if len(text) <= 60 else f"{text[:50]}... ({len(text)} characters)"
+
+
+def _check_playlist(where: str, playlist: Playlist | None) -> None:
+    if playlist is not None and 0 < playlist.max_track_s < 2 * playlist.crossfade_s:
+        raise PresetError(f"{where}: [playlist].max_track_s = {playlist.max_track_s:g} leaves no time "
+                          f"between crossfades of {playlist.crossfade_s:g} s; accepted: 0 (each track "
+                          f"to its end) or at least {2 * playlist.crossfade_s:g} s (twice crossfade_s)")
 
 
 def _check_music_key(where: str, music: MusicRanges) -> None:
