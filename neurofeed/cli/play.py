@@ -17,6 +17,7 @@ _WAV_HEADER_BYTES = 44
 
 def register(subparsers) -> None:
     from neurofeed.cli._session_args import add_palette_argument
+    from neurofeed.synth.engine import FADE_IN_S
     from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
     from neurofeed.synth.palettes import DEFAULT_PALETTE, LOUDNESS_RANGE_LUFS, REFERENCE_LUFS
     from neurofeed.synth.state import RANGES
@@ -57,6 +58,9 @@ def register(subparsers) -> None:
     parser.add_argument("--wav", metavar="PATH",
                         help="render to this WAV file (24-bit) as fast as possible instead of playing")
     parser.add_argument("--midi", metavar="PATH", help="also write the notes played as a MIDI file")
+    parser.add_argument("--fade-in", type=float, default=FADE_IN_S, metavar="S",
+                        help=f"fade-in in seconds (default {FADE_IN_S:g}; short for test tracks that must "
+                             "be at level from their first bars)")
     parser.add_argument("--seed", type=int, default=0, help="seed for chords and melody (default 0)")
     parser.add_argument("--voices", default="pad,melody,bass,pulse", metavar="LIST",
                         help="comma-separated voices to play (default pad,melody,bass,pulse)")
@@ -127,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     palette = check_option("--palette", args.palette, tuple(PALETTES))
     loudness = check_range("--loudness", args.loudness, *LOUDNESS_RANGE_LUFS, unit=" LUFS")
     engine = Engine(backend, state=state, seed=args.seed, wav_path=wav, voices=voices,
-                    device=args.device, ceiling_dbfs=ceiling, palette=palette, loudness_lufs=loudness)
+                    device=args.device, ceiling_dbfs=ceiling, palette=palette, loudness_lufs=loudness,
+                    fade_in_s=args.fade_in)  # the engine checks its range
     interrupted = False
     music_s = 0.0
     with engine:
