@@ -49,13 +49,16 @@ SCORE_NOTES_FILE = "score.tsv"
 SCORE_CHANGES_FILE = "score_changes.tsv"
 SCORE_MIDI_FILE = "score.mid"
 BASELINE_FILE = "baseline.json"
+#: A playlist session's tracks as the library analysed them; ``tracks.tsv`` says when each played.
+PLAYLIST_FILE = "playlist.json"
+TRACKS_FILE = "tracks.tsv"
 AUDIO_FILE = "audio.wav"
 REPORT_DIR = "report"
 
 #: The tables a session appends to, by the name the recorder is given, and their files.
 TABLE_FILES = {"features": FEATURES_FILE, "music": MUSIC_FILE, "artifacts": ARTIFACTS_FILE,
                "latency": LATENCY_FILE, "markers": MARKERS_FILE, "score": SCORE_NOTES_FILE,
-               "score_changes": SCORE_CHANGES_FILE}
+               "score_changes": SCORE_CHANGES_FILE, "tracks": TRACKS_FILE}
 
 STATUS_RUNNING = "running"
 STATUS_FINALISED = "finalised"

@@ -23,7 +23,7 @@ from neurofeed.bands import Baseline, FeatureExtractor
 from neurofeed.bands.features import ASYMMETRY_PAIRS
 from neurofeed.errors import AudioError, InvalidArgumentError
 from neurofeed.finalise import finalise_session
-from neurofeed.folder import AUDIO_FILE, BASELINE_FILE
+from neurofeed.folder import AUDIO_FILE, BASELINE_FILE, PLAYLIST_FILE, write_json
 from neurofeed.home import library_versions, make_home, session_folder, subject_dir
 from neurofeed.loop import ClosedLoop, LoopResult, lsl_channels
 from neurofeed.loop.calibrator import baseline_means, baseline_shortfall
@@ -170,6 +170,8 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
         Start a binaural preset's music with the left/right headphone check
         (:data:`neurofeed.synth.entrainment.EAR_CHECK_S` seconds); other presets have none.
     """
+    # A playlist's tracks are checked before the source opens: a client without music is bad input.
+    tracks = playlist_tracks(preset, subject)
     with source:
         extractor = FeatureExtractor.from_info(source.info, hop_s=hop_s, regions=regions)
         fed_back = FEEDBACK[preset.feedback.feature]
@@ -197,16 +199,22 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 "estimator": extractor.settings}
         with recording(source, subject=subject, label=label, out=out, **meta) as recorder:
             folder = recorder.folder
-            protocol = Protocol(preset)
+            protocol = Protocol(preset, [track for track, _ in tracks])
+            if tracks:
+                write_json(folder / PLAYLIST_FILE, _playlist_record(tracks))
             if baseline is not None:
                 protocol.calibrate(baseline_means(baseline))
             binaural = preset.entrainment.kind == "binaural"
+            if tracks:
+                music = {"tracks": {track.track_id: path for track, path in tracks}}
+            else:
+                music = {"palette": preset.music.palette}
             with contextlib.ExitStack() as audio_stack:
                 # The first beat plays the first hop's music: no lurch from a default state.
                 engine, audio_used = _start_engine(
                     audio_stack, audio, folder, virtual=source.speed == "max", seed=seed,
-                    state=protocol.first_state(), palette=preset.music.palette,
-                    loudness_lufs=preset.music.loudness_lufs, ear_check=ear_check and binaural)
+                    state=protocol.first_state(), loudness_lufs=preset.music.loudness_lufs,
+                    ear_check=ear_check and binaural, **music)
                 if engine is not None:
                     _warn_about_entrainment(preset)
                 recorder.update_metadata(audio=audio_used)
@@ -227,6 +235,42 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                     not_stored = _finish(loop, result, recorder, source, calibrate=calibrate,
                                          subject=subject)
     return SessionOutcome(folder, result, audio_used, not_stored)
+
+
+def playlist_tracks(preset: Preset, subject: str) -> list:
+    """A playlist preset's tracks for ``subject``, each ``(Track, file)``; [] for other kinds.
+
+    Raises
+    ------
+    InvalidArgumentError
+        When the client and the clinic have no track to play, or a track's file is gone
+        (naming it, and how to mend the library).
+    """
+    if preset.playlist is None:
+        return []
+    from neurofeed.library import session_tracks
+
+    tracks = session_tracks(subject)
+    if not tracks:
+        raise InvalidArgumentError(
+            f"preset {preset.name!r} plays the client's own music, but neither subject {subject!r} nor "
+            "the clinic has a music library; add tracks with 'neurofeed library add PATH... "
+            f"--subject {subject}'")
+    for track, path in tracks:
+        if not path.is_file():
+            raise InvalidArgumentError(
+                f"track {track.track_id} ({track.path}) of the music library is missing at {path}; "
+                f"add it again with 'neurofeed library add' or take it out with 'neurofeed library "
+                f"remove {track.track_id}'")
+    return tracks
+
+
+def _playlist_record(tracks: list) -> dict:
+    """``playlist.json``: what the session may play, as the library analysed it (no audio,
+    paths relative to their library)."""
+    return {"tracks": [{"track_id": track.track_id, "path": track.path, "title": track.title,
+                        "rating": track.rating, "analysis": track.analysis.to_dict()}
+                       for track, _ in tracks]}
 
 
 def _finish(loop: ClosedLoop, result: LoopResult, recorder: SessionRecorder, source, *,
@@ -329,7 +373,7 @@ def store_summary(folder: Path) -> None:
 
     Part of the report, not of the session: a failure here leaves the session as it is.
     """
-    from neurofeed.folder import SESSION_FILE, read_session_json, write_json
+    from neurofeed.folder import SESSION_FILE, read_session_json
     from neurofeed.report import session_summary
 
     meta = read_session_json(folder)
@@ -368,11 +412,15 @@ def _start_engine(stack: contextlib.ExitStack, audio: AudioChoice, folder: Path,
                   **settings):
     """Start the engine the choice asks for; return ``(engine or None, what was used)``.
 
-    ``settings`` are :class:`neurofeed.synth.Engine`'s (seed, state, palette, ...).
+    ``settings`` are :class:`neurofeed.synth.Engine`'s (seed, state, palette, ...), or with
+    ``tracks``, :class:`neurofeed.synth.playlist.PlaylistEngine`'s.
     """
     if audio.kind == "none":
         return None, "none"
-    from neurofeed.synth import Engine
+    if "tracks" in settings:
+        from neurofeed.synth.playlist import PlaylistEngine as Engine
+    else:
+        from neurofeed.synth import Engine
 
     if virtual and audio.kind != "wav":
         raise InvalidArgumentError(f"--audio {audio.kind} needs real time; a replay at max "

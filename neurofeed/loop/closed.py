@@ -171,6 +171,8 @@ class ClosedLoop:
         step = self.protocol.step(time_s, None if window is None else window.feedback_z,
                                   artifact=state.in_artifact)
         ready_clock = local_clock()
+        if step.cue is not None:  # marked when it will start, on the LSL clock
+            writer.track(step.cue, (state.newest_time or ready_clock) + step.cue.start_s - time_s)
         applied_clock = self._apply(step, time_s)
         state.listen(step.state)
         writer.music(time_s, step.state)
@@ -193,6 +195,8 @@ class ClosedLoop:
             return None
         try:
             self.engine.apply(step.state)
+            if step.cue is not None:
+                self.engine.cue(step.cue)
             applied = local_clock()
             if self._lockstep:
                 self.engine.advance(max(time_s - self.engine.time_s, 0.0))

@@ -119,6 +119,12 @@ class HopWriter:
         if self.outlets is not None:
             self.outlets.push_marker(text, onset)
 
+    def track(self, cue, onset: float) -> None:
+        """Append a playlist cue's ``tracks.tsv`` row, and mark ``track:<id>:<reason>`` at LSL
+        time ``onset`` (seconds), when the track starts (its crossfade in)."""
+        self.recorder.write_row("tracks", cue.to_row())
+        self.marker(f"track:{cue.track.track_id}:{cue.reason}", onset)
+
     def music(self, time_s: float, state: MusicState) -> None:
         """Append the hop's ``music.tsv`` row."""
         self.recorder.write_row("music", dict(zip(_MUSIC_ROW, (time_s, *_music_row(state)),

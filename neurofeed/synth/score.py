@@ -102,9 +102,10 @@ class ScoreLog:
     def add_note(self, note: Note) -> None:
         self.notes.append(note)
 
-    def add_change(self, time_s: float, name: str, value) -> None:
-        """Log ``name = value`` unless it already has that value."""
-        if self._last.get(name) != value:
+    def add_change(self, time_s: float, name: str, value, *, again: bool = False) -> None:
+        """Log ``name = value`` unless it already has that value (or ``again``: an event, such
+        as the same track starting once more)."""
+        if again or self._last.get(name) != value:
             self._last[name] = value
             self.changes.append(Change(time_s, name, value))
 

@@ -1,0 +1,102 @@
+"""The player of an iso playlist: the client's own tracks, on the same server life as the music engine.
+
+The protocol chooses each track ahead (:class:`neurofeed.protocol.playlist.Cue`) and hands
+it over with :meth:`PlaylistEngine.cue`, which decodes and resamples it into a table there
+and then, in the caller's thread, and the block callback starts it in the block that holds
+its start, crossfading from the track before (:class:`neurofeed.synth.deck.Deck`). pyo's
+objects may not be made in a thread of their own while the server computes a block (a
+table built by a worker thread while a manual server processed crashed it), and the
+protocol's :data:`~neurofeed.protocol.playlist.CUE_LEAD_S` of lead leaves the loop time to
+do it: in real time the audio thread runs on meanwhile, and a render stays deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from neurofeed.errors import InvalidArgumentError
+from neurofeed.synth.base import AudioEngine
+from neurofeed.synth.deck import Deck, prepare_track, track_gain_db
+from neurofeed.synth.state import MusicState
+
+#: The changes a playlist adds to the score: the track that takes the lead (its id), its
+#: crossfade in (s), and its loudness gain (dB).
+PLAYLIST_CHANGES: tuple[str, ...] = ("track", "track_fade_s", "track_gain_db")
+
+
+class PlaylistEngine(AudioEngine):
+    """The client's own tracks, crossfaded as the protocol cues them; a context manager.
+
+    The parameters not listed here are :class:`~neurofeed.synth.base.AudioEngine`'s; its
+    ``loudness_lufs`` is the loudness every track plays at (intensity 0.5, volume 1).
+
+    Parameters
+    ----------
+    tracks : mapping
+        Each track's file by its track id (:attr:`neurofeed.library.Track.track_id`).
+    """
+
+    def __init__(self, backend: str = "auto", *, tracks: Mapping[str, Path], **settings):
+        super().__init__(backend, **settings)
+        self._files = {str(k): Path(v) for k, v in tracks.items()}
+        self._queue: list[tuple[object, object]] = []  # (cue, its table), not started yet
+
+    def _build(self, pyo) -> Deck:
+        return Deck(pyo, self._initial, sample_rate=self._sr, loudness_lufs=self._loudness_lufs,
+                    ceiling_dbfs=self._ceiling_dbfs, glide_s=self._glide_s,
+                    max_volume_rate_per_s=self._max_volume_rate)
+
+    def _release(self) -> None:
+        self._queue = []
+        super()._release()
+
+    def cue(self, cue) -> None:
+        """Prepare ``cue``'s track now and start it at its ``start_s`` (seconds of audio time).
+
+        Raises
+        ------
+        InvalidArgumentError
+            If the track's id is not one of ``tracks``, or its file does not decode.
+        AudioError
+            If the engine is not running or the audio failed.
+        """
+        self._check_running()
+        path = self._files.get(cue.track.track_id)
+        if path is None:
+            raise InvalidArgumentError(f"track {cue.track.track_id!r} is not one of the session's "
+                                       f"{len(self._files)} tracks")
+        from neurofeed.library.batch import read_audio
+
+        try:
+            samples, rate = read_audio(path)
+        except InvalidArgumentError as err:
+            raise InvalidArgumentError(f"track {cue.track.track_id} ({path}): {err}") from None
+        table = self._patch.table(prepare_track(samples, rate, self._sr, cue.offset_s, cue.stop_s))
+        self._queue.append((cue, table))  # list.append is atomic: safe beside the audio thread
+
+    # -- the audio thread ------------------------------------------------------------------
+
+    def _first_block(self) -> None:
+        if self.ear_check:
+            self._patch.entrainment.start_ear_check()
+        # Each track fades in or crosses over by itself; the master only fades out.
+        self._patch.master.fade_in(0.0)
+
+    def _took(self, state: MusicState) -> None:
+        self._patch.entrainment.set_tonality(state.key, state.mode)
+
+    def _play_block(self, start: int, latency: int) -> None:
+        end = start + self.buffer_size
+        while self._queue:
+            cue, table = self._queue[0]
+            if max(round(cue.start_s * self._sr), self._music_start) >= end:
+                return
+            self._queue.pop(0)
+            gain_db = track_gain_db(cue.track.analysis.loudness_lufs, cue.track.analysis.true_peak_dbtp,
+                                    target_lufs=self._loudness_lufs, ceiling_dbfs=self._ceiling_dbfs)
+            self._patch.start(table, gain_db, cue.fade_s)
+            time_s = (start + latency) / self._sr
+            self.score.add_change(time_s, "track", cue.track.track_id, again=True)
+            self.score.add_change(time_s, "track_fade_s", round(cue.fade_s, 6), again=True)
+            self.score.add_change(time_s, "track_gain_db", round(gain_db, 3), again=True)
