@@ -59,6 +59,7 @@ from neurofeed.folder import (
 )
 from neurofeed.protocol.mapping import PHASES as PROTOCOL_PHASES
 from neurofeed.registry import FEEDBACK, REGIONS, FeatureDef
+from neurofeed.report.tracks import PlaylistSummary, read_playlist, read_tracks, summarise_playlist
 
 #: The phases that have hops ("done" is the protocol's end, not a phase).
 PHASES = tuple(p for p in PROTOCOL_PHASES if p != "done")
@@ -79,6 +80,8 @@ class SessionData:
     columns as float arrays, text columns as lists); an absent table is empty.
     ``baseline`` is the session's ``baseline.json`` (the baseline its z-scores are
     against), or empty. ``markers`` are markers.tsv's events (onsets on the LSL clock).
+    ``tracks`` are the rows of tracks.tsv and ``playlist`` the tracks of playlist.json
+    (:mod:`neurofeed.report.tracks`), empty unless the session played a playlist.
     """
 
     folder: Path
@@ -89,6 +92,13 @@ class SessionData:
     latency: dict
     baseline: dict
     markers: list = field(default_factory=list)
+    tracks: list = field(default_factory=list)
+    playlist: list = field(default_factory=list)
+
+    @property
+    def is_playlist(self) -> bool:
+        """Whether the session played the client's own tracks (a ``playlist`` preset)."""
+        return self.meta.get("preset_config", {}).get("kind") == "playlist"
 
     @property
     def raw_path(self) -> Path:
@@ -154,6 +164,9 @@ class SessionSummary:
     region_fallbacks : dict
         ``{region: what it fell back to}`` for the regions that did not find their standard
         sites (session.json ``estimator.region_fallbacks``); empty when none did.
+    playlist : PlaylistSummary or None
+        The tracks played and their numbers (:mod:`neurofeed.report.tracks`); None unless
+        the session played a playlist.
     """
 
     session_id: str
@@ -180,6 +193,7 @@ class SessionSummary:
     ended: str | None
     planned_s: float
     region_fallbacks: dict = field(default_factory=dict)
+    playlist: PlaylistSummary | None = None
 
     def phase(self, name: str) -> PhaseSummary | None:
         """The summary of phase ``name``, or None when the session has no such phase."""
@@ -222,6 +236,8 @@ class SessionSummary:
             if cooldown is not None and cooldown.changes.get(self.target) is not None:
                 sentences.append(f"In cool-down it was {spec.format_change(cooldown.changes[self.target])} "
                                  "against baseline.")
+        if self.playlist is not None:
+            sentences.append(self.playlist.sentence())
         quality = f"{self.estimate_pct:.0f}% of windows gave an estimate"
         flagged = sum(any(flags.values()) for flags in self.artifact_pct.values())
         if flagged:
@@ -233,8 +249,11 @@ class SessionSummary:
         return " ".join(sentences)
 
     def to_dict(self) -> dict:
-        """Plain data (for summary.json), with the headline."""
-        return {**asdict(self), "headline": self.headline()}
+        """Plain data (for summary.json), with the headline; ``playlist`` only for a playlist session."""
+        content = asdict(self)
+        if self.playlist is None:
+            del content["playlist"]
+        return {**content, "headline": self.headline()}
 
 
 def read_session(folder) -> SessionData:
@@ -277,7 +296,7 @@ def read_session(folder) -> SessionData:
     markers, _ = read_markers(folder)
     return SessionData(folder, meta, features, read_table(folder / MUSIC_FILE),
                        read_table(folder / ARTIFACTS_FILE), read_table(folder / LATENCY_FILE), baseline,
-                       markers)
+                       markers, read_tracks(folder), read_playlist(folder))
 
 
 def signal_lost_s(data: SessionData) -> float:
@@ -430,7 +449,8 @@ def format_started(started_utc: str) -> str:
 _NUMBER = (int, float)
 _META_TYPES = {
     ("preset_config",): dict, ("preset_config", "feedback"): dict,
-    ("preset_config", "phases"): dict, ("preset_config", "feedback", "feature"): str,
+    ("preset_config", "phases"): dict, ("preset_config", "kind"): str,
+    ("preset_config", "feedback", "feature"): str,
     ("preset_config", "feedback", "direction"): str,
     ("preset_config", "feedback", "reward_z"): _NUMBER,
     ("preset_config", "feedback", "hysteresis_z"): _NUMBER,
@@ -523,7 +543,16 @@ def summarise(data: SessionData) -> SessionSummary:
         signal_lost_s=signal_lost_s(data),
         ended=meta.get("ended"),
         planned_s=float(sum(meta.get("preset_config", {}).get("phases", {}).values())),
-        region_fallbacks=_region_fallbacks(meta.get("estimator")))
+        region_fallbacks=_region_fallbacks(meta.get("estimator")),
+        playlist=_playlist(data) if data.is_playlist else None)
+
+
+def _playlist(data: SessionData) -> PlaylistSummary:
+    """The playlist's numbers; z-scores only from hops whose window gave an estimate."""
+    feedback_z = data.features.get("feedback_z", np.full(data.features["time_s"].size, np.nan))
+    feedback_z = np.where(data.features["estimate"] == 1, feedback_z, np.nan)
+    return summarise_playlist(data.tracks, data.playlist, session_end_s(data), data.features["time_s"],
+                              feedback_z)
 
 
 def _region_fallbacks(estimator) -> dict:
