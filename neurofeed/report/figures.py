@@ -6,6 +6,7 @@ margins in every time figure, so that features and music line up when stacked.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,9 +15,14 @@ from neurofeed.bands.bandset import DEFAULT_BANDS
 from neurofeed.registry import FEEDBACK, FeatureDef
 from neurofeed.report.spectra import Spectra
 from neurofeed.report.style import (
+    CROSSFADE,
+    LABEL_CHAR_IN,
+    MARGINS,
     PHASE_LINES,
     PHASE_SHADES,
     SERIES,
+    TRACK_FILLS,
+    WIDTH_IN,
     legend_above_data,
     new_figure,
     shade_phases,
@@ -29,6 +35,7 @@ from neurofeed.report.summary import (
     baseline_mean,
     relative_to_baseline,
 )
+from neurofeed.report.tracks import TrackPlayed
 from neurofeed.synth.theory import MODES
 
 if TYPE_CHECKING:
@@ -191,6 +198,84 @@ def music_figure(data: SessionData, summary: SessionSummary):
     for ax in axes:
         shade_phases(ax, _spans(summary), label=ax is ax_score)
         _time_axis(ax, summary, xlabel=ax is ax_ent)
+    return fig
+
+
+def _fit(text: str, n_chars: int) -> str:
+    """``text`` cut to ``n_chars`` characters, ending in an ellipsis when cut."""
+    return text if len(text) <= n_chars else text[:max(n_chars - 1, 0)] + "…"
+
+
+def _track_label(track: TrackPlayed, width_s: float, duration_s: float) -> str:
+    """The label of a track's span: as much of number, title, tempo, tonality and reason as fits."""
+    axes_in = WIDTH_IN * (MARGINS["right"] - MARGINS["left"])
+    n_chars = int(width_s / duration_s * axes_in / LABEL_CHAR_IN) if duration_s > 0 else 0
+    if n_chars < 6:
+        return str(track.number)
+    lines = (f"{track.number}. {track.title}", f"{track.tempo_bpm:.0f} BPM, {track.tonality}", track.reason)
+    return "\n".join(_fit(line, n_chars) for line in lines)
+
+
+def _crossfades(ax, tracks) -> None:
+    """Hatch the crossfades between consecutive tracks (in session minutes)."""
+    for track, following in itertools.pairwise(tracks):
+        ax.axvspan(following.onset_s / 60, track.end_s / 60, zorder=0.5, **CROSSFADE)
+
+
+def tracks_figure(data: SessionData, summary: SessionSummary):
+    """The client's tracks lined up with the EEG: each track's span and its gain envelope
+    (crossfades hatched), the feedback z-score with each track's mean, and the music's tempo."""
+    tracks = summary.playlist.tracks
+    fig, (ax_lane, ax_z, ax_tempo) = new_figure([0.9, 1.0, 0.8], 7.4)
+    for i, track in enumerate(tracks):
+        low = 1.05 if i % 2 == 0 else 0.05  # alternate rows, so that crossfades overlap visibly
+        out_s = tracks[i + 1].onset_s if i + 1 < len(tracks) else track.end_s
+        top_from = min(track.onset_s + track.fade_s, track.end_s)
+        ax_lane.fill([track.onset_s / 60, top_from / 60, out_s / 60, track.end_s / 60, track.end_s / 60],
+                     [low, low + 0.9, low + 0.9, low + 0.9 if out_s >= track.end_s else low, low],
+                     facecolor=TRACK_FILLS[i % 2], edgecolor="#555555", linewidth=0.8, zorder=2)
+        # A label may spill out of its track's shape up to the tracks beside it on its row.
+        centre = (track.onset_s + track.end_s) / 2
+        left = tracks[i - 2].end_s if i >= 2 else 0.0
+        right = tracks[i + 2].onset_s if i + 2 < len(tracks) else summary.duration_s
+        ax_lane.text(centre / 60, low + 0.45,
+                     _track_label(track, 2 * min(centre - left, right - centre), summary.duration_s),
+                     ha="center", va="center", fontsize=7.5, linespacing=1.1, color="#111111", zorder=3,
+                     clip_on=True, bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1})
+    ax_lane.set_ylim(0, 2)
+    ax_lane.set_yticks([])
+    ax_lane.grid(False)
+    ax_lane.set_title("The client's tracks (height: gain, crossfades hatched): title, tempo, "
+                      "key, why chosen", pad=16)
+
+    times = data.features["time_s"] / 60
+    ax_z.plot(times, data.features.get("feedback_z", np.full(times.size, np.nan)), label="smoothed z-score",
+              **SERIES["feedback"])
+    label = "mean while each track was the louder"
+    for track in tracks:
+        if track.mean_z is not None:
+            ax_z.plot([track.louder_from_s / 60, track.louder_to_s / 60], [track.mean_z] * 2, label=label,
+                      **SERIES["track_z"])
+            label = None  # one legend entry for them all
+    ax_z.axhline(summary.reward_z, color="#222222", linewidth=1.0, linestyle="--",
+                 label=f"reward on at z ≥ {summary.reward_z:g}")
+    ax_z.set_ylabel("z (SD of baseline)")
+    ax_z.set_title(_z_label(summary))
+    legend_above_data(ax_z, ncol=3, fontsize=8)
+
+    music = data.music
+    ax_tempo.plot(music.get("time_s", np.empty(0)) / 60, music.get("tempo_bpm", np.empty(0)),
+                  label="tempo played", **SERIES["tempo"])
+    target = data.meta.get("preset_config", {}).get("iso", {}).get("target_tempo_bpm")
+    if isinstance(target, (int, float)):
+        ax_tempo.axhline(target, label=f"target {target:g} BPM", **SERIES["target"])
+    ax_tempo.set_ylabel("BPM")
+    ax_tempo.set_title("Tempo of the music")
+    legend_above_data(ax_tempo, ncol=2, fontsize=8)
+    for ax in (ax_lane, ax_z, ax_tempo):
+        shade_phases(ax, _spans(summary), label=ax is ax_lane)
+        _crossfades(ax, tracks)
+        _time_axis(ax, summary, xlabel=ax is ax_tempo)
     return fig
 
 

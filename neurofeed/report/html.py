@@ -55,12 +55,13 @@ def figure(png: bytes, name: str, caption: str) -> str:
             f'<span class="note">({escape(name)}.png)</span></figcaption></figure>')
 
 
-def table(header: list[str], rows: list[list[str]], *, numeric_from: int = 1) -> str:
-    """A table; columns from ``numeric_from`` on are right-aligned numbers."""
+def table(header: list[str], rows: list[list[str]], *, numeric_from: int = 1, text: tuple = ()) -> str:
+    """A table; columns from ``numeric_from`` on are right-aligned numbers, but for the
+    column numbers in ``text``."""
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if i >= numeric_from else f"<td>{escape(c)}</td>"
-                         for i, c in enumerate(row)) + "</tr>" for row in rows)
+        "<tr>" + "".join(f'<td class="num">{escape(c)}</td>' if i >= numeric_from and i not in text
+                         else f"<td>{escape(c)}</td>" for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -47,9 +47,24 @@ CAPTIONS = {
              "tempo, mode, intensity and brightness, and entrainment.",
     "spectra": f"Mean power spectrum of the region of interest in each phase (Welch, {SEGMENT_S:g}-s "
                "segments); the dashed lines are the estimator's theta and alpha band edges.",
+    "tracks": "The client's own tracks lined up with the EEG. Top: each track's span, its height the "
+              "track's gain through its fade-in and crossfades (hatched on every panel), labelled with its "
+              "number, title, tempo, key and why it was chosen. Middle: the preset's feedback feature as a "
+              "smoothed z-score, with each track's mean while it was the louder one. Bottom: the music's "
+              "tempo, with the target.",
     "latency": "Time from the newest EEG sample of a window to the music engine applying the result, "
                "per hop, with its percentiles.",
 }
+
+
+TRACK_DEFINITIONS = (
+    "Tracks: a track plays from the start of its crossfade in (the first from the start of its "
+    "fade-in) to the end of its crossfade out, or the session's end; Played counts that time, "
+    "crossfades included. Mean z: the mean smoothed feedback z-score over the windows with an "
+    "estimate in which the track was the louder one (from the middle of its crossfade in to the "
+    "middle of the next); n/a when there was none (in baseline). Followed: the share of the follow "
+    "window before it was chosen in which the client followed the music. Paths are relative to the "
+    "client's music library; no audio of the library is in the report.")
 
 
 def _clock(seconds: float) -> str:
@@ -67,6 +82,16 @@ def _phase_table(summary: SessionSummary) -> str:
             + [FEEDBACK[n].format_change(p.changes.get(n)) if p.name != "baseline" else "reference"
                for n in names] for p in summary.phases]
     return html.table(header, rows)
+
+
+def _tracks_table(summary: SessionSummary) -> str:
+    header = ["#", "Onset (m:ss)", "Played (s)", "Title", "Tempo (BPM)", "Key", "Mode", "Reason", "Followed",
+              "Rating", "Mean z", "Path in the library"]
+    rows = [[str(t.number), _clock(t.onset_s), f"{t.played_s:.1f}", t.title, f"{t.tempo_bpm:.1f}", t.tonality,
+             t.mode, t.reason, format_percent(None if t.followed != t.followed else 100 * t.followed),
+             t.rating, "n/a" if t.mean_z is None else f"{t.mean_z:+.2f}", t.path]
+            for t in summary.playlist.tracks]
+    return html.table(header, rows, text=(3, 5, 6, 7, 9, 11))
 
 
 def _baseline_fact(summary: SessionSummary, stored: dict) -> str:
@@ -111,6 +136,13 @@ def _artifacts(summary: SessionSummary) -> str:
             + html.table(["Channel", *flags], rows))
 
 
+def _tracks_section(summary: SessionSummary, made: dict) -> str:
+    if not summary.playlist.tracks:
+        return html.section("The client's tracks", html.paragraph(summary.playlist.sentence(), "note"))
+    return html.section("The client's tracks", html.paragraph(summary.playlist.sentence()), made["tracks"],
+                        _tracks_table(summary))
+
+
 def build_report(folder, *, out_dir=None) -> Path:
     """Write a session's report and return the path of its HTML page.
 
@@ -145,6 +177,8 @@ def _write_report(folder, out_dir) -> Path:
         "features": lambda: figures.features_figure(data, summary),
         "phases": lambda: figures.phase_figure(summary),
         "music": (lambda: figures.music_figure(data, summary)) if data.music else None,
+        "tracks": (lambda: figures.tracks_figure(data, summary))
+        if summary.playlist is not None and summary.playlist.tracks else None,
         "spectra": (lambda: figures.spectra_figure(spectra)) if spectra.psd_uv2_per_hz else None,
         "latency": (lambda: figures.latency_figure(data.latency, summary)) if summary.latency_ms else None,
     }
@@ -166,13 +200,15 @@ def _write_report(folder, out_dir) -> Path:
         html.section("Session facts", _facts(summary, description, data.baseline), _artifacts(summary)),
         html.section("Features over time", made["features"], made["phases"]),
         html.section("Music over time", made.get("music", absent)),
+        *([_tracks_section(summary, made)] if summary.playlist is not None else []),
         html.section("Spectra", made.get("spectra", absent)),
         html.section("Latency", made.get("latency", html.paragraph(
             "Not measured: this session was replayed faster than real time, where sample times "
             "are synthetic."
             if summary.virtual_clock else "Not recorded in this session.", "note"))),
-        html.section("Definitions", html.paragraph(f"{DEFINITIONS} Every number is in {SUMMARY_FILE} "
-                                                   "beside this page.", "note")),
+        html.section("Definitions", html.paragraph(
+            f"{DEFINITIONS}{' ' + TRACK_DEFINITIONS if summary.playlist is not None else ''} Every number "
+            f"is in {SUMMARY_FILE} beside this page.", "note")),
     )
     path = out / REPORT_FILE
     path.write_text(page, encoding="utf-8")

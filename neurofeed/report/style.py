@@ -66,6 +66,8 @@ SERIES = {
     "in_target": {"color": GREEN, "linestyle": "-", "marker": "s", "markersize": 5},
     "reward": {"color": ORANGE, "linestyle": "--", "marker": "^", "markersize": 6},
     "estimate": {"color": SKY, "linestyle": ":", "marker": "D", "markersize": 5},
+    "track_z": {"color": VERMILLION, "linestyle": "-", "linewidth": 3.0, "solid_capstyle": "butt"},
+    "target": {"color": "#444444", "linestyle": "--", "linewidth": 1.0},
 }
 #: Line style of each phase where phases are overlaid (spectra).
 PHASE_LINES = {
@@ -81,6 +83,14 @@ STRIPS = {
     "no_estimate": {"facecolor": "white", "edgecolor": "#444444", "hatch": "////", "linewidth": 0,
                     "label": "no estimate"},
 }
+
+
+#: Fill of the client's tracks on a playlist's time axes, alternating from one track to the next.
+TRACK_FILLS = ("#cfe3f3", "#f6dcc4")
+#: Crossfades between tracks: hatched, so that they show in grey too.
+CROSSFADE = {"facecolor": "none", "edgecolor": "#9a9a9a", "hatch": "///", "linewidth": 0}
+#: Width of an average character of a track's label, in inches (7.5-pt DejaVu Sans).
+LABEL_CHAR_IN = 0.062
 
 
 @contextlib.contextmanager
