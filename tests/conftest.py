@@ -21,3 +21,13 @@ def shared_eeg() -> Path:
         pytest.skip(f"real recordings not found at {SHARED_EEG} "
                     "(a fresh clone has no ../shared/data/eeg)")
     return SHARED_EEG
+
+
+@pytest.fixture(scope="session")
+def library_renders(tmp_path_factory) -> list[tuple[Path, float, str, str]]:
+    """12 tracks rendered once per session by the engine, an iso ladder from 48 to 100 BPM in
+    mixed keys and modes (tests/_library_renders.py): ``(path, tempo_bpm, key, mode)`` each."""
+    from _library_renders import render_tracks
+
+    return [(r.path, r.tempo_bpm, r.key, r.mode)
+            for r in render_tracks(tmp_path_factory.mktemp("library_renders"))]

