@@ -131,7 +131,8 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 audio: AudioChoice = AudioChoice("auto"), seed: int = 0, hop_s: float = 0.1,
                 baseline: Baseline | None = None, lsl_out: str | None = None, on_hop=None,
                 calibrate: bool = False, regions: dict[str, list[str]] | None = None,
-                baseline_file: Path | None = None, ear_check: bool = True) -> SessionOutcome:
+                baseline_file: Path | None = None, ear_check: bool = True,
+                tracks: list | None = None) -> SessionOutcome:
     """Run one session and return where it went.
 
     Parameters
@@ -169,9 +170,13 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     ear_check : bool
         Start a binaural preset's music with the left/right headphone check
         (:data:`neurofeed.synth.entrainment.EAR_CHECK_S` seconds); other presets have none.
+    tracks : list or None
+        A playlist preset's tracks, ``(Track, file)`` each (:func:`playlist_tracks`, which
+        finds them for ``subject`` when None); a calibration plays none.
     """
     # A playlist's tracks are checked before the source opens: a client without music is bad input.
-    tracks = playlist_tracks(preset, subject)
+    if tracks is None and not calibrate:
+        tracks = playlist_tracks(preset, subject)
     with source:
         extractor = FeatureExtractor.from_info(source.info, hop_s=hop_s, regions=regions)
         fed_back = FEEDBACK[preset.feedback.feature]
@@ -199,7 +204,7 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 "estimator": extractor.settings}
         with recording(source, subject=subject, label=label, out=out, **meta) as recorder:
             folder = recorder.folder
-            protocol = Protocol(preset, [track for track, _ in tracks])
+            protocol = Protocol(preset, [track for track, _ in tracks] if tracks else None)
             if tracks:
                 write_json(folder / PLAYLIST_FILE, _playlist_record(tracks))
             if baseline is not None:

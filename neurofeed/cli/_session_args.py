@@ -94,7 +94,13 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
     from neurofeed.folder import check_output_folder
     from neurofeed.home import check_home, check_subject
     from neurofeed.protocol import fit_phases, load_preset, with_palette
-    from neurofeed.session import AudioChoice, check_stored_baseline, run_session, stored_baseline_path
+    from neurofeed.session import (
+        AudioChoice,
+        check_stored_baseline,
+        playlist_tracks,
+        run_session,
+        stored_baseline_path,
+    )
 
     subject = check_subject(args.subject)
     regions = parse_regions(args.region)
@@ -119,6 +125,7 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
     preset = fit_phases(preset, duration_s, baseline_s)
     if args.palette is not None:
         preset = with_palette(preset, args.palette)
+    tracks = None if calibrate else playlist_tracks(preset, subject)
     source = make_source()
     if calibrate and source.speed == "max" and audio.kind not in ("wav", "none"):
         audio = AudioChoice("none")
@@ -133,7 +140,7 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
                               seed=args.seed, baseline=baseline,
                               lsl_out=args.lsl_out, on_hop=printer, calibrate=calibrate,
                               regions=regions, baseline_file=stored if baseline is not None else None,
-                              ear_check=not args.no_ear_check)
+                              ear_check=not args.no_ear_check, tracks=tracks)
         stopping.enter_context(signals.deferred())
     finally:
         if printer is not None:

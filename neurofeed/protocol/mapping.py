@@ -115,8 +115,9 @@ class Protocol:
     ----------
     preset : Preset
         A validated preset (see :func:`neurofeed.protocol.load_preset`).
-    tracks : sequence of neurofeed.library.Track
-        A playlist preset's tracks (see :func:`neurofeed.library.session_tracks`).
+    tracks : sequence of neurofeed.library.Track or None
+        A playlist preset's tracks (see :func:`neurofeed.library.session_tracks`); None plans
+        no playlist (a calibration, which plays no track).
     fade_in_s : float
         A playlist's first track fades in over this many seconds.
 
@@ -138,10 +139,10 @@ class Protocol:
     ends no darker than where the listener was.
     """
 
-    def __init__(self, preset: Preset, tracks=(), *, fade_in_s: float = 20.0):
+    def __init__(self, preset: Preset, tracks=None, *, fade_in_s: float = 20.0):
         self.preset = preset
         #: A playlist preset's plan (None for other kinds).
-        self.playlist = None if preset.playlist is None else PlaylistPlan(
+        self.playlist = None if preset.playlist is None or tracks is None else PlaylistPlan(
             tracks, preset.playlist, target_tempo_bpm=preset.iso.target_tempo_bpm,
             target_valence=preset.iso.target_valence, fade_in_s=fade_in_s)
         self._arousal = 0.5
@@ -259,9 +260,10 @@ class Protocol:
         if phase == "training" and self._phase != "training":
             # The music's smoothing starts at rest (z = 0) as training begins.
             self._music_smoother.update({"z": 0.0}, time_s)
-            if self._phase == "baseline" and self.preset.iso is not None:
+            if self._phase == "baseline" and self.preset.iso is not None and self.playlist is None:
                 # The glide starts from the music the listener hears: a short baseline phase may
                 # end before the music reached the running match, and training must not lurch.
+                # (A playlist's baseline is silent: its first track matches the calibration.)
                 self._iso_start = (self._values["tempo_bpm"], self._values["valence"])
         self._phase = phase
         feedback = self.preset.feedback

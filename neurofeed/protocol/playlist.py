@@ -41,6 +41,8 @@ AROUSAL_SCALE = 0.25
 AROUSAL_WEIGHT = 0.5
 #: The smallest tempo move (BPM) that counts as a step toward the target.
 MIN_STEP_BPM = 0.5
+#: The largest step, in ``tempo_step_bpm``, where the library has no track within one step.
+MAX_STEPS = 2
 
 #: Why a track was chosen.
 REASONS = ("match", "step", "hold", "repeat")
@@ -205,10 +207,13 @@ class PlaylistPlan:
         """The next track after ``current``: a step toward the target, or a hold.
 
         A step moves the tempo toward the target by more than :data:`MIN_STEP_BPM` and at
-        most ``tempo_step_bpm`` (plus the hold tolerance), never past the target by more
+        most ``tempo_step_bpm`` (plus the hold tolerance), or, where the library has no track
+        that near, to the nearest within :data:`MAX_STEPS` steps, never past the target by more
         than that tolerance; a hold keeps it within the tolerance, never moving away. Neither
-        takes the valence further from the target than a step. Without a candidate, a step
-        becomes a hold, and a hold plays the same track again.
+        takes the valence further from the target than a step, unless no track would step
+        then: the tempo leads the walk, and the valence's cost still picks the brightest
+        step. Without a candidate, a step becomes a hold, and a hold plays the same track
+        again.
         """
         spec = self.spec
         tol = spec.hold_tolerance_bpm
@@ -220,7 +225,10 @@ class PlaylistPlan:
         def allowed(track, low: float, high: float) -> bool:
             a = track.analysis
             move = (a.tempo_bpm - tempo) * direction if direction else abs(a.tempo_bpm - target_tempo)
-            return low < move <= high and abs(a.valence - target_valence) <= away + 1e-9
+            return low < move <= high
+
+        def brighter(tracks: list) -> list:
+            return [t for t in tracks if abs(t.analysis.valence - target_valence) <= away + 1e-9]
 
         others = [t for t in self.tracks if t.track_id != current.track_id]
         if following:
@@ -228,16 +236,20 @@ class PlaylistPlan:
             want_valence = valence + float(np.clip(target_valence - valence, -spec.valence_step,
                                                    spec.valence_step))
             if direction:
-                steps = [t for t in others if allowed(t, MIN_STEP_BPM, spec.tempo_step_bpm + tol)
-                         and (t.analysis.tempo_bpm - target_tempo) * direction <= tol]
+                toward = [t for t in others if allowed(t, MIN_STEP_BPM, MAX_STEPS * spec.tempo_step_bpm + tol)
+                          and (t.analysis.tempo_bpm - target_tempo) * direction <= tol]
+                steps = [t for t in toward if allowed(t, MIN_STEP_BPM, spec.tempo_step_bpm + tol)]
+                if not steps and toward:  # a gap in the library: the nearest track beyond a step
+                    nearest = min(abs(t.analysis.tempo_bpm - tempo) for t in toward)
+                    steps = [t for t in toward if abs(t.analysis.tempo_bpm - tempo) <= nearest + tol]
+                steps = brighter(steps) or steps
             else:  # at the target tempo: a step brightens
                 steps = [t for t in others if allowed(t, -1.0, tol)
                          and abs(t.analysis.valence - target_valence) < abs(valence - target_valence) - 1e-9]
             if steps:
                 return min(steps, key=lambda t: (self._cost(t, want_tempo, want_valence), t.path)), "step"
-        holds = [t for t in others if (abs(t.analysis.tempo_bpm - tempo) <= tol
-                                       and (t.analysis.tempo_bpm - tempo) * direction >= -1e-9
-                                       and abs(t.analysis.valence - target_valence) <= away + 1e-9)]
+        holds = brighter([t for t in others if abs(t.analysis.tempo_bpm - tempo) <= tol
+                          and (t.analysis.tempo_bpm - tempo) * direction >= -1e-9])
         if holds:
             return min(holds, key=lambda t: (self._cost(t, tempo, valence), t.path)), "hold"
         return current, "repeat"
