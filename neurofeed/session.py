@@ -256,6 +256,8 @@ def playlist_tracks(preset: Preset, subject: str) -> list:
     from neurofeed.library import session_tracks
 
     tracks = session_tracks(subject)
+    if preset.playlist.tracks and tracks:
+        tracks = _named_tracks(tracks, preset.playlist.tracks, preset.name)
     if not tracks:
         raise InvalidArgumentError(
             f"preset {preset.name!r} plays the client's own music, but neither subject {subject!r} nor "
@@ -268,6 +270,21 @@ def playlist_tracks(preset: Preset, subject: str) -> list:
                 f"add it again with 'neurofeed library add' or take it out with 'neurofeed library "
                 f"remove {track.track_id}'")
     return tracks
+
+
+def _named_tracks(tracks: list, names: tuple[str, ...], preset: str) -> list:
+    """The tracks a preset's ``[playlist].tracks`` names, by id, title or path, in library order."""
+    chosen, missing = [], []
+    for name in names:
+        found = [(t, p) for t, p in tracks if name in (t.track_id, t.title, t.path)]
+        chosen += found
+        missing += [] if found else [name]
+    if missing:
+        raise InvalidArgumentError(
+            f"preset {preset!r} names tracks the client's and the clinic's libraries do not hold: "
+            f"{', '.join(map(repr, missing[:5]))}{' ...' if len(missing) > 5 else ''}; accepted: a track "
+            "id, title or path from 'neurofeed library list'")
+    return sorted(dict.fromkeys(chosen), key=lambda tp: tracks.index(tp))
 
 
 def _playlist_record(tracks: list) -> dict:

@@ -286,3 +286,19 @@ def test_a_client_without_music_is_told_how_to_add_some(tmp_path, shared_eeg):
                    env={"NEUROFEED_HOME": str(tmp_path / "home")})
     assert_one_line_error(done, "iso-playlist", "library add")
     assert not list(tmp_path.glob("sub-*"))
+
+
+def test_a_preset_may_fix_the_tracks_an_arm_plays(library_home, monkeypatch, tmp_path):
+    from neurofeed.session import playlist_tracks
+
+    monkeypatch.setenv("NEUROFEED_HOME", str(library_home))
+    text = load_preset("iso-playlist").path.read_text(encoding="utf-8")
+    every = playlist_tracks(load_preset("iso-playlist"), SUBJECT)
+    named = [every[3][0].track_id, every[0][0].title]
+    path = tmp_path / "arm.toml"
+    path.write_text(text.replace("tracks = []", f"tracks = {named!r}".replace("'", '"')), encoding="utf-8")
+    chosen = playlist_tracks(load_preset(path), SUBJECT)
+    assert [t.track_id for t, _ in chosen] == [every[0][0].track_id, every[3][0].track_id]
+    path.write_text(text.replace("tracks = []", 'tracks = ["no such song"]'), encoding="utf-8")
+    with pytest.raises(InvalidArgumentError, match="'no such song'"):
+        playlist_tracks(load_preset(path), SUBJECT)

@@ -175,7 +175,9 @@ class Playlist:
     next track holds the tempo (within ``hold_tolerance_bpm``), or the same track plays again.
     Tracks are joined by beat-aligned equal-power crossfades of about ``crossfade_s``
     seconds (whole beats of the outgoing track); each plays at most ``max_track_s``
-    seconds (0: to its end).
+    seconds (0: to its end). ``tracks`` names the tracks the playlist may choose from (by
+    track id, title or path in the library), for a fixed set such as one arm of a
+    comparison; empty, every track of the client's and the clinic's libraries.
     """
 
     tempo_step_bpm: float
@@ -185,11 +187,15 @@ class Playlist:
     hold_tolerance_bpm: float
     crossfade_s: float
     max_track_s: float
+    tracks: tuple[str, ...]
 
 
 #: The ``[playlist]`` of a playlist preset that leaves it (or some of its keys) out.
 PLAYLIST_DEFAULTS = Playlist(tempo_step_bpm=6.0, valence_step=0.3, follow_window_s=10.0,
-                             follow_share=0.5, hold_tolerance_bpm=2.0, crossfade_s=8.0, max_track_s=0.0)
+                             follow_share=0.5, hold_tolerance_bpm=2.0, crossfade_s=8.0, max_track_s=0.0,
+                             tracks=())
+#: The most tracks a preset may name.
+MAX_PRESET_TRACKS = 1000
 
 
 @dataclass(frozen=True)
@@ -214,7 +220,8 @@ class Preset:
 
 # table -> key -> (kind, spec). Kinds: "number" (low, high), "pair" (low, high), "span" (a pair
 # with distinct ends: it is divided by), "choice" (values), "name" (a safe folder name: sessions
-# are filed under it), "text" (None), "key" (validated by MusicState).
+# are filed under it), "text" (None), "key" (validated by MusicState), "names" (a list of at most
+# spec lines of text).
 _SCHEMA = {
     "": {"name": ("name", None), "description": ("text", None), "kind": ("choice", KINDS)},
     "phases": {"baseline_s": ("number", (0, 3600)), "training_s": ("number", (1, MAX_SESSION_S)),
@@ -241,7 +248,7 @@ _SCHEMA = {
     "playlist": {"tempo_step_bpm": ("number", (0.5, 30)), "valence_step": ("number", (0.05, 2)),
                  "follow_window_s": ("number", (1, 120)), "follow_share": ("number", (0, 1)),
                  "hold_tolerance_bpm": ("number", (0, 10)), "crossfade_s": ("number", (1, 30)),
-                 "max_track_s": ("number", (0, MAX_SESSION_S))},
+                 "max_track_s": ("number", (0, MAX_SESSION_S)), "tracks": ("names", MAX_PRESET_TRACKS)},
 }
 _SECTIONS = {"phases": Phases, "feedback": Feedback, "music": MusicRanges,
              "entrainment": EntrainmentSpec, "limits": Limits, "musical_time": MusicalTime, "iso": Iso,
@@ -377,6 +384,10 @@ def _value(name: str, value, kind: str, spec):
             raise PresetError(f"{name} = {value!r} maps nothing; accepted: two different numbers "
                               f"from {spec[0]:g} to {spec[1]:g}")
         return pair
+    if kind == "names":
+        if not isinstance(value, list) or len(value) > spec:
+            raise PresetError(f"{name} = {_shown(value)}; accepted: a list of up to {spec} names")
+        return tuple(_value(f"{name}[{i}]", item, "text", None) for i, item in enumerate(value))
     if kind == "name":
         from neurofeed.home import SAFE_NAME
 
