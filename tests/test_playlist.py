@@ -302,3 +302,9 @@ def test_a_preset_may_fix_the_tracks_an_arm_plays(library_home, monkeypatch, tmp
     path.write_text(text.replace("tracks = []", 'tracks = ["no such song"]'), encoding="utf-8")
     with pytest.raises(InvalidArgumentError, match="'no such song'"):
         playlist_tracks(load_preset(path), SUBJECT)
+
+
+def test_a_palette_is_refused_for_the_clients_own_music(tmp_path, shared_eeg):
+    done = run_cli("replay", str(shared_eeg / OPENBCI), "--preset", "iso-playlist", "--palette", "warm",
+                   "--duration", "20s", "--no-status", "--out", str(tmp_path))
+    assert_one_line_error(done, "--palette", "iso-playlist")

@@ -124,6 +124,9 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
         baseline_s = 0.0
     preset = fit_phases(preset, duration_s, baseline_s)
     if args.palette is not None:
+        if preset.playlist is not None:
+            raise InvalidArgumentError(f"--palette does not apply to preset {preset.name!r}: it plays the "
+                                       "client's own tracks; accepted: a preset of kind feedback or iso")
         preset = with_palette(preset, args.palette)
     tracks = None if calibrate else playlist_tracks(preset, subject)
     source = make_source()
