@@ -25,8 +25,9 @@ KEY_MEASURED = 10 / 12
 
 @pytest.fixture(scope="module")
 def analysed(library_renders):
-    """Each render with its analysis, analysed in parallel as `library add` does."""
-    results = analyse_files([r[0] for r in library_renders], jobs=2)
+    """Each render with its analysis (in this process: spawning workers that import librosa
+    again costs more than it saves on 12 short tracks; test_library_store runs a parallel batch)."""
+    results = analyse_files([r[0] for r in library_renders], jobs=1)
     return [(render, results[str(render[0])]) for render in library_renders]
 
 
