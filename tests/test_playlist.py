@@ -24,6 +24,7 @@ from neurofeed.library import Track, TrackAnalysis
 from neurofeed.protocol import load_preset
 from neurofeed.protocol.playlist import CUE_LEAD_S, MAX_STEPS, PlaylistPlan, beat_grid, crossfade_out
 from neurofeed.protocol.presets import PLAYLIST_DEFAULTS
+from neurofeed.synth.palettes import REFERENCE_LUFS
 
 OPENBCI = "OpenBCI_GUI-v6-blinks-jawClench-alpha.txt"
 #: When the OpenBCI sample's eyes are closed (seconds; SOURCES.md beside it).
@@ -308,3 +309,61 @@ def test_a_palette_is_refused_for_the_clients_own_music(tmp_path, shared_eeg):
     done = run_cli("replay", str(shared_eeg / OPENBCI), "--preset", "iso-playlist", "--palette", "warm",
                    "--duration", "20s", "--no-status", "--out", str(tmp_path))
     assert_one_line_error(done, "--palette", "iso-playlist")
+
+
+def _noise_track(path: Path, levels_db: list[tuple[float, float]], sr: int = 44100) -> Track:
+    """Pink-ish noise at ``(seconds, dB)`` stretches, written to ``path``, with its true analysis."""
+    import scipy.io.wavfile
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(len(levels_db))
+    parts = [lfilter([1.0], [1.0, -0.9], rng.standard_normal((round(s * sr), 2)), axis=0) * 10 ** (db / 20)
+             for s, db in levels_db]
+    x = np.concatenate(parts) * 0.02
+    scipy.io.wavfile.write(path, sr, x.astype(np.float32))
+    seconds = len(x) / sr
+    beats = tuple(np.arange(1.0, seconds - 0.5, 1.0))
+    analysis = TrackAnalysis(
+        duration_s=seconds, sample_rate=sr, channels=2, tempo_bpm=60.0, beat_times_s=beats, key="C",
+        quality="major", key_confidence=0.9, mode=None, valence=0.57,
+        loudness_lufs=mk.integrated_loudness(x, sr), loudness_range_lu=1.0,
+        true_peak_dbtp=mk.true_peak_dbfs(x, sr), brightness_hz=1000.0, brightness=0.4, arousal=0.2,
+        start_s=beats[0], end_s=beats[-1])
+    return Track(track_id=path.stem.ljust(16, "0")[:16], path=path.name, title=path.stem, size=1,
+                 mtime_ns=1, analysis=analysis)
+
+
+def test_a_crossfade_meets_a_quiet_ending_without_a_step(tmp_path):
+    from neurofeed.synth.deck import MATCH_RETURN_DB_PER_S
+    from neurofeed.synth.playlist import PlaylistEngine
+    from neurofeed.synth.state import MusicState
+
+    # The first track ends 5 dB under its first part; the second is even throughout.
+    quiet_end = _noise_track(tmp_path / "a_quiet_end.wav", [(20.0, 0.0), (12.0, -5.0)])
+    even = _noise_track(tmp_path / "b_even.wav", [(40.0, 0.0)])
+    p = PlaylistPlan([quiet_end, even], replace(PLAYLIST_DEFAULTS, crossfade_s=4.0),
+                     target_tempo_bpm=60.0, target_valence=0.55, fade_in_s=2.0)
+    first = p.start(0.0, 60.0, 0.57, 0.2)
+    assert first.track is quiet_end
+    files = {quiet_end.track_id: tmp_path / "a_quiet_end.wav", even.track_id: tmp_path / "b_even.wav"}
+    wav = tmp_path / "out.wav"
+    with PlaylistEngine("offline", wav_path=wav, tracks=files, state=MusicState(volume=1.0)) as engine:
+        engine.cue(first)
+        engine.advance(first.handover_s - CUE_LEAD_S)
+        second = p.step(engine.time_s)
+        assert second.track is even
+        engine.cue(second)
+        engine.advance(second.start_s + 30.0 - engine.time_s)
+    sr, x = mk.read_wav(wav)
+    times, short = mk.short_term_loudness(x, sr)
+    matched = [c.value for c in engine.score.changes if c.name == "track_match_db"]
+    # Both play at the session's loudness, so the quiet end is about 3.5 dB under it (the
+    # first part 1.5 dB over): the second track starts that much down to meet it.
+    assert -4.5 < matched[1] < -2.5
+    around = (times > first.start_s + 6.0) & (times < second.start_s + 30.0)
+    assert np.max(mk.largest_rise(times[around], short[around], within_s=1.0)) <= 1.0
+    # Then back to its own level, at the stated rate.
+    back_by = second.start_s + second.fade_s + abs(matched[1]) / MATCH_RETURN_DB_PER_S + 3.0
+    level = short[(times > back_by) & (times < back_by + 5.0)]
+    session_lufs = mk.integrated_loudness(x[round(back_by * sr):], sr)
+    assert abs(np.median(level) - session_lufs) < 0.5 and abs(session_lufs - REFERENCE_LUFS) < 1.0

@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from neurofeed.synth.entrainment import EntrainmentVoice
+from neurofeed.synth.loudness import MOMENTARY_S, integrated_loudness
 from neurofeed.synth.master import Master, db_to_amp, fade_in_gains
 from neurofeed.synth.patch import music_gain, reference_amplitude
 from neurofeed.synth.state import MusicState
@@ -33,6 +34,15 @@ from neurofeed.synth.state import MusicState
 #: brightness 0 cuts the treble by 4 dB, 1 lifts it by 4 dB, 0.5 leaves the track as it is.
 SHELF_HZ = 3000.0
 SHELF_DB_PER_UNIT = 8.0
+#: A crossfade meets the outgoing track's level where it hands over: the incoming track
+#: starts up to MATCH_LIMIT_DB (dB) louder or quieter than its own gain, so that a quiet
+#: ending is not followed by a step up, then returns to its gain at MATCH_RETURN_DB_PER_S
+#: (dB/s), under 1 LU in any second.
+MATCH_LIMIT_DB = 6.0
+MATCH_RETURN_DB_PER_S = 0.5
+#: The spans whose loudness is matched: the incoming track's first seconds (its crossfade and
+#: this much after it) against the outgoing track's crossfade out.
+MATCH_AFTER_S = 3.0
 #: How far over the ceiling a track's true peak may be lifted by its loudness gain (dB),
 #: left to the limiter: a quiet track with high peaks plays quieter than the others instead
 #: of being squashed.
@@ -64,6 +74,26 @@ def track_gain_db(loudness_lufs: float, true_peak_dbtp: float, *, target_lufs: f
     at_half = 20.0 * math.log10(music_gain(0.5))
     gain = target_lufs - loudness_lufs - at_half
     return min(gain, ceiling_dbfs + PEAK_ALLOWANCE_DB - true_peak_dbtp)
+
+
+def span_lufs(stereo: np.ndarray, sample_rate: int, start_s: float, stop_s: float) -> float:
+    """Integrated loudness (LUFS, BS.1770 gating) of ``stereo`` from ``start_s`` to ``stop_s``
+    (seconds from its start); -inf where the span is silent or shorter than a 400 ms block."""
+    first, stop = max(round(start_s * sample_rate), 0), max(round(stop_s * sample_rate), 0)
+    span = stereo[first:stop]
+    if len(span) < MOMENTARY_S * sample_rate:
+        return -math.inf
+    return integrated_loudness(span.astype(np.float64), sample_rate)
+
+
+def match_db(outgoing_lufs: float, incoming_lufs: float) -> float:
+    """How much to start the incoming track over its own gain (dB), to meet the outgoing one.
+
+    Both levels are as played (LUFS, gains included); 0 where either is silent.
+    """
+    if not (math.isfinite(outgoing_lufs) and math.isfinite(incoming_lufs)):
+        return 0.0
+    return float(np.clip(outgoing_lufs - incoming_lufs, -MATCH_LIMIT_DB, MATCH_LIMIT_DB))
 
 
 def prepare_track(samples: np.ndarray, file_rate: int, sample_rate: int, offset_s: float,
@@ -111,9 +141,15 @@ class _Player:
         self.reader.reset()
         self.reader.play()
         self._curve.table = self._curves[curve]
+        self._level.time = 0.0
         self._level.value = gain  # while the curve is at 0: the last fade out has ended
         self._progress.time = fade_s
         self._progress.value = 1.0
+
+    def glide_level(self, gain: float, seconds: float) -> None:
+        """Glide the player's level (linear) to ``gain`` over ``seconds``."""
+        self._level.time = seconds
+        self._level.value = gain
 
     def fade_out(self, seconds: float) -> None:
         """Fade out over ``seconds``, back along the crossfade curve."""
@@ -178,10 +214,15 @@ class Deck:
         return table
 
     def start(self, table, gain_db: float, fade_s: float) -> None:
-        """Start ``table`` on the free player: fade it in (the first track) or crossfade to it."""
+        """Start ``table`` on the free player at ``gain_db``: fade it in (the first track) or
+        crossfade to it."""
         incoming = 0 if self._lead is None else 1 - self._lead
         curve = "fade_in" if self._lead is None else "crossfade"
         if self._lead is not None:
             self.players[self._lead].fade_out(fade_s)
         self.players[incoming].start(table, db_to_amp(gain_db), fade_s, curve)
         self._lead = incoming
+
+    def return_level(self, gain_db: float, seconds: float) -> None:
+        """Glide the leading track's level to ``gain_db`` over ``seconds`` (after a matched start)."""
+        self.players[self._lead].glide_level(db_to_amp(gain_db), seconds)

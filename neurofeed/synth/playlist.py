@@ -13,16 +13,38 @@ do it: in real time the audio thread runs on meanwhile, and a render stays deter
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth.base import AudioEngine
-from neurofeed.synth.deck import Deck, prepare_track, track_gain_db
+from neurofeed.synth.deck import (
+    MATCH_AFTER_S,
+    MATCH_RETURN_DB_PER_S,
+    Deck,
+    match_db,
+    prepare_track,
+    span_lufs,
+    track_gain_db,
+)
 from neurofeed.synth.state import MusicState
 
 #: The changes a playlist adds to the score: the track that takes the lead (its id), its
-#: crossfade in (s), and its loudness gain (dB).
-PLAYLIST_CHANGES: tuple[str, ...] = ("track", "track_fade_s", "track_gain_db")
+#: crossfade in (s), its loudness gain (dB), and how far it starts from that gain to meet
+#: the outgoing track's level (dB, :func:`neurofeed.synth.deck.match_db`).
+PLAYLIST_CHANGES: tuple[str, ...] = ("track", "track_fade_s", "track_gain_db", "track_match_db")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A cued track ready to start: its table, gain (dB) and the loudness of its two ends as
+    it will play (LUFS, gain included)."""
+
+    cue: object
+    table: object
+    gain_db: float
+    head_lufs: float
+    tail_lufs: float
 
 
 class PlaylistEngine(AudioEngine):
@@ -40,7 +62,9 @@ class PlaylistEngine(AudioEngine):
     def __init__(self, backend: str = "auto", *, tracks: Mapping[str, Path], **settings):
         super().__init__(backend, **settings)
         self._files = {str(k): Path(v) for k, v in tracks.items()}
-        self._queue: list[tuple[object, object]] = []  # (cue, its table), not started yet
+        self._queue: list[_Prepared] = []  # cued, not started yet
+        self._lead: _Prepared | None = None
+        self._returns: list[tuple[int, float, float]] = []  # (sample, gain dB, seconds)
 
     def _build(self, pyo) -> Deck:
         return Deck(pyo, self._initial, sample_rate=self._sr, loudness_lufs=self._loudness_lufs,
@@ -48,7 +72,7 @@ class PlaylistEngine(AudioEngine):
                     max_volume_rate_per_s=self._max_volume_rate)
 
     def _release(self) -> None:
-        self._queue = []
+        self._queue, self._lead, self._returns = [], None, []
         super()._release()
 
     def cue(self, cue) -> None:
@@ -72,8 +96,14 @@ class PlaylistEngine(AudioEngine):
             samples, rate = read_audio(path)
         except InvalidArgumentError as err:
             raise InvalidArgumentError(f"track {cue.track.track_id} ({path}): {err}") from None
-        table = self._patch.table(prepare_track(samples, rate, self._sr, cue.offset_s, cue.stop_s))
-        self._queue.append((cue, table))  # list.append is atomic: safe beside the audio thread
+        stereo = prepare_track(samples, rate, self._sr, cue.offset_s, cue.stop_s)
+        analysis = cue.track.analysis
+        gain_db = track_gain_db(analysis.loudness_lufs, analysis.true_peak_dbtp,
+                                target_lufs=self._loudness_lufs, ceiling_dbfs=self._ceiling_dbfs)
+        head = span_lufs(stereo, self._sr, 0.0, cue.fade_s + MATCH_AFTER_S) + gain_db
+        tail = span_lufs(stereo, self._sr, cue.out_s - cue.offset_s, cue.stop_s - cue.offset_s) + gain_db
+        prepared = _Prepared(cue, self._patch.table(stereo), gain_db, head, tail)
+        self._queue.append(prepared)  # list.append is atomic: safe beside the audio thread
 
     # -- the audio thread ------------------------------------------------------------------
 
@@ -88,15 +118,23 @@ class PlaylistEngine(AudioEngine):
 
     def _play_block(self, start: int, latency: int) -> None:
         end = start + self.buffer_size
+        while self._returns and self._returns[0][0] < end:
+            _, gain_db, seconds = self._returns.pop(0)
+            self._patch.return_level(gain_db, seconds)
         while self._queue:
-            cue, table = self._queue[0]
+            track = self._queue[0]
+            cue = track.cue
             if max(round(cue.start_s * self._sr), self._music_start) >= end:
                 return
             self._queue.pop(0)
-            gain_db = track_gain_db(cue.track.analysis.loudness_lufs, cue.track.analysis.true_peak_dbtp,
-                                    target_lufs=self._loudness_lufs, ceiling_dbfs=self._ceiling_dbfs)
-            self._patch.start(table, gain_db, cue.fade_s)
+            # The first track fades in from silence: nothing to meet.
+            matched = 0.0 if self._lead is None else match_db(self._lead.tail_lufs, track.head_lufs)
+            self._patch.start(track.table, track.gain_db + matched, cue.fade_s)
+            self._returns = [(start + round(cue.fade_s * self._sr), track.gain_db,
+                              abs(matched) / MATCH_RETURN_DB_PER_S)] if matched else []
+            self._lead = track
             time_s = (start + latency) / self._sr
-            self.score.add_change(time_s, "track", cue.track.track_id, again=True)
-            self.score.add_change(time_s, "track_fade_s", round(cue.fade_s, 6), again=True)
-            self.score.add_change(time_s, "track_gain_db", round(gain_db, 3), again=True)
+            for name, value in (("track", cue.track.track_id), ("track_fade_s", round(cue.fade_s, 6)),
+                                ("track_gain_db", round(track.gain_db, 3)),
+                                ("track_match_db", round(matched, 3))):
+                self.score.add_change(time_s, name, value, again=True)
