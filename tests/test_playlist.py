@@ -367,3 +367,15 @@ def test_a_crossfade_meets_a_quiet_ending_without_a_step(tmp_path):
     level = short[(times > back_by) & (times < back_by + 5.0)]
     session_lufs = mk.integrated_loudness(x[round(back_by * sr):], sr)
     assert abs(np.median(level) - session_lufs) < 0.5 and abs(session_lufs - REFERENCE_LUFS) < 1.0
+
+
+def test_the_status_line_names_the_track_playing():
+    from neurofeed.cli._status import format_status
+    from neurofeed.loop.status import HopStatus
+    from neurofeed.protocol.mapping import ProtocolStep
+    from neurofeed.synth.state import MusicState
+
+    step = ProtocolStep(30.0, "training", MusicState(tempo_bpm=72.0), 1.0, 0.5, False, False, 0.2, 0.2)
+    line = format_status(HopStatus(30.0, 60.0, step, 1.0, 0.0, 0.0, False, "on", track="Clair de lune"))
+    assert "72.0 BPM" in line and "track: Clair de lune" in line
+    assert "track:" not in format_status(HopStatus(30.0, 60.0, step, 1.0, 0.0, 0.0, False, "on"))

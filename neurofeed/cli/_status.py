@@ -53,6 +53,11 @@ def format_quality(quality) -> str:
     return f"quality {counts}"
 
 
+#: How a playlist's track is shown, and at most how much of its title.
+_TRACK_MARK = "track:"
+_TRACK_CHARS = 32
+
+
 def format_status(status) -> str:
     """One line: loud flags first (no usable EEG, stalled, audio lost, an artifact window),
     then phase, time left, alpha/theta z, music, reward, artifacts, channel quality, what
@@ -69,7 +74,8 @@ def format_status(status) -> str:
     parts = [" ".join(flags)] if flags else []
     parts += [f"{step.phase:<8} {minutes:2d}:{seconds:02d} left",
               f"alpha z {z(status.alpha_z)} theta z {z(status.theta_z)}",
-              f"{state.tempo_bpm:5.1f} BPM {state.key} {state.mode:<10}",
+              f"{state.tempo_bpm:5.1f} BPM {state.key} {state.mode:<10}"
+              + (f" {_TRACK_MARK} {status.track[:_TRACK_CHARS]}" if status.track else ""),
               f"reward {'ON ' if step.reward else 'off'}",
               f"artifacts {status.artifact_percent:3.0f}%",
               format_quality(status.quality)]

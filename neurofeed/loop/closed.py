@@ -238,5 +238,11 @@ class ClosedLoop:
             artifact_percent=100.0 * state.n_flagged / max(state.n_windows, 1),
             stalled=state.stalled, audio=self.audio, quality=state.quality.channel_quality(),
             signal_lost=state.quality.lost, signal=state.signal,
-            artifact_window=state.in_artifact, region_fallback=self._region_fallback)
+            artifact_window=state.in_artifact, region_fallback=self._region_fallback,
+            track=self._track_at(time_s))
+
+    def _track_at(self, time_s: float) -> str | None:
+        playlist = self.protocol.playlist
+        cue = None if playlist is None else playlist.playing_at(time_s)
+        return None if cue is None else cue.track.title
 

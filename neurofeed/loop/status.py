@@ -41,6 +41,8 @@ class HopStatus:
     region_fallback : str or None
         What the feedback feature's region fell back to (its standard sites missing);
         None when they were found.
+    track : str or None
+        A playlist session's track leading now (its title); None for generative music.
     """
 
     time_s: float
@@ -56,6 +58,7 @@ class HopStatus:
     signal: str | None = None
     artifact_window: bool = False
     region_fallback: str | None = None
+    track: str | None = None
 
 
 @dataclass
