@@ -111,8 +111,10 @@ def test_the_summary_carries_each_tracks_mean_z_and_the_walk(session):
     assert summary["playlist"]["tempo_start_bpm"] == pytest.approx(float(rows[0]["tempo_bpm"]))
     assert summary["playlist"]["tempo_end_bpm"] == pytest.approx(float(rows[-1]["tempo_bpm"]))
     assert summary["playlist"]["n_offered"] == len(LIBRARY)
-    assert (f"{len(rows)} tracks played of {len(LIBRARY)} offered ({reasons['match']} match, "
-            f"{reasons['step']} step") in summary["headline"]
+    different = len({r["track_id"] for r in rows})
+    assert summary["playlist"]["n_different"] == different
+    assert (f"{len(rows)} tracks played, {different} different of the {len(LIBRARY)} offered "
+            f"({reasons['match']} match, {reasons['step']} step") in summary["headline"]
 
 
 def test_the_report_names_tracks_only_by_title_and_library_path(session, library_renders):

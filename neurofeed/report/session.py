@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from neurofeed import __version__
@@ -88,7 +89,7 @@ def _tracks_table(summary: SessionSummary) -> str:
     header = ["#", "Onset (m:ss)", "Played (s)", "Title", "Tempo (BPM)", "Key", "Mode", "Reason", "Followed",
               "Rating", "Mean z", "Path in the library"]
     rows = [[str(t.number), _clock(t.onset_s), f"{t.played_s:.1f}", t.title, f"{t.tempo_bpm:.1f}", t.tonality,
-             t.mode, t.reason, format_percent(None if t.followed != t.followed else 100 * t.followed),
+             t.mode, t.reason, format_percent(None if math.isnan(t.followed) else 100 * t.followed),
              t.rating, "n/a" if t.mean_z is None else f"{t.mean_z:+.2f}", t.path]
             for t in summary.playlist.tracks]
     return html.table(header, rows, text=(3, 5, 6, 7, 9, 11))

@@ -148,6 +148,8 @@ class PlaylistSummary:
         How many of them were chosen for each of :data:`neurofeed.protocol.playlist.REASONS`.
     tempo_start_bpm, tempo_end_bpm : float or None
         The first and last track's tempo in BPM; None when no track played.
+    n_different : int
+        How many different tracks played (a repeat plays one again).
     n_offered : int
         The tracks the session could choose from (``playlist.json``).
     """
@@ -156,15 +158,17 @@ class PlaylistSummary:
     reasons: dict
     tempo_start_bpm: float | None
     tempo_end_bpm: float | None
+    n_different: int
     n_offered: int
 
     def sentence(self) -> str:
         """The playlist in one sentence, for a report's headline."""
+        offered = f" of the {self.n_offered} offered" if self.n_offered else ""
         if not self.tracks:
-            return f"No track played (of {self.n_offered} offered)."
+            return f"No track played{offered}."
         counts = ", ".join(f"{n} {reason}{'' if n == 1 else 'es' if reason == 'match' else 's'}"
                            for reason, n in self.reasons.items())
-        return (f"{len(self.tracks)} tracks played of {self.n_offered} offered ({counts}); "
+        return (f"{len(self.tracks)} tracks played, {self.n_different} different{offered} ({counts}); "
                 f"tempo {self.tempo_start_bpm:.0f} to {self.tempo_end_bpm:.0f} BPM.")
 
 
@@ -196,4 +200,5 @@ def summarise_playlist(rows: list[dict], offered: list, end_s: float, times_s: n
             followed=row.get("followed", math.nan), mean_z=_mean(feedback_z[during])))
     reasons = {reason: sum(t.reason == reason for t in tracks) for reason in REASONS}
     return PlaylistSummary(tuple(tracks), reasons, tracks[0].tempo_bpm if tracks else None,
-                           tracks[-1].tempo_bpm if tracks else None, len(offered))
+                           tracks[-1].tempo_bpm if tracks else None, len({t.track_id for t in tracks}),
+                           len(offered))
