@@ -167,3 +167,13 @@ def test_the_report_renders_in_a_browser(session, tmp_path):
     assert "data-errors" not in body
     # features, phases, music, tracks and spectra; no latency on a replay's synthetic clock.
     assert body["data-images-total"] == body["data-images-loaded"] == "5"
+
+
+def test_other_sessions_have_no_playlist_numbers(tmp_path):
+    from _session_fixture import write_session
+
+    from neurofeed.report import session_summary
+
+    summary = session_summary(write_session(tmp_path))
+    assert summary.playlist is None
+    assert "playlist" not in summary.to_dict() and "tracks played" not in summary.headline()
