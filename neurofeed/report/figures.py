@@ -230,7 +230,7 @@ def tracks_figure(data: SessionData, summary: SessionSummary):
     for i, track in enumerate(tracks):
         low = 1.05 if i % 2 == 0 else 0.05  # alternate rows, so that crossfades overlap visibly
         out_s = tracks[i + 1].onset_s if i + 1 < len(tracks) else track.end_s
-        top_from = min(track.onset_s + track.fade_s, track.end_s)
+        top_from = min(track.onset_s + track.fade_s, out_s)  # a crossfade out cutting a fade-in short
         ax_lane.fill([track.onset_s / 60, top_from / 60, out_s / 60, track.end_s / 60, track.end_s / 60],
                      [low, low + 0.9, low + 0.9, low + 0.9 if out_s >= track.end_s else low, low],
                      facecolor=TRACK_FILLS[i % 2], edgecolor="#555555", linewidth=0.8, zorder=2)
