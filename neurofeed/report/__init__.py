@@ -5,7 +5,8 @@
 - :func:`build_progress` puts all sessions of one subject in order, with the trend of
   the target feature across them, as HTML, PNG and TSV.
 
-The numbers come from :mod:`neurofeed.report.summary`, which needs no matplotlib.
+The numbers come from :mod:`neurofeed.report.summary`, which needs no matplotlib; a
+playlist session's tracks, and the EEG during each, from :mod:`neurofeed.report.tracks`.
 """
 
 import importlib
