@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import musickit as kit  # noqa: E402
 import musictargets as targets  # noqa: E402
 
-from neurofeed.protocol import list_presets, load_preset  # noqa: E402
+from neurofeed.protocol import generative_presets, load_preset  # noqa: E402
 from neurofeed.synth import Engine, Entrainment, MusicState  # noqa: E402
 from neurofeed.synth.composer import MELODY_RANGE  # noqa: E402
 from neurofeed.synth.entrainment import carrier_hz  # noqa: E402
@@ -184,7 +184,8 @@ def print_table(title: str, rows: dict[str, list]) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=20.0, help="length of each render (default 20)")
-    parser.add_argument("--presets", default=",".join(list_presets()), help="comma-separated presets")
+    parser.add_argument("--presets", default=",".join(generative_presets()),
+                        help="comma-separated presets (default every generative one)")
     parser.add_argument("--palettes", default=",".join(PALETTES), help="comma-separated palettes")
     parser.add_argument("--out", default=None, help="keep the renders in this folder")
     args = parser.parse_args(argv)

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from _cli import run_cli
 
-from neurofeed.protocol import Protocol, fit_phases, list_presets, load_preset
+from neurofeed.protocol import Protocol, fit_phases, generative_presets, load_preset
 from neurofeed.synth.entrainment import EAR_CHECK_S
 
 SECONDS = 90
-PRESETS = sorted(list_presets())
+PRESETS = sorted(generative_presets())  # a playlist's music is judged in test_playlist.py
 
 
 @pytest.fixture(scope="module")

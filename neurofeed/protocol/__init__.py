@@ -5,6 +5,7 @@ from neurofeed.protocol.mapping import PHASES, Protocol, ProtocolStep
 from neurofeed.protocol.presets import (
     Preset,
     fit_phases,
+    generative_presets,
     list_presets,
     load_preset,
     preset_fields,
@@ -12,4 +13,4 @@ from neurofeed.protocol.presets import (
 )
 
 __all__ = ["PHASES", "Preset", "PresetError", "Protocol", "ProtocolStep",
-           "fit_phases", "list_presets", "load_preset", "preset_fields", "with_palette"]
+           "fit_phases", "generative_presets", "list_presets", "load_preset", "preset_fields", "with_palette"]

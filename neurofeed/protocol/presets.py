@@ -269,6 +269,11 @@ def list_presets() -> dict[str, Path]:
     return {p.name.removesuffix(".toml"): p for p in sorted(found, key=lambda p: p.name)}
 
 
+def generative_presets() -> list[str]:
+    """The built-in presets whose music the engine composes (every kind but ``playlist``)."""
+    return [name for name in list_presets() if load_preset(name).playlist is None]
+
+
 def resolve_preset(name_or_path: str | Path) -> Path:
     """Return the file of a built-in preset name, or of a path to a TOML file."""
     text = str(name_or_path)
