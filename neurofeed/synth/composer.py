@@ -310,6 +310,9 @@ class Composer:
         self.chord: Chord = chord(key, mode, 0)
         self.phrase, self.phrase_started = 0, False
         self._plan: _Phrase | None = None
+        # The first phrase in a tonality opens on its tonic chord, so that the listener (and an
+        # analysis of the audio) hears where home is before the harmony walks.
+        self._tonic_due = True
         self._max_density = int(check_range("max_density", max_density, 0, MAX_DENSITY))
         self._level = min(density_level(_START_INTENSITY), self._max_density)  # of the last beat
         self._theme: _Theme | None = None
@@ -337,6 +340,7 @@ class Composer:
         if (key, mode) != (self.key, self.mode):
             pivot = pivot_degree(self.key, self.mode, key, mode, self._rng)
             self.key, self.mode = key, mode
+            self._tonic_due = True
             if pivot not in (None, 0):
                 self._plan = _Phrase((pivot,), ("pivot",), "pivot", question=False, bar=0)
                 return self._set_chord(pivot, 3)
@@ -379,6 +383,9 @@ class Composer:
             degrees = (*opening, *cadence_degrees(self.key, self.mode, cadence))
         else:
             degrees = phrase_degrees(self.key, self.mode, n_bars, cadence, rng)
+        if self._tonic_due and len(degrees) > 2:  # the cadence's two chords stay as planned
+            degrees = (0, *degrees[1:])
+            self._tonic_due = False
         self._plan = _Phrase(degrees, form, cadence, question)
         self.phrase += 1
         self.phrase_started = True
