@@ -20,6 +20,10 @@ TRACKS: tuple[tuple[float, str, str], ...] = (
 #: Seconds of music per track (before the engine's 3 s fade-out): the longest the issue allows
 #: (the tonal centre is clearer in longer tracks: more cadences).
 TRACK_S = 40.0
+#: The client whose music library the playlist tests share (conftest's ``library_home``), and
+#: the recording their sessions replay (eyes closed about 28-58 s and 64-76 s).
+PLAYLIST_SUBJECT = "c01"
+PLAYLIST_RECORDING = "OpenBCI_GUI-v6-blinks-jawClench-alpha.txt"
 #: The renders' fade-in (seconds): short, so that the music is at level from its first bars.
 TRACK_FADE_IN_S = 1.0
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pyloudnorm
 import pytest
+from _library_renders import PLAYLIST_SUBJECT
 
 from neurofeed.errors import InvalidArgumentError
-from neurofeed.library import TrackAnalysis, analyse
+from neurofeed.library import Library, TrackAnalysis, analyse
 from neurofeed.library.analysis import MIN_TRACK_S, mode_quality
-from neurofeed.library.batch import analyse_files
 from neurofeed.synth.loudness import integrated_loudness, loudness_range_lu
 from neurofeed.synth.theory import KEYS, MODES
 
@@ -21,11 +21,11 @@ KEY_TARGET = 0.9
 
 
 @pytest.fixture(scope="module")
-def analysed(library_renders):
-    """Each render with its analysis (in this process: spawning workers that import librosa
-    again costs more than it saves on 12 short tracks; test_library_store runs a parallel batch)."""
-    results = analyse_files([r[0] for r in library_renders], jobs=1)
-    return [(render, results[str(render[0])]) for render in library_renders]
+def analysed(library_renders, library_home):
+    """Each render with its analysis, as the shared client library stored it (analysed in this
+    process; test_library_store runs a parallel batch)."""
+    tracks = {t.title: t.analysis for t in Library.open(PLAYLIST_SUBJECT, library_home).tracks}
+    return [(render, tracks[render[0].stem]) for render in library_renders]
 
 
 def test_every_render_is_analysed(analysed):

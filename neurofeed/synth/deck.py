@@ -36,13 +36,14 @@ SHELF_HZ = 3000.0
 SHELF_DB_PER_UNIT = 8.0
 #: A crossfade meets the outgoing track's level where it hands over: the incoming track
 #: starts up to MATCH_LIMIT_DB (dB) louder or quieter than its own gain, so that a quiet
-#: ending is not followed by a step up, then returns to its gain at MATCH_RETURN_DB_PER_S
-#: (dB/s), under 1 LU in any second.
+#: ending is not followed by a step up, holds that for MATCH_SPAN_S after the crossfade, then
+#: returns to its gain at MATCH_RETURN_DB_PER_S (dB/s), under 1 LU in any second.
 MATCH_LIMIT_DB = 6.0
 MATCH_RETURN_DB_PER_S = 0.5
-#: The spans whose loudness is matched: the incoming track's first seconds (its crossfade and
-#: this much after it) against the outgoing track's crossfade out.
-MATCH_AFTER_S = 3.0
+#: The spans whose loudness is matched: the outgoing track's last MATCH_SPAN_S seconds before
+#: its crossfade out against the incoming track's first MATCH_SPAN_S after its crossfade in,
+#: the short-term meter's window (EBU Tech 3341): what a listener compares across the join.
+MATCH_SPAN_S = 3.0
 #: How far over the ceiling a track's true peak may be lifted by its loudness gain (dB),
 #: left to the limiter: a quiet track with high peaks plays quieter than the others instead
 #: of being squashed.

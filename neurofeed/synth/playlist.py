@@ -19,8 +19,8 @@ from pathlib import Path
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.synth.base import AudioEngine
 from neurofeed.synth.deck import (
-    MATCH_AFTER_S,
     MATCH_RETURN_DB_PER_S,
+    MATCH_SPAN_S,
     Deck,
     match_db,
     prepare_track,
@@ -37,8 +37,8 @@ PLAYLIST_CHANGES: tuple[str, ...] = ("track", "track_fade_s", "track_gain_db", "
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A cued track ready to start: its table, gain (dB) and the loudness of its two ends as
-    it will play (LUFS, gain included)."""
+    """A cued track ready to start: its table, gain (dB) and the loudness as it will play
+    (LUFS, gain included) just after its crossfade in and just before its crossfade out."""
 
     cue: object
     table: object
@@ -100,8 +100,9 @@ class PlaylistEngine(AudioEngine):
         analysis = cue.track.analysis
         gain_db = track_gain_db(analysis.loudness_lufs, analysis.true_peak_dbtp,
                                 target_lufs=self._loudness_lufs, ceiling_dbfs=self._ceiling_dbfs)
-        head = span_lufs(stereo, self._sr, 0.0, cue.fade_s + MATCH_AFTER_S) + gain_db
-        tail = span_lufs(stereo, self._sr, cue.out_s - cue.offset_s, cue.stop_s - cue.offset_s) + gain_db
+        head = span_lufs(stereo, self._sr, cue.fade_s, cue.fade_s + MATCH_SPAN_S) + gain_db
+        out_at = cue.out_s - cue.offset_s
+        tail = span_lufs(stereo, self._sr, max(out_at - MATCH_SPAN_S, 0.0), out_at) + gain_db
         prepared = _Prepared(cue, self._patch.table(stereo), gain_db, head, tail)
         self._queue.append(prepared)  # list.append is atomic: safe beside the audio thread
 
@@ -130,7 +131,8 @@ class PlaylistEngine(AudioEngine):
             # The first track fades in from silence: nothing to meet.
             matched = 0.0 if self._lead is None else match_db(self._lead.tail_lufs, track.head_lufs)
             self._patch.start(track.table, track.gain_db + matched, cue.fade_s)
-            self._returns = [(start + round(cue.fade_s * self._sr), track.gain_db,
+            # Held for the span it was matched over, then back to its own gain.
+            self._returns = [(start + round((cue.fade_s + MATCH_SPAN_S) * self._sr), track.gain_db,
                               abs(matched) / MATCH_RETURN_DB_PER_S)] if matched else []
             self._lead = track
             time_s = (start + latency) / self._sr
