@@ -30,7 +30,7 @@ from packaging.requirements import Requirement
 from neurofeed.folder import RAW_FILE, SESSION_FILE, STATUS_FINALISED
 
 REPO = Path(__file__).resolve().parents[1]
-BUILT_INS = ("deep-theta", "iso-lift", "mood-asymmetry", "relax-alpha")
+BUILT_INS = ("deep-theta", "iso-lift", "iso-playlist", "mood-asymmetry", "relax-alpha")
 
 
 def _run(*args, **kwargs) -> subprocess.CompletedProcess:
