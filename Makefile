@@ -8,11 +8,11 @@ STAMP := $(VENV)/.installed-stamp
 export OPENBLAS_NUM_THREADS := 1
 export PYO_GUI_WX := 0
 
-.PHONY: run test setup system-deps bench clean verify verify-faults verify-music
+.PHONY: run test setup system-deps bench clean verify verify-faults verify-music verify-playlist
 
 # Inside the repository the data home is its recordings/ folder; the installed tool keeps
 # sessions in a per-user data folder instead (neurofeed/home.py).
-run test verify-music: export NEUROFEED_HOME := $(CURDIR)/recordings
+run test verify-music verify-playlist: export NEUROFEED_HOME := $(CURDIR)/recordings
 
 # A 60 s relax-alpha session on BrainFlow's synthetic board: music to the sound card (or JACK)
 # where there is one, else rendered to a WAV in the session folder; then the report.
@@ -27,7 +27,7 @@ test: setup system-deps
 	$(PY) -m pytest
 
 # The long acceptance checks; CI does not run them.
-verify: verify-faults verify-music
+verify: verify-faults verify-music verify-playlist
 
 # The fault matrix (scripts/fault_matrix): about 560 bad inputs, damaged folders, faults and stop
 # signals against the CLI, one after the other (about half an hour).
@@ -39,6 +39,12 @@ verify-faults: setup
 # analysis kit in tests/ (scripts/music_verify.py; about 15 minutes).
 verify-music: setup
 	$(PY) scripts/music_verify.py
+
+# The client's own music at full length: 15 rendered 3-minute tracks analysed by 'library add'
+# (timed, scored against their known tempo and key) and a 20-minute iso-playlist session on
+# the looped OpenBCI recording, judged on its audio (scripts/playlist_verify.py; about 5 minutes).
+verify-playlist: setup
+	$(PY) scripts/playlist_verify.py
 
 bench: setup
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

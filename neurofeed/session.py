@@ -289,8 +289,8 @@ def _named_tracks(tracks: list, names: tuple[str, ...], preset: str) -> list:
 
 def _playlist_record(tracks: list) -> dict:
     """``playlist.json``: what the session may play, as the library analysed it (no audio,
-    paths relative to their library)."""
-    return {"tracks": [{"track_id": track.track_id, "path": track.path, "title": track.title,
+    paths relative to their library, or the file's name: ``Track.shared_path``)."""
+    return {"tracks": [{"track_id": track.track_id, "path": track.shared_path, "title": track.title,
                         "rating": track.rating, "analysis": track.analysis.to_dict()}
                        for track, _ in tracks]}
 

@@ -19,7 +19,7 @@ TRACKS: tuple[tuple[float, str, str], ...] = (
 )
 #: Seconds of music per track (before the engine's 3 s fade-out): the longest the issue allows
 #: (the tonal centre is clearer in longer tracks: more cadences).
-TRACK_S = 40.0
+TRACK_S = 30.0
 #: The client whose music library the playlist tests share (conftest's ``library_home``), and
 #: the recording their sessions replay (eyes closed about 28-58 s and 64-76 s).
 PLAYLIST_SUBJECT = "c01"

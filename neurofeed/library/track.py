@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from pathlib import PurePosixPath
 
 from neurofeed._check import check_option
 
@@ -123,6 +124,15 @@ class Track:
 
     def __post_init__(self):
         check_option("rating", self.rating, RATINGS)
+
+    @property
+    def shared_path(self) -> str:
+        """The path a session folder records: :attr:`path` when it lies inside the library
+        folder, else the file's name alone (a path that climbs out of the library would name
+        the folders above it, a user's among them; docs/privacy.md)."""
+        parts = PurePosixPath(self.path).parts
+        return self.path if ".." not in parts and not PurePosixPath(self.path).is_absolute() \
+            else PurePosixPath(self.path).name
 
     def to_dict(self) -> dict:
         """The fields as JSON-ready values, the analysis nested."""

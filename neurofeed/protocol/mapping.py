@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from neurofeed.bands.baseline import ExponentialSmoother
-from neurofeed.protocol.playlist import Cue, PlaylistPlan, track_mode
+from neurofeed.protocol.playlist import FIRST_FADE_IN_S, Cue, PlaylistPlan, track_mode
 from neurofeed.protocol.presets import Preset
 from neurofeed.synth.composer import BEATS_PER_BAR
 from neurofeed.synth.state import MODES, Entrainment, MusicState, mode_from_valence
@@ -139,12 +139,12 @@ class Protocol:
     ends no darker than where the listener was.
     """
 
-    def __init__(self, preset: Preset, tracks=None, *, fade_in_s: float = 20.0):
+    def __init__(self, preset: Preset, tracks=None, *, fade_in_s: float = FIRST_FADE_IN_S):
         self.preset = preset
         #: A playlist preset's plan (None for other kinds).
         self.playlist = None if preset.playlist is None or tracks is None else PlaylistPlan(
             tracks, preset.playlist, target_tempo_bpm=preset.iso.target_tempo_bpm,
-            target_valence=preset.iso.target_valence, fade_in_s=fade_in_s)
+            target_valence=preset.iso.target_valence, fade_in_s=fade_in_s, end_s=preset.phases.total_s)
         self._arousal = 0.5
         self._last_time: float | None = None
         self._smoother = ExponentialSmoother(preset.feedback.smoothing_s)

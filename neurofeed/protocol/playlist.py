@@ -27,9 +27,13 @@ import numpy as np
 
 from neurofeed.errors import InvalidArgumentError
 from neurofeed.protocol.presets import Playlist
+from neurofeed.synth.deck import MATCH_SPAN_S
 
 #: A track is chosen this long (seconds) before it starts, so the player can prepare it.
 CUE_LEAD_S = 5.0
+#: The first track's fade-in (seconds), along the master's fade-in curve: about 2.4 dB/s once
+#: over -22 dB, under the 3 LU/s a fade-in may rise.
+FIRST_FADE_IN_S = 10.0
 #: How much a liked track is preferred, in the units of the choice's cost (one step of tempo
 #: off the wanted tempo costs 1).
 LIKED_BONUS = 0.5
@@ -121,7 +125,7 @@ class Cue:
         a = self.track.analysis
         return {"onset_s": self.start_s, "fade_s": self.fade_s, "handover_s": self.handover_s,
                 "out_fade_s": self.out_fade_s, "chosen_s": self.chosen_s, "reason": self.reason,
-                "followed": self.followed, "track_id": self.track.track_id, "path": self.track.path,
+                "followed": self.followed, "track_id": self.track.track_id, "path": self.track.shared_path,
                 "title": self.track.title, "rating": self.track.rating, "offset_s": self.offset_s,
                 "out_s": self.out_s, "tempo_bpm": a.tempo_bpm, "key": a.key, "quality": a.quality,
                 "mode": track_mode(self.track), "valence": a.valence, "arousal": a.arousal,
@@ -134,7 +138,9 @@ def crossfade_out(track, offset_s: float, fade_in_s: float, crossfade_s: float,
 
     The crossfade out starts on a beat and lasts about ``crossfade_s`` in whole beats
     (at least one), ends by the track's last beat at level (and within ``max_track_s`` of
-    ``offset_s`` when that is above 0), and starts after the crossfade in has ended.
+    ``offset_s`` when that is above 0), and starts at least
+    :data:`~neurofeed.synth.deck.MATCH_SPAN_S` after the crossfade in has ended: the track
+    plays alone at its level for the span the join's loudness is matched over.
     """
     beats = beat_grid(track)
     a = track.analysis
@@ -143,7 +149,7 @@ def crossfade_out(track, offset_s: float, fade_in_s: float, crossfade_s: float,
     for n in range(wanted, 0, -1):
         starts = beats[:-n]
         ends = beats[n:]
-        ok = (starts >= offset_s + fade_in_s - 1e-6) & (ends <= limit + 1e-6)
+        ok = (starts >= offset_s + fade_in_s + MATCH_SPAN_S - 1e-6) & (ends <= limit + 1e-6)
         if ok.any():
             i = int(np.flatnonzero(ok)[-1])
             return float(starts[i]), float(ends[i] - starts[i])
@@ -165,6 +171,8 @@ class PlaylistPlan:
         Where the walk goes (``[iso]``'s target).
     fade_in_s : float
         The first track's fade-in, in seconds.
+    end_s : float
+        The session's end (seconds): no track is cued to start after it.
 
     Raises
     ------
@@ -173,7 +181,7 @@ class PlaylistPlan:
     """
 
     def __init__(self, tracks: Sequence, spec: Playlist, *, target_tempo_bpm: float,
-                 target_valence: float, fade_in_s: float):
+                 target_valence: float, fade_in_s: float = FIRST_FADE_IN_S, end_s: float = math.inf):
         self.tracks = [t for t in tracks if t.rating != "disliked"]
         if not self.tracks:
             why = "every track is rated disliked" if tracks else "the library has no tracks"
@@ -183,6 +191,7 @@ class PlaylistPlan:
         self.spec = spec
         self.target = (float(target_tempo_bpm), float(target_valence))
         self.fade_in_s = float(fade_in_s)
+        self.end_s = float(end_s)
         #: Every cue so far, in order.
         self.cues: list[Cue] = []
         self._played: set[str] = set()
@@ -285,7 +294,7 @@ class PlaylistPlan:
     def step(self, time_s: float) -> Cue | None:
         """Cue the next track when its start is :data:`CUE_LEAD_S` away or less; else None."""
         current = self.current
-        if current is None or time_s < current.handover_s - CUE_LEAD_S:
+        if current is None or time_s < current.handover_s - CUE_LEAD_S or current.handover_s >= self.end_s:
             return None
         share = self.followed()
         track, reason = self.choose(current.track, share >= self.spec.follow_share)

@@ -71,6 +71,11 @@ class PlaylistEngine(AudioEngine):
                     ceiling_dbfs=self._ceiling_dbfs, glide_s=self._glide_s,
                     max_volume_rate_per_s=self._max_volume_rate)
 
+    def stop(self) -> None:
+        """Fade out and stop; a track cued to start during the fade-out does not."""
+        self._queue = []
+        super().stop()
+
     def _release(self) -> None:
         self._queue, self._lead, self._returns = [], None, []
         super()._release()
