@@ -272,8 +272,9 @@ def schema_version(meta: dict) -> int:
     return version
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]], int]:
-    """Header, rows and the number of rows skipped for a wrong cell count.
+def read_rows(path: Path) -> tuple[list[str], list[list[str]], int]:
+    """Header, rows (each a list of text cells) and the number of rows skipped for a wrong
+    cell count: for tables whose text columns must stay text (a title such as ``01``).
 
     A last line cut short by a crash (no line end) is ignored, not counted. Cells are
     split on tabs: the writer replaces tabs and line ends inside values, and quotes nothing.
@@ -297,7 +298,7 @@ def read_table(path) -> dict[str, np.ndarray | list]:
 
     Rows with a wrong number of cells and a last line cut short by a crash are left out.
     """
-    header, rows, _ = _read_rows(Path(path))
+    header, rows, _ = read_rows(Path(path))
     columns = {}
     for i, name in enumerate(header):
         values = [row[i] for row in rows]
@@ -321,7 +322,7 @@ def read_markers(folder) -> tuple[list, int]:
     """
     from neurofeed.acquire.base import Event
 
-    header, rows, n_skipped = _read_rows(Path(folder) / MARKERS_FILE)
+    header, rows, n_skipped = read_rows(Path(folder) / MARKERS_FILE)
     if not rows:
         return [], n_skipped
     if not {"onset", "duration", "description"} <= set(header):

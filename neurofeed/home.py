@@ -95,7 +95,8 @@ def session_folder(out: Path, subject: str, label: str, started: datetime) -> Pa
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries a session's numbers depend on."""
     versions = {"python": platform.python_version()}
-    for name in ("neurofeed", "numpy", "scipy", "mne", "brainflow", "pylsl", "pyo", "mido"):
+    for name in ("neurofeed", "numpy", "scipy", "mne", "brainflow", "pylsl", "pyo", "mido", "librosa",
+                 "soundfile"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -397,3 +397,12 @@ def test_the_status_line_names_the_track_playing():
     line = format_status(HopStatus(30.0, 60.0, step, 1.0, 0.0, 0.0, False, "on", track="Clair de lune"))
     assert "72.0 BPM" in line and "track: Clair de lune" in line
     assert "track:" not in format_status(HopStatus(30.0, 60.0, step, 1.0, 0.0, 0.0, False, "on"))
+
+
+def test_a_track_outside_its_library_is_recorded_by_name_only():
+    inside = fake_track(60.0, name="albums/calm")
+    outside = fake_track(60.0, name="../../home/jane/Music/calm")
+    assert inside.shared_path == "albums/calm.wav"
+    assert outside.shared_path == "calm.wav"
+    p = plan([outside])
+    assert p.start(0.0, 60.0, 0.0, 0.3).to_row()["path"] == "calm.wav"

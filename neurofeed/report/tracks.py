@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import numpy as np
 
 from neurofeed.errors import SessionFolderError
-from neurofeed.folder import PLAYLIST_FILE, TRACKS_FILE, _read_rows
+from neurofeed.folder import PLAYLIST_FILE, TRACKS_FILE, read_rows
 from neurofeed.protocol.playlist import REASONS
 
 #: tracks.tsv's text columns; every other column is a number (``n/a`` read as NaN).
@@ -59,7 +59,7 @@ def read_tracks(folder) -> list[dict]:
         When a required column is missing or a number does not parse.
     """
     path = Path(folder) / TRACKS_FILE
-    header, rows, _ = _read_rows(path)
+    header, rows, _ = read_rows(path)
     if not header:
         return []
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
