@@ -33,6 +33,7 @@ from neurofeed.protocol.playlist import (
     PlaylistPlan,
     beat_grid,
     crossfade_out,
+    track_mode,
 )
 from neurofeed.protocol.presets import PLAYLIST_DEFAULTS
 from neurofeed.synth.palettes import REFERENCE_LUFS
@@ -406,3 +407,26 @@ def test_a_track_outside_its_library_is_recorded_by_name_only():
     assert outside.shared_path == "calm.wav"
     p = plan([outside])
     assert p.start(0.0, 60.0, 0.0, 0.3).to_row()["path"] == "calm.wav"
+
+
+def test_entrainment_plays_under_a_track_at_carriers_for_its_key(library_home, tmp_path):
+    from neurofeed.library import session_tracks
+    from neurofeed.synth.entrainment import carrier_hz
+    from neurofeed.synth.playlist import PlaylistEngine
+    from neurofeed.synth.state import Entrainment, MusicState
+
+    track, path = session_tracks(SUBJECT, library_home)[3]
+    key, mode = track.analysis.key, track_mode(track)
+    p = plan([track])
+    cue = p.start(0.0, track.analysis.tempo_bpm, track.analysis.valence, track.analysis.arousal)
+    state = MusicState(tempo_bpm=track.analysis.tempo_bpm, key=key, mode=mode,
+                       entrainment=Entrainment("isochronic", 10.0, 0.5))
+    wav = tmp_path / "entrained.wav"
+    with PlaylistEngine("offline", wav_path=wav, tracks={track.track_id: path}, state=state) as engine:
+        engine.cue(cue)
+        engine.advance(20.0)
+    sr, x = mk.read_wav(wav)
+    music = x[round(12 * sr):round(20 * sr)]  # the track at level, with the pulses under it
+    carrier = carrier_hz(key, mode, "isochronic")
+    assert mk.isochronic_depth(music, sr, carrier, 10.0) >= 0.8
+    assert mk.true_peak_dbfs(x, sr) <= -3.0
