@@ -59,4 +59,4 @@ def test_an_unknown_track_is_a_one_line_error(home, added):
 
 
 def test_play_fade_in_is_checked(tmp_path):
-    assert_one_line_error(run_cli("play", "--fade-in", "-1", "--wav", str(tmp_path / "x.wav")), "fade_in_s")
+    assert_one_line_error(run_cli("play", "--fade-in", "-1", "--wav", str(tmp_path / "x.wav")), "--fade-in")

@@ -116,6 +116,7 @@ def _voices_from_args(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from neurofeed.synth.base import MAX_FADE_S
     from neurofeed.synth.engine import Engine
     from neurofeed.synth.master import MAX_CEILING_DBFS, MIN_CEILING_DBFS
     from neurofeed.synth.palettes import LOUDNESS_RANGE_LUFS, PALETTES
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     loudness = check_range("--loudness", args.loudness, *LOUDNESS_RANGE_LUFS, unit=" LUFS")
     engine = Engine(backend, state=state, seed=args.seed, wav_path=wav, voices=voices,
                     device=args.device, ceiling_dbfs=ceiling, palette=palette, loudness_lufs=loudness,
-                    fade_in_s=args.fade_in)  # the engine checks its range
+                    fade_in_s=check_range("--fade-in", args.fade_in, 0.0, MAX_FADE_S, unit=" s"))
     interrupted = False
     music_s = 0.0
     with engine:

@@ -36,6 +36,8 @@ MIN_GLIDE_S = 0.25
 #: loudness rises under 3 LU/s once audible; a 3 s fade rose at 5-6 LU/s after the headphone
 #: check's chimes.
 FADE_IN_S = 20.0
+#: The longest glide or fade accepted, in seconds.
+MAX_FADE_S = 60.0
 #: Accepted block sizes (samples).
 BUFFER_SIZES = (64, 128, 256, 512, 1024, 2048, 4096)
 # pyo allows one server per process.
@@ -110,9 +112,9 @@ class AudioEngine:
         self._loudness_lufs = check_range("loudness_lufs", loudness_lufs, *LOUDNESS_RANGE_LUFS, unit=" LUFS")
         self.ear_check = bool(check_option("ear_check", ear_check, (False, True)))
         self._music_start = 0  # sample of the music's first beat (after the headphone check)
-        self._glide_s = check_range("glide_s", glide_s, MIN_GLIDE_S, 60.0, unit=" s")
-        self._fade_in_s = check_range("fade_in_s", fade_in_s, 0.0, 60.0, unit=" s")
-        self._fade_out_s = check_range("fade_out_s", fade_out_s, 0.0, 60.0, unit=" s")
+        self._glide_s = check_range("glide_s", glide_s, MIN_GLIDE_S, MAX_FADE_S, unit=" s")
+        self._fade_in_s = check_range("fade_in_s", fade_in_s, 0.0, MAX_FADE_S, unit=" s")
+        self._fade_out_s = check_range("fade_out_s", fade_out_s, 0.0, MAX_FADE_S, unit=" s")
         self._max_volume_rate = max_volume_rate_per_s
         self._wav_path = None if wav_path is None else check_writable_file("wav_path", wav_path, (".wav",))
         self._initial = (state or MusicState.neutral()).clamped()
