@@ -3,14 +3,14 @@
 Run: ``make verify-playlist`` (or ``.venv/bin/python scripts/playlist_verify.py``; ``--minutes 5``
 for a shorter session, ``--track-minutes 1`` for shorter tracks). CI does not run it.
 
-1. Renders a library with the engine: tracks at known tempo, key and mode, on every palette.
+1. Renders a library with the engine: tracks at known tempo, key and mode.
 2. Analyses it with ``neurofeed library add`` (in parallel), timing it, and scores the analysis
    against the known answers: tempo within 2% (an octave error is an error), tonal centre and
    major/minor.
 3. Replays the OpenBCI recording (eyes closing and opening, looped) through ``iso-playlist``
    for a whole session, and judges what was heard with the analysis kit (tests/musickit.py):
-   no gap between tracks, no loudness step through a crossfade (largest change of the
-   short-term loudness within 1 s), the true peak under the ceiling, and a walk that never
+   no gap between tracks, no loudness step across a join (the 3 s before a crossfade against
+   the 3 s after it) and no dip in it, the true peak under the ceiling, and a walk that never
    moves away from the target and steps only while the client followed.
 
 Prints the figures and ends with ``playlist: N of M checks pass``; exit status 1 when any fails.
@@ -40,7 +40,6 @@ from neurofeed.library.analysis import mode_quality  # noqa: E402
 from neurofeed.protocol import load_preset  # noqa: E402
 from neurofeed.protocol.playlist import REASONS  # noqa: E402
 from neurofeed.synth import Engine, MusicState  # noqa: E402
-from neurofeed.synth.palettes import PALETTES  # noqa: E402
 from neurofeed.synth.theory import normalise_key  # noqa: E402
 
 RECORDING = ROOT.parent / "shared" / "data" / "eeg" / "OpenBCI_GUI-v6-blinks-jawClench-alpha.txt"
@@ -56,14 +55,15 @@ TRACKS = ((50, "D", "aeolian"), (54, "F", "ionian"), (57, "A", "dorian"), (60, "
 
 
 def render_library(folder: Path, minutes: float) -> list[tuple[Path, float, str, str]]:
+    """The library's tracks on the default palette: its notes mark the beat. (The ambient and
+    drone palettes sound notes on strong beats only, under a hall that swells 1.4 times a
+    second: their beat cannot be told from the audio, docs/library.md.)"""
     folder.mkdir(parents=True, exist_ok=True)
-    palettes = itertools.cycle(PALETTES)
     out = []
     for seed, (tempo, key, mode) in enumerate(TRACKS):
         path = folder / f"{seed:02d}-{key}-{mode}-{tempo}bpm.wav"
         state = MusicState(tempo_bpm=tempo, key=key, mode=mode)
-        with Engine("offline", wav_path=path, state=state, palette=next(palettes), fade_in_s=4.0,
-                    seed=seed) as engine:
+        with Engine("offline", wav_path=path, state=state, fade_in_s=4.0, seed=seed) as engine:
             engine.advance(minutes * 60.0)
         out.append((path, float(tempo), key, mode))
     return out
@@ -93,13 +93,16 @@ def judge_session(folder: Path) -> dict:
     rows = [r for r in rows if float(r["onset_s"]) < session_s - 10.0]
     times, short = kit.short_term_loudness(x, sr)
     m_times, momentary = kit.momentary_loudness(x, sr)
-    steps = []
+    steps, dips = [], []
     for row in rows[1:]:
+        # The join: the 3 s before the crossfade (the outgoing track alone) against the 3 s
+        # after it (the incoming one alone), and how far the crossfade dips under both.
         onset, fade = float(row["onset_s"]), float(row["fade_s"])
-        around = (times >= onset - 2.0) & (times <= min(onset + fade + 3.0, session_s - 5.0))
-        rise = kit.largest_rise(times[around], short[around], within_s=1.0)
-        fall = kit.largest_rise(times[around], -short[around], within_s=1.0)
-        steps.append(max(float(np.max(rise)), float(np.max(fall))))
+        before = kit.integrated_loudness(x[round((onset - 3.0) * sr):round(onset * sr)], sr)
+        after = kit.integrated_loudness(x[round((onset + fade) * sr):round((onset + fade + 3.0) * sr)], sr)
+        steps.append(abs(after - before))
+        inside = short[(times >= onset + 1.5) & (times <= onset + fade + 1.5)]
+        dips.append(min(before, after) - float(np.min(inside)))
     at_level = float(rows[0]["onset_s"]) + float(rows[0]["fade_s"])
     # Up to the cool-down's last seconds: the session's fade-out is no gap.
     playing = (m_times >= at_level) & (m_times <= session_s - 5.0)
@@ -109,7 +112,8 @@ def judge_session(folder: Path) -> dict:
     return {"tracks played": len(rows),
             "reasons": {why: sum(r["reason"] == why for r in rows) for why in REASONS},
             "tempi": [round(float(r["tempo_bpm"]), 1) for r in rows],
-            "largest crossfade step (LU in 1 s)": max(steps, default=0.0),
+            "largest step across a join (LU, 3 s before against 3 s after)": max(steps, default=0.0),
+            "deepest dip in a crossfade (LU)": max(dips, default=0.0),
             "quietest momentary while playing (LUFS)": float(np.min(momentary[playing])),
             "true peak (dBTP)": kit.true_peak_dbfs(x, sr),
             "never away from the target": all(b <= a + 1e-9 for a, b in itertools.pairwise(distances)),
@@ -165,7 +169,9 @@ def main(argv=None) -> int:
             "tempo within 2% on at least 90% of tracks": analysis["tempo within 2%"] >= 0.9 * len(renders),
             "centre and major/minor on at least 90% of tracks":
                 analysis["centre and major/minor"] >= 0.9 * len(renders),
-            "no crossfade step over 1 LU": session["largest crossfade step (LU in 1 s)"] <= 1.0,
+            "no step over 1 LU across a join":
+                session["largest step across a join (LU, 3 s before against 3 s after)"] <= 1.0,
+            "no dip over 1 LU in a crossfade": session["deepest dip in a crossfade (LU)"] <= 1.0,
             "no gap (momentary over -35 LUFS)": session["quietest momentary while playing (LUFS)"] > -35.0,
             "true peak under the ceiling": session["true peak (dBTP)"] <= CEILING_DBFS,
             "never away from the target": session["never away from the target"],

@@ -129,9 +129,18 @@ def test_the_timeline_cues_each_track_ahead_on_the_outgoing_beat():
     first = p.start(10.0, 84.0, -0.3, 0.3)
     assert (first.start_s, first.fade_s, first.reason) == (10.0, 10.0, "match")
     assert p.step(first.handover_s - CUE_LEAD_S - 0.1) is None
-    for _ in range(100):
-        p.follow(first.handover_s - CUE_LEAD_S, 0.1, 1.0)
-    second = p.step(first.handover_s - CUE_LEAD_S)
+    chosen = first.handover_s - CUE_LEAD_S
+    # Followed for only the last 10 s of a 100 s track: the window is its latter half, so no.
+    for t in np.arange(first.start_s + 0.1, chosen + 1e-9, 0.1):
+        p.follow(t, 0.1, float(t > chosen - 10.0))
+    assert p.window_s(chosen) == pytest.approx((chosen - first.start_s) / 2)
+    assert p.followed(chosen) == pytest.approx(10.0 / p.window_s(chosen), abs=0.01)
+    assert p.step(chosen).reason == "repeat"  # nothing near 84 BPM holds it
+    p = plan()
+    first = p.start(10.0, 84.0, -0.3, 0.3)
+    for t in np.arange(first.start_s + 0.1, chosen + 1e-9, 0.1):  # followed throughout
+        p.follow(t, 0.1, 1.0)
+    second = p.step(chosen)
     assert second.reason == "step" and second.followed == pytest.approx(1.0)
     assert second.start_s == pytest.approx(first.handover_s)
     assert second.fade_s == pytest.approx(first.out_fade_s)

@@ -124,11 +124,12 @@ BASS_OCTAVES = 3
 _MAJOR_STEPS = np.array([0, 2, 4, 5, 7, 9, 11])
 #: The opening: the first beats from the first sound (a frame within OPENING_FLOOR_DB of the
 #: loud frames, their 95th percentile), fade-in included: tonal music opens on its tonic (the
-#: engine's first phrase in a tonality does), so the opening counts extra. From the first beat
-#: at level instead (1.5-2.5 s into the renders), it caught the second bar as often as the
-#: first, and the centre was right on 8 of 30 renders, against 30 of 30.
+#: engine's first phrase in a tonality does), so the opening counts again, as much as the
+#: whole. From the first beat at level instead (1.5-2.5 s into the renders), it caught the
+#: second bar as often as the first, and the centre was right on 8 of 30 renders, against 30
+#: of 30; counted twice, 30 of 30 and 5 of 15 3-minute renders, once 30 and 9.
 OPENING_BEATS = 4
-OPENING_WEIGHT = 2.0
+OPENING_WEIGHT = 1.0
 OPENING_FLOOR_DB = -20.0
 #: Weight of the bass's pitch classes beside the upper voices' (each summing to 1) in telling
 #: the centre: the bass names the roots, the tonic's the most. In the collection's profile the

@@ -6,9 +6,9 @@ that matches the client's measured state, then move piece by piece toward the ta
 the first track is the one nearest the baseline's match (tempo and valence from
 ``[iso]``, the track's energy against the client's arousal), each next one is chosen
 :data:`CUE_LEAD_S` before the current one hands over, from the following of the last
-``[playlist].follow_window_s`` seconds, and tracks join on a beat of the outgoing track:
-the incoming track's first beat at level sounds on it, and an equal-power crossfade of
-whole beats follows.
+``[playlist].follow_window_s`` seconds (or of the latter half of the track, if longer),
+and tracks join on a beat of the outgoing track: the incoming track's first beat at level
+sounds on it, and an equal-power crossfade of whole beats follows.
 
 Nothing here touches audio or files: :class:`PlaylistPlan` gets the library's analyses
 (:class:`neurofeed.library.Track`) and session times and returns :class:`Cue` s, which the
@@ -281,22 +281,32 @@ class PlaylistPlan:
         track = self.match(tempo_bpm, valence, arousal)
         return self._cue(track, time_s, time_s, self.fade_in_s, "match", 1.0)
 
+    def window_s(self, time_s: float) -> float:
+        """The follow window at session time ``time_s`` (seconds): ``follow_window_s``, or half
+        of what the current track has played when that is longer (the latter half of a piece
+        says more of how the client took it than its last seconds)."""
+        current = self.current
+        played = 0.0 if current is None else time_s - current.start_s
+        return max(self.spec.follow_window_s, 0.5 * played)
+
     def follow(self, time_s: float, dt: float, rate: float) -> None:
         """Note how well the client followed over the last ``dt`` seconds (``rate`` 0-1)."""
         self._window.append((time_s, dt, rate))
-        while self._window and self._window[0][0] <= time_s - self.spec.follow_window_s:
+        while self._window and self._window[0][0] <= time_s - self.window_s(time_s):
             self._window.popleft()
 
-    def followed(self) -> float:
-        """The share of the follow window (0-1) the client followed."""
-        return min(sum(dt * rate for _, dt, rate in self._window) / self.spec.follow_window_s, 1.0)
+    def followed(self, time_s: float) -> float:
+        """The share of the follow window (0-1) the client followed, at session time ``time_s``."""
+        window = self.window_s(time_s)
+        inside = sum(dt * rate for t, dt, rate in self._window if t > time_s - window)
+        return min(inside / window, 1.0)
 
     def step(self, time_s: float) -> Cue | None:
         """Cue the next track when its start is :data:`CUE_LEAD_S` away or less; else None."""
         current = self.current
         if current is None or time_s < current.handover_s - CUE_LEAD_S or current.handover_s >= self.end_s:
             return None
-        share = self.followed()
+        share = self.followed(time_s)
         track, reason = self.choose(current.track, share >= self.spec.follow_share)
         return self._cue(track, time_s, current.handover_s, current.out_fade_s, reason, share)
 
