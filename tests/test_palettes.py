@@ -53,8 +53,9 @@ def test_palettes_differ_in_centroid_attack_and_density(timbre, first, second):
 
 def test_warm_palette_is_not_dark(timbre):
     # Before the palettes, 4.4e-7 of the power was above 4 kHz (measured on this render); the
-    # strings' cutoff now reaches 2.6 kHz at brightness 0.5, not 1.6 kHz: 1.1e-5, 14 dB more.
-    assert timbre["warm"]["high"] >= 10 * 4.4e-7, timbre["warm"]
+    # strings' cutoff now reaches 2.6 kHz at brightness 0.5, not 1.6 kHz: 1.1e-5, 14 dB more
+    # (4.2e-6, 10 dB more, since the first phrase opens on the tonic chord: other notes).
+    assert timbre["warm"]["high"] >= 5 * 4.4e-7, timbre["warm"]
 
 
 @pytest.mark.parametrize("palette", PALETTES)
