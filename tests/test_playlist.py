@@ -293,6 +293,13 @@ def test_the_session_records_which_track_played_when(session):
     assert [c["value"] for c in started] == [r["track_id"] for r in played]
     for change, row in zip(started, played):  # audio time within a block (and the look-ahead)
         assert abs(float(change["time_s"]) - float(row["onset_s"])) < 0.02
+    # music.tsv says the baseline is silent, and then the track's own tempo.
+    music = list(csv.DictReader(open(session / "music.tsv", encoding="utf-8"), delimiter="\t"))
+    first_onset = float(played[0]["onset_s"])
+    assert all(float(m["volume"]) == 0.0 for m in music if float(m["time_s"]) < first_onset)
+    after = [m for m in music if first_onset <= float(m["time_s"]) < float(played[1]["onset_s"])]
+    assert after and all(float(m["volume"]) > 0 and float(m["tempo_bpm"]) == pytest.approx(
+        float(played[0]["tempo_bpm"])) for m in after)
     markers = (session / "markers.tsv").read_text(encoding="utf-8")
     assert f"track:{rows[1]['track_id']}:{rows[1]['reason']}" in markers
     assert not any(Path(r["path"]).is_absolute() for r in rows)

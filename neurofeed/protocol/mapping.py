@@ -320,10 +320,13 @@ class Protocol:
                               intensity=self._values["intensity"], brightness=self._values["brightness"],
                               entrainment=Entrainment(kind, frequency_hz, level),
                               volume=self.preset.music.volume)
+        # A playlist before its first track is silent: its volume says so.
+        silent = self.playlist is not None and playing is None
         return MusicState(
             tempo_bpm=self._values["tempo_bpm"], key=self.preset.music.key, mode=self._mode,
             intensity=self._values["intensity"], brightness=self._values["brightness"],
-            entrainment=Entrainment(kind, frequency_hz, level), volume=self.preset.music.volume)
+            entrainment=Entrainment(kind, frequency_hz, level),
+            volume=0.0 if silent else self.preset.music.volume)
 
     def _follow_trend(self, z: float | None, held: bool, time_s: float) -> None:
         """Move the music's score with the trend of the feedback (training only).
