@@ -141,7 +141,6 @@ class PlaylistEngine(AudioEngine):
                               abs(matched) / MATCH_RETURN_DB_PER_S)] if matched else []
             self._lead = track
             time_s = (start + latency) / self._sr
-            for name, value in (("track", cue.track.track_id), ("track_fade_s", round(cue.fade_s, 6)),
-                                ("track_gain_db", round(track.gain_db, 3)),
-                                ("track_match_db", round(matched, 3))):
+            values = (cue.track.track_id, round(cue.fade_s, 6), round(track.gain_db, 3), round(matched, 3))
+            for name, value in zip(PLAYLIST_CHANGES, values, strict=True):
                 self.score.add_change(time_s, name, value, again=True)
