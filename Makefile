@@ -42,7 +42,7 @@ verify-music: setup
 
 # The client's own music at full length: 15 rendered 3-minute tracks analysed by 'library add'
 # (timed, scored against their known tempo and key) and a 20-minute iso-playlist session on
-# the looped OpenBCI recording, judged on its audio (scripts/playlist_verify.py; about 5 minutes).
+# the looped OpenBCI recording, judged on its audio (scripts/playlist_verify.py; about 2 minutes).
 verify-playlist: setup
 	$(PY) scripts/playlist_verify.py
 
