@@ -278,8 +278,10 @@ def test_the_crossfades_have_no_gap_no_loudness_step_and_no_peak_over_the_ceilin
         before = mk.integrated_loudness(x[round((onset - 3.0) * sr):round(onset * sr)], sr)
         after = mk.integrated_loudness(x[round((onset + fade) * sr):round((onset + fade + 3.0) * sr)], sr)
         assert abs(after - before) <= 1.0, (row["title"], before, after)
+        # No hole: a gap falls toward silence and a linear crossfade dips 3 dB in its middle;
+        # the music's own dips over 8 s reach 1.7 LU (make verify-playlist).
         inside = short[(times >= onset + 1.5) & (times <= onset + fade + 1.5)]  # windows' middles
-        assert np.min(inside) >= min(before, after) - 1.0, row["title"]
+        assert np.min(inside) > min(before, after) - 2.5, row["title"]
     playing = (m_times >= level_from) & (m_times <= 88.0)
     assert np.min(momentary[playing]) > -35.0  # no gap between tracks
     assert mk.true_peak_dbfs(x, sr) <= -3.0  # the default ceiling

@@ -290,7 +290,14 @@ class PlaylistPlan:
         return max(self.spec.follow_window_s, 0.5 * played)
 
     def follow(self, time_s: float, dt: float, rate: float) -> None:
-        """Note how well the client followed over the last ``dt`` seconds (``rate`` 0-1)."""
+        """Note how well the client followed over the last ``dt`` seconds (``rate`` 0-1).
+
+        Not while the first track fades in from the silent baseline: the match is met at
+        its level before the walk can start.
+        """
+        first = self.cues[0] if self.cues else None
+        if first is None or time_s <= first.start_s + first.fade_s:
+            return
         self._window.append((time_s, dt, rate))
         while self._window and self._window[0][0] <= time_s - self.window_s(time_s):
             self._window.popleft()

@@ -172,7 +172,8 @@ class Playlist:
     moves at most ``tempo_step_bpm`` and ``valence_step`` toward ``[iso]``'s target, and
     only when the follow z-score was at or above ``[iso].follow_z`` for at least
     ``follow_share`` of the last ``follow_window_s`` seconds before the choice (or of the
-    latter half of the current track, when that is longer); otherwise the
+    latter half of the current track, when that is longer; the first track's fade-in from
+    the silent baseline does not count); otherwise the
     next track holds the tempo (within ``hold_tolerance_bpm``), or the same track plays again.
     Tracks are joined by beat-aligned equal-power crossfades of about ``crossfade_s``
     seconds (whole beats of the outgoing track); each plays at most ``max_track_s``

@@ -97,6 +97,12 @@ def match_db(outgoing_lufs: float, incoming_lufs: float) -> float:
     return float(np.clip(outgoing_lufs - incoming_lufs, -MATCH_LIMIT_DB, MATCH_LIMIT_DB))
 
 
+def residual_db(matched_db: float, returning_s: float) -> float:
+    """What is left of a matched start (dB) after ``returning_s`` seconds of its return."""
+    left = max(abs(matched_db) - MATCH_RETURN_DB_PER_S * max(returning_s, 0.0), 0.0)
+    return math.copysign(left, matched_db)
+
+
 def prepare_track(samples: np.ndarray, file_rate: int, sample_rate: int, offset_s: float,
                   stop_s: float) -> np.ndarray:
     """The span ``offset_s``-``stop_s`` (file seconds) of a track, stereo at ``sample_rate``.

@@ -24,6 +24,7 @@ from neurofeed.synth.deck import (
     Deck,
     match_db,
     prepare_track,
+    residual_db,
     span_lufs,
     track_gain_db,
 )
@@ -64,6 +65,7 @@ class PlaylistEngine(AudioEngine):
         self._files = {str(k): Path(v) for k, v in tracks.items()}
         self._queue: list[_Prepared] = []  # cued, not started yet
         self._lead: _Prepared | None = None
+        self._lead_match = (0.0, 0)  # the leading track's matched start (dB) and its return's sample
         self._returns: list[tuple[int, float, float]] = []  # (sample, gain dB, seconds)
 
     def _build(self, pyo) -> Deck:
@@ -77,7 +79,7 @@ class PlaylistEngine(AudioEngine):
         super().stop()
 
     def _release(self) -> None:
-        self._queue, self._lead, self._returns = [], None, []
+        self._queue, self._lead, self._returns, self._lead_match = [], None, [], (0.0, 0)
         super()._release()
 
     def cue(self, cue) -> None:
@@ -133,13 +135,20 @@ class PlaylistEngine(AudioEngine):
             if max(round(cue.start_s * self._sr), self._music_start) >= end:
                 return
             self._queue.pop(0)
-            # The first track fades in from silence: nothing to meet.
-            matched = 0.0 if self._lead is None else match_db(self._lead.tail_lufs, track.head_lufs)
+            # The first track fades in from silence: nothing to meet. The outgoing one plays its
+            # tail at its gain plus what is left of its own matched start (a short track may not
+            # have returned yet), judged at the middle of the span the tail was measured over.
+            matched = 0.0
+            if self._lead is not None:
+                offset, returning_from = self._lead_match
+                left = residual_db(offset, (start - returning_from) / self._sr - MATCH_SPAN_S / 2)
+                matched = match_db(self._lead.tail_lufs + left, track.head_lufs)
             self._patch.start(track.table, track.gain_db + matched, cue.fade_s)
             # Held for the span it was matched over, then back to its own gain.
-            self._returns = [(start + round((cue.fade_s + MATCH_SPAN_S) * self._sr), track.gain_db,
-                              abs(matched) / MATCH_RETURN_DB_PER_S)] if matched else []
-            self._lead = track
+            returning_from = start + round((cue.fade_s + MATCH_SPAN_S) * self._sr)
+            self._returns = [(returning_from, track.gain_db, abs(matched) / MATCH_RETURN_DB_PER_S)] \
+                if matched else []
+            self._lead, self._lead_match = track, (matched, returning_from)
             time_s = (start + latency) / self._sr
             values = (cue.track.track_id, round(cue.fade_s, 6), round(track.gain_db, 3), round(matched, 3))
             for name, value in zip(PLAYLIST_CHANGES, values, strict=True):
