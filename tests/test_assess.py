@@ -69,3 +69,61 @@ def test_phq9_item_9_raises_an_alert_shown_until_acknowledged_with_a_note(tmp_pa
     # An answer of 0 raises nothing.
     _assess(tmp_path, "--scale", "phq9", "--answers", "3,3,3,3,3,3,3,3,0")
     assert store.open_alerts("C01", tmp_path) == []
+
+
+def _on_a_terminal(home, lines: list[str], *args) -> tuple[int, str]:
+    """Run ``neurofeed assess`` on a pseudo-terminal, typing ``lines``; its status and output."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "PYO_GUI_WX": "0", "NEUROFEED_HOME": str(home)}
+    process = subprocess.Popen([sys.executable, "-m", "neurofeed", "assess", "--subject", "C01", *args],
+                               stdin=terminal, stdout=terminal, stderr=terminal, env=env)
+    os.close(terminal)
+    os.write(controller, "".join(f"{line}\n" for line in lines).encode())
+    output = b""
+    while True:
+        ready, _, _ = select.select([controller], [], [], 60)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    return process.wait(timeout=60), output.decode(errors="replace")
+
+
+def test_assess_asks_each_item_on_a_terminal_with_back_and_correction(tmp_path):
+    # 1, 2, back, 3 (item 2 again), 9 refused, then the rest; at the summary an item number that
+    # is not one (0) asks again, 3 corrects item 3 to 2, and y saves.
+    typed = ["1", "2", "b", "3", "9", "0", "1", "0", "1", "0", "2", "0", "0", "3", "2", "y"]
+    status, output = _on_a_terminal(tmp_path, typed, "--scale", "phq9")
+    assert status == 0, output
+    assert "'9' is not accepted; accepted: a whole number from 0 to 3" in output
+    assert "answers 1,3,0,1,0,1,0,2,0: total 8 (mild)" in output
+    (entry,) = store.assessments("C01", tmp_path)
+    assert (entry["answers"], entry["total"]) == ("1,3,2,1,0,1,0,2,0", "10")
+
+
+def test_quitting_half_way_stores_nothing_and_says_so(tmp_path):
+    status, output = _on_a_terminal(tmp_path, ["1", "2", "q"], "--scale", "gad7")
+    assert status == 0 and "quit: nothing stored for C01" in output
+    assert store.assessments("C01", tmp_path) == []
+
+
+def test_the_item_9_alert_appears_on_the_terminal_at_once(tmp_path):
+    status, output = _on_a_terminal(tmp_path, ["0"] * 8 + ["1", "y"], "--scale", "phq9")
+    assert status == 0 and "SAFETY ALERT" in output and "item 9 answered 1" in output
+
+
+def test_without_a_terminal_assess_needs_the_answers(tmp_path):
+    assert_one_line_error(_assess(tmp_path, "--scale", "phq9"), "--answers LIST")
