@@ -54,7 +54,8 @@ def outcomes_dir(subject: str, home: Path | None = None) -> Path:
     return subject_dir(subject, home) / OUTCOMES_DIR
 
 
-def _append(path: Path, columns: tuple[str, ...], row: dict) -> None:
+def append_row(path: Path, columns: tuple[str, ...], row: dict) -> None:
+    """Append ``row`` to the TSV at ``path`` (its header first when new), on disk on return."""
     new = not path.exists()
     with open(path, "a", encoding="utf-8", newline="") as f:
         if new:
@@ -64,14 +65,16 @@ def _append(path: Path, columns: tuple[str, ...], row: dict) -> None:
         os.fsync(f.fileno())
 
 
-def _rows(path: Path) -> list[dict]:
+def table_rows(path: Path) -> list[dict]:
+    """The rows of an outcomes TSV as dicts ([] when it does not exist; a cut-short row left out)."""
     if not path.exists():
         return []
     with open(path, encoding="utf-8", newline="") as f:
         return [row for row in csv.DictReader(f, delimiter="\t") if None not in row.values()]
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, in UTC, to the second (ISO 8601)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -114,23 +117,23 @@ def record_assessment(subject: str, score: Score, *, day: str | None = None, sup
     folder = outcomes_dir(subject, home)
     if supersedes is not None and not any(
             row["entry_id"] == supersedes and row["instrument"] == score.instrument
-            for row in _rows(folder / ASSESSMENTS_FILE)):
+            for row in table_rows(folder / ASSESSMENTS_FILE)):
         raise InvalidArgumentError(f"--supersedes {supersedes!r} is not a {score.instrument} entry of "
                                    f"subject {subject!r}; accepted: an entry id from 'neurofeed assess "
                                    f"--subject {subject} --list'")
     make_home(folder)
-    entry = {"entry_id": uuid.uuid4().hex[:12], "recorded_utc": _now(),
+    entry = {"entry_id": uuid.uuid4().hex[:12], "recorded_utc": utc_now(),
              "date": day or date.today().isoformat(),
              "instrument": score.instrument, "reporter": INSTRUMENTS[score.instrument].reporter,
              "answers": ",".join(map(str, score.answers)), "total": score.total, "band": score.band,
              "safety_alert": int(score.safety_alert), "supersedes": supersedes}
-    _append(folder / ASSESSMENTS_FILE, ASSESSMENT_COLUMNS, entry)
+    append_row(folder / ASSESSMENTS_FILE, ASSESSMENT_COLUMNS, entry)
     alert = None
     if score.safety_alert:
         item = INSTRUMENTS[score.instrument].safety_item
         alert = Alert(uuid.uuid4().hex[:12], entry["recorded_utc"], entry["entry_id"], score.instrument,
                       item, score.answers[item - 1])
-        _append(folder / ALERTS_FILE, ALERT_COLUMNS, {
+        append_row(folder / ALERTS_FILE, ALERT_COLUMNS, {
             "alert_id": alert.alert_id, "raised_utc": alert.raised_utc, "entry_id": alert.entry_id,
             "instrument": alert.instrument, "item": alert.item, "answer": alert.answer})
     return entry, alert
@@ -138,7 +141,7 @@ def record_assessment(subject: str, score: Score, *, day: str | None = None, sup
 
 def assessments(subject: str, home: Path | None = None, *, current: bool = True) -> list[dict]:
     """A subject's entries in the order recorded; with ``current``, those not superseded."""
-    rows = _rows(outcomes_dir(subject, home) / ASSESSMENTS_FILE)
+    rows = table_rows(outcomes_dir(subject, home) / ASSESSMENTS_FILE)
     if not current:
         return rows
     superseded = {row["supersedes"] for row in rows if row["supersedes"] not in ("", "n/a")}
@@ -148,9 +151,9 @@ def assessments(subject: str, home: Path | None = None, *, current: bool = True)
 def alerts(subject: str, home: Path | None = None) -> list[Alert]:
     """Every safety alert of ``subject``, each with its acknowledgement if it has one."""
     folder = outcomes_dir(subject, home)
-    acknowledged = {row["alert_id"]: row for row in _rows(folder / ACKNOWLEDGEMENTS_FILE)}
+    acknowledged = {row["alert_id"]: row for row in table_rows(folder / ACKNOWLEDGEMENTS_FILE)}
     out = []
-    for row in _rows(folder / ALERTS_FILE):
+    for row in table_rows(folder / ALERTS_FILE):
         ack = acknowledged.get(row["alert_id"])
         out.append(Alert(row["alert_id"], row["raised_utc"], row["entry_id"], row["instrument"],
                          int(row["item"]), int(row["answer"]),
@@ -174,8 +177,8 @@ def acknowledge(subject: str, alert_id: str, note: str, home: Path | None = None
         ids = ", ".join(a.alert_id for a in open_alerts(subject, home)) or "none"
         raise InvalidArgumentError(f"alert {alert_id!r} is not an open alert of subject {subject!r}; "
                                    f"open: {ids}")
-    stamp = _now()
-    _append(outcomes_dir(subject, home) / ACKNOWLEDGEMENTS_FILE, ACKNOWLEDGEMENT_COLUMNS,
+    stamp = utc_now()
+    append_row(outcomes_dir(subject, home) / ACKNOWLEDGEMENTS_FILE, ACKNOWLEDGEMENT_COLUMNS,
             {"alert_id": alert_id, "acknowledged_utc": stamp, "note": note})
     alert = found[0]
     return Alert(alert.alert_id, alert.raised_utc, alert.entry_id, alert.instrument, alert.item, alert.answer,
