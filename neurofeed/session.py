@@ -132,7 +132,7 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 baseline: Baseline | None = None, lsl_out: str | None = None, on_hop=None,
                 calibrate: bool = False, regions: dict[str, list[str]] | None = None,
                 baseline_file: Path | None = None, ear_check: bool = True,
-                tracks: list | None = None) -> SessionOutcome:
+                tracks: list | None = None, pre_ratings: dict | None = None) -> SessionOutcome:
     """Run one session and return where it went.
 
     Parameters
@@ -173,6 +173,9 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
     tracks : list or None
         A playlist preset's tracks, ``(Track, file)`` each (:func:`playlist_tracks`, which
         finds them for ``subject`` when None); a calibration plays none.
+    pre_ratings : dict or None
+        The client's ratings before the session (``run --ratings``), kept in session.json
+        from its start (``ratings_pre``).
     """
     # A playlist's tracks are checked before the source opens: a client without music is bad input.
     if tracks is None and not calibrate:
@@ -201,7 +204,7 @@ def run_session(source, preset: Preset, *, subject: str = "anonymous", out: Path
                 "kind": "calibrate" if calibrate else "session", "seed": seed, "hop_s": hop_s,
                 "clock": _clock_label(source.speed),
                 "baseline": "stored" if baseline is not None else "calibrated in session",
-                "estimator": extractor.settings}
+                "estimator": extractor.settings, **({"ratings_pre": pre_ratings} if pre_ratings else {})}
         with recording(source, subject=subject, label=label, out=out, **meta) as recorder:
             folder = recorder.folder
             protocol = Protocol(preset, [track for track, _ in tracks] if tracks else None)

@@ -129,6 +129,16 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
                                        "client's own tracks; accepted: a preset of kind feedback or iso")
         preset = with_palette(preset, args.palette)
     tracks = None if calibrate else playlist_tracks(preset, subject)
+    ratings = getattr(args, "ratings", False)
+    pre_ratings = None
+    if ratings and not sys.stdin.isatty():
+        print("neurofeed: --ratings skipped: no terminal to ask them on; add them later with "
+              "'neurofeed rate SESSION --pre ... --post ...'", file=sys.stderr)
+        ratings = False
+    elif ratings:
+        from neurofeed.cli._ratings import ask_ratings
+
+        pre_ratings = ask_ratings("before the session")
     source = make_source()
     if calibrate and source.speed == "max" and audio.kind not in ("wav", "none"):
         audio = AudioChoice("none")
@@ -143,15 +153,28 @@ def run_from_args(args: argparse.Namespace, make_source, *, audio, calibrate: bo
                               seed=args.seed, baseline=baseline,
                               lsl_out=args.lsl_out, on_hop=printer, calibrate=calibrate,
                               regions=regions, baseline_file=stored if baseline is not None else None,
-                              ear_check=not args.no_ear_check, tracks=tracks)
+                              ear_check=not args.no_ear_check, tracks=tracks, pre_ratings=pre_ratings)
         stopping.enter_context(signals.deferred())
     finally:
         if printer is not None:
             with signals.deferred():
                 printer.close()
     with stopping:
+        if ratings:
+            _record_ratings(subject, outcome.folder, pre_ratings)
         return _report_outcome(outcome, args, subject=subject, stored=stored, baseline=baseline,
                                calibrate=calibrate, wav=audio.path)
+
+
+def _record_ratings(subject: str, folder, pre: dict) -> None:
+    """Ask the ratings after the session and store both with the subject's outcomes."""
+    from neurofeed.cli._ratings import ask_ratings
+    from neurofeed.outcomes.ratings import record_ratings
+
+    post = ask_ratings("after the session")
+    for moment, values in (("pre", pre), ("post", post)):
+        if values:
+            record_ratings(subject, folder.name, moment, values)
 
 
 def _report_outcome(outcome, args, *, subject, stored, baseline, calibrate: bool, wav) -> int:

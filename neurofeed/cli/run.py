@@ -18,6 +18,7 @@ def register(subparsers) -> None:
                     "recording.",
         epilog=example_epilog(
             "neurofeed run --preset relax-alpha --board synthetic --duration 60 --baseline 20",
+            "neurofeed run --preset relax-alpha --board muse_2 --subject C01 --duration 20m --ratings",
             "neurofeed run --preset deep-theta --lsl type=EEG --subject S01 --duration 20m",
             "neurofeed run --preset relax-alpha --board cyton --serial-port /dev/ttyUSB0 --lsl-out"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -26,6 +27,9 @@ def register(subparsers) -> None:
     parser.add_argument("--audio", default="auto", metavar="auto|portaudio|jack|wav:PATH|none",
                         help="where the music goes; auto uses JACK or the sound card, and "
                              "renders a WAV into the session folder when there is none")
+    parser.add_argument("--ratings", action="store_true",
+                        help="ask the client's ratings (mood, relaxation, valence, arousal) before and after "
+                             "the session on the terminal (skipped, saying so, without one)")
     parser.set_defaults(func=run, command="run")
 
 
