@@ -6,6 +6,7 @@ Under ``<data home>/subjects/<S>/outcomes/``:
   correction is a new row naming the one it ``supersedes``; both are kept.
 - ``alerts.tsv``: one row per safety alert raised (a PHQ-9 item 9 answer above 0).
 - ``acknowledgements.tsv``: one row per clinician acknowledgement of an alert, with a note.
+- ``course.json``: the course plan in force, and every plan it replaced.
 
 Each row is written and flushed to the operating system at once, so a stop loses nothing
 already entered. Plain TSV a therapist can back up by copying the folder.
@@ -29,6 +30,8 @@ OUTCOMES_DIR = "outcomes"
 ASSESSMENTS_FILE = "assessments.tsv"
 ALERTS_FILE = "alerts.tsv"
 ACKNOWLEDGEMENTS_FILE = "acknowledgements.tsv"
+#: The course plan, with every plan it replaced (``plans``).
+COURSE_FILE = "course.json"
 ASSESSMENT_COLUMNS = ("entry_id", "recorded_utc", "date", "instrument", "reporter", "answers", "total",
                       "band", "safety_alert", "supersedes")
 ALERT_COLUMNS = ("alert_id", "raised_utc", "entry_id", "instrument", "item", "answer")
@@ -183,3 +186,29 @@ def acknowledge(subject: str, alert_id: str, note: str, home: Path | None = None
     alert = found[0]
     return Alert(alert.alert_id, alert.raised_utc, alert.entry_id, alert.instrument, alert.item, alert.answer,
                  stamp, note)
+
+
+def save_plan(subject: str, plan, home: Path | None = None) -> None:
+    """Make ``plan`` (a :class:`neurofeed.outcomes.course.CoursePlan`) the subject's course,
+    keeping the one it replaces in ``plans`` (written atomically)."""
+    from neurofeed.folder import write_json
+
+    folder = make_home(outcomes_dir(subject, home))
+    stored = _course_file(folder)
+    history = stored.get("plans", []) + ([stored["plan"]] if "plan" in stored else [])
+    write_json(folder / COURSE_FILE, {"plan": {**plan.to_dict(), "saved_utc": utc_now()}, "plans": history})
+
+
+def load_plan(subject: str, home: Path | None = None):
+    """The subject's course plan in force, or None."""
+    from neurofeed.outcomes.course import CoursePlan
+
+    stored = _course_file(outcomes_dir(subject, home))
+    return CoursePlan.from_dict(stored["plan"]) if "plan" in stored else None
+
+
+def _course_file(folder: Path) -> dict:
+    import json
+
+    path = folder / COURSE_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
