@@ -110,7 +110,7 @@ _IMPORTING_DIR = ".importing"
 
 
 @contextlib.contextmanager
-def _unless_written(folder: Path):
+def unless_written(folder: Path):
     """Yield False while a process holds the folder's :class:`neurofeed.folder.FolderLock`
     (a session still writing it), else True, holding a shared lock meanwhile.
 
@@ -184,7 +184,7 @@ def import_sessions(source, home: Path | None = None, *, move: bool = False) -> 
         if target.exists():
             done.existing.append(folder.name)
             continue
-        with _unless_written(folder) as free:
+        with unless_written(folder) as free:
             if not free:  # a session still writes it: not ours to take
                 done.running.append(folder.name)
                 continue
