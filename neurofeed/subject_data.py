@@ -15,19 +15,26 @@ from neurofeed.folder import SESSION_FILE, read_session_json
 from neurofeed.home import check_subject, data_home, make_home, subject_dir, unless_written
 
 
-def subject_paths(subject: str, home: Path | None = None) -> list[Path]:
-    """The session folders and the subject folder of ``subject`` under the data home."""
+def subject_sessions(subject: str, home: Path | None = None) -> list[tuple[Path, dict | None]]:
+    """The session folders of ``subject`` under the data home, each with its session.json
+    (None when damaged: a folder named for the subject is theirs all the same)."""
     home = Path(home) if home is not None else data_home()
     check_subject(subject)
     found = []
     for meta_file in sorted(home.glob(f"sub-{subject}_*/{SESSION_FILE}")):
         try:
-            if read_session_json(meta_file.parent).get("subject") == subject:
-                found.append(meta_file.parent)
+            meta = read_session_json(meta_file.parent)
         except SessionFolderError:
-            found.append(meta_file.parent)  # damaged, but named for the subject: it is theirs
+            meta = None
+        if meta is None or meta.get("subject") == subject:
+            found.append((meta_file.parent, meta))
+    return found
+
+
+def subject_paths(subject: str, home: Path | None = None) -> list[Path]:
+    """The session folders and the subject folder of ``subject`` under the data home."""
     folder = subject_dir(subject, home)
-    return found + ([folder] if folder.is_dir() else [])
+    return [path for path, _ in subject_sessions(subject, home)] + ([folder] if folder.is_dir() else [])
 
 
 def export_subject(subject: str, out: Path, home: Path | None = None) -> list[Path]:

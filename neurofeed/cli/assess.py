@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from neurofeed.cli import example_epilog
+from neurofeed.cli._alerts import print_open_alerts
 
 
 def register(subparsers) -> None:
@@ -37,13 +38,6 @@ def register(subparsers) -> None:
     parser.add_argument("--acknowledge", metavar="ALERT", help="acknowledge a safety alert (with --note)")
     parser.add_argument("--note", metavar="TEXT", help="the clinician's note for --acknowledge")
     parser.set_defaults(func=run, command="assess")
-
-
-def _alert_line(subject: str, alert) -> str:
-    return (f"SAFETY ALERT {alert.alert_id}: {alert.instrument.upper()} item {alert.item} answered "
-            f"{alert.answer} (thoughts of self-harm) on {alert.raised_utc}; a clinician must see this. "
-            f"Acknowledge with: neurofeed assess --subject {subject} --acknowledge {alert.alert_id} "
-            "--note '...'")
 
 
 #: What the interactive entry accepts beside an answer.
@@ -138,6 +132,5 @@ def run(args: argparse.Namespace) -> int:
         entry, alert = store.record_assessment(subject, scored, day=day, supersedes=args.supersedes)
         band = f" ({scored.band})" if scored.band else ""
         print(f"{scored.instrument} for {subject} on {day}: {scored.total}{band}; entry {entry['entry_id']}")
-    for alert in store.open_alerts(subject):
-        print(_alert_line(subject, alert), file=sys.stderr)
+    print_open_alerts(subject)
     return 0

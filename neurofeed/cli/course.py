@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from neurofeed.cli import example_epilog
+from neurofeed.cli._alerts import print_open_alerts
 
 
 def register(subparsers) -> None:
@@ -59,35 +59,24 @@ def run(args: argparse.Namespace) -> int:
               f"{plan.start}; {assessed}")
     else:
         _status(subject, date.today())
-    for alert in store.open_alerts(subject):
-        print(f"SAFETY ALERT {alert.alert_id}: {alert.instrument.upper()} item {alert.item} answered "
-              f"{alert.answer} on {alert.raised_utc}, not yet acknowledged (neurofeed assess --subject "
-              f"{subject} --acknowledge {alert.alert_id} --note '...')", file=sys.stderr)
+    print_open_alerts(subject)
     return 0
 
 
 def _status(subject: str, today) -> None:
     from datetime import date
 
-    from neurofeed.errors import InvalidArgumentError, SessionFolderError
-    from neurofeed.folder import read_session_json
-    from neurofeed.home import data_home
+    from neurofeed.errors import InvalidArgumentError
     from neurofeed.outcomes import INSTRUMENTS, store
     from neurofeed.outcomes.course import course_status
+    from neurofeed.subject_data import subject_sessions
 
     plan = store.load_plan(subject)
     if plan is None:
         raise InvalidArgumentError(f"subject {subject!r} has no course plan; accepted: first 'neurofeed "
                                    f"course plan --subject {subject} --weeks N --per-week N --preset P'")
-    days = []
-    home = data_home()
-    for path in sorted(home.glob("*/session.json")) if home.is_dir() else []:
-        try:
-            meta = read_session_json(path.parent)
-        except SessionFolderError:  # a damaged or foreign folder is no session of this course
-            continue
-        if meta.get("subject") == subject and meta.get("kind") == "session" and meta.get("started_utc"):
-            days.append(date.fromisoformat(meta["started_utc"][:10]))
+    days = [date.fromisoformat(meta["started_utc"][:10]) for _, meta in subject_sessions(subject)
+            if meta and meta.get("kind") == "session" and meta.get("started_utc")]
     entries = store.assessments(subject)
     assessed: dict = {}
     for row in entries:

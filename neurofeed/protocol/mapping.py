@@ -321,7 +321,7 @@ class Protocol:
                               entrainment=Entrainment(kind, frequency_hz, level),
                               volume=self.preset.music.volume)
         # A playlist before its first track is silent: its volume says so.
-        silent = self.playlist is not None and playing is None
+        silent = self.playlist is not None
         return MusicState(
             tempo_bpm=self._values["tempo_bpm"], key=self.preset.music.key, mode=self._mode,
             intensity=self._values["intensity"], brightness=self._values["brightness"],

@@ -129,7 +129,6 @@ class _Player:
     """One player: a table read at the server's rate, its gain along a curve, and its level."""
 
     def __init__(self, pyo, curves: dict):
-        self._pyo = pyo
         self._curves = curves
         self._table = pyo.DataTable(8, chnls=2)
         self._progress = pyo.SigTo(0.0, time=0.0, init=0.0)

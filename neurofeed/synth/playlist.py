@@ -67,6 +67,8 @@ class PlaylistEngine(AudioEngine):
         self._lead: _Prepared | None = None
         self._lead_match = (0.0, 0)  # the leading track's matched start (dB) and its return's sample
         self._returns: list[tuple[int, float, float]] = []  # (sample, gain dB, seconds)
+        # The key and mode the entrainment's carriers were last chosen for.
+        self._tonality = (self._initial.key, self._initial.mode)
 
     def _build(self, pyo) -> Deck:
         return Deck(pyo, self._initial, sample_rate=self._sr, loudness_lufs=self._loudness_lufs,
@@ -122,7 +124,11 @@ class PlaylistEngine(AudioEngine):
         self._patch.master.fade_in(0.0)
 
     def _took(self, state: MusicState) -> None:
-        self._patch.entrainment.set_tonality(state.key, state.mode)
+        # Carriers are chosen again only when a track brings another key or mode: a state
+        # arrives every hop, and choosing them costs more than a block should spend.
+        if (state.key, state.mode) != self._tonality:
+            self._tonality = (state.key, state.mode)
+            self._patch.entrainment.set_tonality(state.key, state.mode)
 
     def _play_block(self, start: int, latency: int) -> None:
         end = start + self.buffer_size
