@@ -139,3 +139,37 @@ def test_silent_and_short_audio_are_refused_in_one_line():
         analyse(np.zeros((20 * SR, 2)), SR)
     with pytest.raises(InvalidArgumentError, match="too short"):
         analyse(noise_track(-20.0, MIN_TRACK_S - 1), SR)
+
+
+def test_every_format_and_layout_libsndfile_reads_analyses_alike(library_renders, tmp_path):
+    """The same render as FLAC, Ogg Vorbis and MP3, and as mono at 48 kHz, reads the same
+    tempo, centre and quality, and its loudness as the player plays it (a mono file in both
+    ears), exactly for lossless files and within the lossy codecs' error."""
+    import soundfile
+    from scipy.signal import resample_poly
+
+    from neurofeed.library.batch import read_audio
+    from neurofeed.synth.deck import prepare_track
+
+    path, tempo, key, mode = library_renders[5]
+    samples, rate = read_audio(path)
+    reference = analyse(samples, rate)
+    variants = {"flac": (samples, rate, {}), "ogg": (samples, rate, {"subtype": "VORBIS"}),
+                "mp3": (samples, rate, {"subtype": "MPEG_LAYER_III"}),
+                "wav": (resample_poly(samples.mean(axis=1), 160, 147)[:, None], 48000, {})}
+    for suffix, (data, sr, options) in variants.items():
+        file = tmp_path / f"track.{suffix}"
+        soundfile.write(file, data, sr, **options)
+        read, file_rate = read_audio(file)
+        a = analyse(read, file_rate)
+        assert a.tempo_bpm == pytest.approx(tempo, rel=TEMPO_TOLERANCE), suffix
+        assert (a.key, a.quality) == (reference.key, reference.quality) == (key, mode_quality(mode)), suffix
+        if data.shape[1] == 1:  # as played: the mono mix in both ears
+            expected = integrated_loudness(np.repeat(data, 2, axis=1), sr)
+        else:
+            expected = reference.loudness_lufs
+        lossy = suffix in ("ogg", "mp3")
+        assert a.loudness_lufs == pytest.approx(expected, abs=1.0 if lossy else 0.05), suffix
+        # The player takes any of them: stereo at the server's rate, the span asked for.
+        stereo = prepare_track(read, file_rate, 44100, a.start_s, a.start_s + 10.0)
+        assert stereo.shape == (441000, 2) and stereo.dtype == np.float32, suffix

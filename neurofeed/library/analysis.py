@@ -17,7 +17,7 @@ from neurofeed.synth import loudness
 from neurofeed.synth.theory import KEYS, MODES, mode_valence, scale
 
 #: Bump when a change to the analysis changes its results: a re-run re-analyses older entries.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 #: Shortest track accepted, in seconds of audio: a crossfade needs room at both ends.
 MIN_TRACK_S = 15.0
 #: Rate the rhythm and pitch analyses run at, in Hz (content above 11 kHz carries neither).
@@ -323,7 +323,10 @@ def analyse(samples: np.ndarray, sample_rate: int) -> TrackAnalysis:
     if duration_s < MIN_TRACK_S:
         raise InvalidArgumentError(f"too short: {duration_s:.1f} s of audio; accepted: at least "
                                    f"{MIN_TRACK_S:g} s (a crossfade needs room)")
-    integrated = loudness.integrated_loudness(samples, sample_rate)
+    # Loudness as the player plays it: a mono file in both ears measures 3 LU over one channel
+    # (BS.1770 sums the channels' powers), and the tracks must meet at the session's loudness.
+    played = np.repeat(samples, 2, axis=1) if samples.shape[1] == 1 else samples
+    integrated = loudness.integrated_loudness(played, sample_rate)
     if not np.isfinite(integrated):
         raise InvalidArgumentError(f"silent: nothing over the {loudness.ABSOLUTE_GATE_LUFS:g} LUFS gate")
 
@@ -331,7 +334,7 @@ def analyse(samples: np.ndarray, sample_rate: int) -> TrackAnalysis:
     envelope = onset_envelope(mono)
     tempo = octave_guarded_tempo(envelope)
     beats = beat_times(envelope, tempo) if np.isfinite(tempo) else np.empty(0)
-    first_s, last_s = level_span(samples, sample_rate, integrated)
+    first_s, last_s = level_span(played, sample_rate, integrated)
     start_s, end_s = _on_beats(beats, first_s, last_s)
     beat_s = 60.0 / tempo if np.isfinite(tempo) and tempo > 0 else 1.0
     key, quality, confidence, mode = estimate_key(*pitch_class_power(mono, beat_s))
@@ -350,7 +353,7 @@ def analyse(samples: np.ndarray, sample_rate: int) -> TrackAnalysis:
         key=key, quality=quality, key_confidence=round(confidence, 3), mode=mode,
         valence=valence_of(quality, mode),
         loudness_lufs=float(integrated),
-        loudness_range_lu=loudness.loudness_range_lu(samples, sample_rate),
+        loudness_range_lu=loudness.loudness_range_lu(played, sample_rate),
         true_peak_dbtp=loudness.true_peak_dbfs(samples, sample_rate),
         brightness_hz=centroid, brightness=bright,
         arousal=arousal_of(tempo if np.isfinite(tempo) else 0.0, onset_rate, integrated, bright),
